@@ -1,0 +1,68 @@
+// Builds the npm package into pkg/: Rust -> wasm32 (+simd128) -> wasm-bindgen -> wasm-opt -O3,
+// then the package's JavaScript from js/. Installs the wasm target and the wasm-bindgen CLI
+// matching Cargo.lock when the machine lacks them, so a fresh clone needs nothing else.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = join(root, 'pkg');
+const crate = 'visio_media_effects';
+
+function run(cmd, args, opts = {}) {
+  console.log(`> ${cmd} ${args.join(' ')}`);
+  execFileSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+}
+
+function output(cmd, args) {
+  try {
+    return execFileSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return '';
+  }
+}
+
+function ensureToolchain() {
+  if (!output('rustup', ['target', 'list', '--installed']).includes('wasm32-unknown-unknown')) {
+    run('rustup', ['target', 'add', 'wasm32-unknown-unknown']);
+  }
+  // Cargo.lock pins wasm-bindgen; the CLI must be the very same version.
+  if (!existsSync(join(root, 'Cargo.lock'))) run('cargo', ['generate-lockfile']);
+  const lock = readFileSync(join(root, 'Cargo.lock'), 'utf8');
+  const wanted = lock.match(/name = "wasm-bindgen"\nversion = "([^"]+)"/)?.[1];
+  if (!wanted) throw new Error('wasm-bindgen is missing from Cargo.lock');
+  const have = output('wasm-bindgen', ['--version']).trim().split(' ')[1];
+  if (have !== wanted) {
+    // Not --locked: the CLI's own locked dependency set is not all on the registry.
+    run('cargo', ['install', 'wasm-bindgen-cli', '--version', wanted]);
+  }
+}
+
+ensureToolchain();
+run('cargo', ['build', '--release', '--lib', '--target', 'wasm32-unknown-unknown']);
+
+rmSync(pkg, { recursive: true, force: true });
+mkdirSync(pkg);
+const wasm = join(root, 'target/wasm32-unknown-unknown/release', `${crate}.wasm`);
+run('wasm-bindgen', [wasm, '--target', 'web', '--out-dir', pkg, '--out-name', crate]);
+const bg = join(pkg, `${crate}_bg.wasm`);
+const features = ['simd', 'bulk-memory', 'nontrapping-float-to-int', 'sign-ext', 'mutable-globals',
+  'reference-types', 'multivalue'].map((f) => `--enable-${f}`);
+run(join(root, 'node_modules/.bin/wasm-opt'), ['-O3', ...features, bg, '-o', bg]);
+
+// The package's own JavaScript, TypeScript declarations and assets.
+cpSync(join(root, 'js'), pkg, { recursive: true });
+const meta = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+writeFileSync(join(pkg, 'package.json'), JSON.stringify({
+  name: 'visio-media-effects',
+  version: meta.version,
+  description: 'Noise suppression and background blur for WebRTC video calls, computed locally in WebAssembly',
+  license: 'MIT OR Apache-2.0',
+  type: 'module',
+  main: './index.js',
+  types: './index.d.ts',
+  exports: { '.': { types: './index.d.ts', default: './index.js' }, './*': './*' },
+  sideEffects: false,
+}, null, 2) + '\n');
+console.log(`built ${pkg}`);

@@ -1,0 +1,110 @@
+//! The browser boundary: everything `#[no_mangle]`/`#[wasm_bindgen]` lives here.
+//!
+//! The noise suppressor runs inside an `AudioWorkletGlobalScope`, which has no
+//! `TextDecoder`, `fetch` or `importScripts`, so it cannot load wasm-bindgen's JS glue.
+//! Its entry points are therefore plain C-ABI exports on numbers and pointers that the
+//! worklet calls on a raw `WebAssembly.Instance` (it stubs the glue's imports, which the
+//! audio path never calls). Audio crosses the boundary through one 128-float buffer per
+//! channel that lives in wasm memory and is processed in place, so `process()` allocates
+//! nothing on either side.
+//!
+//! ABI (all handles are pointers, 0 means failure; nothing here can panic):
+//! - `vme_ns_create(sample_rate, max_channels) -> handle` (0: rate outside 8..=96 kHz or
+//!   channels outside 1..=2)
+//! - `vme_ns_buffer(handle, channel) -> *mut f32`: the 128-sample in/out buffer of a channel
+//! - `vme_ns_process(handle, channels)`: processes one 128-sample quantum of `channels`
+//!   channels in place (a change in channel count resets the states it brings in)
+//! - `vme_ns_vad(handle) -> f32`: voice probability of the latest 10 ms frame (max over channels)
+//! - `vme_ns_set_enabled(handle, 0|1)`, `vme_ns_set_attenuation_limit(handle, db)`
+//!   (`db` = +inf: no limit; 0: bypass)
+//! - `vme_ns_latency(handle) -> u32`: added delay in samples at the context rate
+//! - `vme_ns_destroy(handle)`; `vme_ns_live() -> u32`: suppressors alive in this instance
+
+use crate::audio::{Suppressor, QUANTUM};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static LIVE: AtomicU32 = AtomicU32::new(0);
+
+/// A suppressor and the buffers the worklet writes into, boxed so the pointers stay put.
+pub struct Handle {
+    suppressor: Suppressor,
+    buffers: Vec<[f32; QUANTUM]>,
+}
+
+fn handle<'a>(h: *mut Handle) -> Option<&'a mut Handle> {
+    // SAFETY: handles only come from `vme_ns_create` and the JS side forgets them after
+    // `vme_ns_destroy`; a null handle is rejected here.
+    unsafe { h.as_mut() }
+}
+
+#[no_mangle]
+pub extern "C" fn vme_ns_create(sample_rate: u32, max_channels: u32) -> *mut Handle {
+    match Suppressor::new(sample_rate, max_channels as usize) {
+        Ok(suppressor) => {
+            LIVE.fetch_add(1, Ordering::Relaxed);
+            let buffers = vec![[0.0; QUANTUM]; max_channels as usize];
+            Box::into_raw(Box::new(Handle { suppressor, buffers }))
+        }
+        Err(_) => std::ptr::null_mut(),
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn vme_ns_buffer(h: *mut Handle, channel: u32) -> *mut f32 {
+    match handle(h).and_then(|h| h.buffers.get_mut(channel as usize)) {
+        Some(b) => b.as_mut_ptr(),
+        None => std::ptr::null_mut(),
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn vme_ns_process(h: *mut Handle, channels: u32) {
+    if let Some(h) = handle(h) {
+        let n = (channels as usize).min(h.buffers.len());
+        h.suppressor.process(&mut h.buffers[..n]);
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn vme_ns_vad(h: *mut Handle) -> f32 {
+    handle(h).map_or(0.0, |h| h.suppressor.vad())
+}
+
+#[no_mangle]
+pub extern "C" fn vme_ns_set_enabled(h: *mut Handle, enabled: u32) {
+    if let Some(h) = handle(h) {
+        h.suppressor.set_enabled(enabled != 0);
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn vme_ns_set_attenuation_limit(h: *mut Handle, db: f32) {
+    if let Some(h) = handle(h) {
+        h.suppressor.set_attenuation_limit_db(db);
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn vme_ns_latency(h: *mut Handle) -> u32 {
+    handle(h).map_or(0, |h| h.suppressor.latency_samples() as u32)
+}
+
+#[no_mangle]
+pub extern "C" fn vme_ns_destroy(h: *mut Handle) {
+    if !h.is_null() {
+        // SAFETY: see `handle`; the JS side calls this once per handle.
+        drop(unsafe { Box::from_raw(h) });
+        LIVE.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn vme_ns_live() -> u32 {
+    LIVE.load(Ordering::Relaxed)
+}
+
+/// The crate version, for diagnostics (`import { version } from 'visio-media-effects/visio_media_effects.js'`).
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}

@@ -1,6 +1,6 @@
-//! The browser boundary: everything `#[no_mangle]`/`#[wasm_bindgen]` lives here.
+//! The noise suppressor's browser boundary.
 //!
-//! The noise suppressor runs inside an `AudioWorkletGlobalScope`, which has no
+//! It runs inside an `AudioWorkletGlobalScope`, which has no
 //! `TextDecoder`, `fetch` or `importScripts`, so it cannot load wasm-bindgen's JS glue.
 //! Its entry points are therefore plain C-ABI exports on numbers and pointers that the
 //! worklet calls on a raw `WebAssembly.Instance` (it stubs the glue's imports, which the
@@ -103,8 +103,3 @@ pub extern "C" fn vme_ns_live() -> u32 {
     LIVE.load(Ordering::Relaxed)
 }
 
-/// The crate version, for diagnostics (`import { version } from 'visio-media-effects/visio_media_effects.js'`).
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").to_string()
-}

@@ -2,7 +2,7 @@
 // then the package's JavaScript from js/. Installs the wasm target and the wasm-bindgen CLI
 // matching Cargo.lock when the machine lacks them, so a fresh clone needs nothing else.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,6 +23,14 @@ function output(cmd, args) {
   }
 }
 
+// `npm test` and `npm start` must work straight from a fresh clone.
+function ensureNodeModules() {
+  const installed = join(root, 'node_modules/.package-lock.json');
+  const stale = !existsSync(installed)
+    || statSync(join(root, 'package-lock.json')).mtimeMs > statSync(installed).mtimeMs;
+  if (stale) run('npm', ['install', '--no-audit', '--no-fund']);
+}
+
 function ensureToolchain() {
   if (!output('rustup', ['target', 'list', '--installed']).includes('wasm32-unknown-unknown')) {
     run('rustup', ['target', 'add', 'wasm32-unknown-unknown']);
@@ -39,22 +47,25 @@ function ensureToolchain() {
   }
 }
 
+ensureNodeModules();
 ensureToolchain();
 run('cargo', ['build', '--release', '--lib', '--target', 'wasm32-unknown-unknown']);
 
-rmSync(pkg, { recursive: true, force: true });
-mkdirSync(pkg);
+// Assemble next to pkg/ and swap at the end, so a failed build leaves the last good one.
+const out = `${pkg}.tmp`;
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out);
 const wasm = join(root, 'target/wasm32-unknown-unknown/release', `${crate}.wasm`);
-run('wasm-bindgen', [wasm, '--target', 'web', '--out-dir', pkg, '--out-name', crate]);
-const bg = join(pkg, `${crate}_bg.wasm`);
+run('wasm-bindgen', [wasm, '--target', 'web', '--out-dir', out, '--out-name', crate]);
+const bg = join(out, `${crate}_bg.wasm`);
 const features = ['simd', 'bulk-memory', 'nontrapping-float-to-int', 'sign-ext', 'mutable-globals',
   'reference-types', 'multivalue'].map((f) => `--enable-${f}`);
 run(join(root, 'node_modules/.bin/wasm-opt'), ['-O3', ...features, bg, '-o', bg]);
 
 // The package's own JavaScript, TypeScript declarations and assets.
-cpSync(join(root, 'js'), pkg, { recursive: true });
+cpSync(join(root, 'js'), out, { recursive: true });
 const meta = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-writeFileSync(join(pkg, 'package.json'), JSON.stringify({
+writeFileSync(join(out, 'package.json'), JSON.stringify({
   name: 'visio-media-effects',
   version: meta.version,
   description: 'Noise suppression and background blur for WebRTC video calls, computed locally in WebAssembly',
@@ -65,4 +76,6 @@ writeFileSync(join(pkg, 'package.json'), JSON.stringify({
   exports: { '.': { types: './index.d.ts', default: './index.js' }, './*': './*' },
   sideEffects: false,
 }, null, 2) + '\n');
+rmSync(pkg, { recursive: true, force: true });
+renameSync(out, pkg);
 console.log(`built ${pkg}`);

@@ -12,7 +12,10 @@
 //! the exact sample count each stage can deliver to keep a fixed, minimal latency.
 
 /// Zero crossings of the sinc on each side of the centre: sets steepness and look-ahead.
-const ZERO_CROSSINGS: f64 = 16.0;
+/// At most 16, and at most 1 ms at the lower rate so that 8 kHz (whose 128-sample quanta
+/// already cost 16 ms each) keeps its added latency under 3 ms.
+const MAX_ZERO_CROSSINGS: u32 = 16;
+const MIN_ZERO_CROSSINGS: u32 = 8;
 /// Kaiser window shape: ~80 dB stop band.
 const KAISER_BETA: f64 = 8.0;
 /// Cut-off as a fraction of the lower Nyquist frequency (20.9 kHz for 44.1 <-> 48 kHz).
@@ -71,7 +74,8 @@ impl Resampler {
         let (from, to) = (from_rate as u64 / g, to_rate as u64 / g);
         // Downsampling lowers the cut-off to the output's Nyquist, widening the kernel.
         let fc = CUTOFF * (to as f64 / from as f64).min(1.0);
-        let half = (ZERO_CROSSINGS / fc).ceil() as usize;
+        let zero_crossings = (from_rate.min(to_rate) / 1000).clamp(MIN_ZERO_CROSSINGS, MAX_ZERO_CROSSINGS);
+        let half = (zero_crossings as f64 / fc).ceil() as usize;
         let phases = to.min(MAX_PHASES);
         let taps = 2 * half;
         let i0_beta = bessel_i0(KAISER_BETA);

@@ -1,0 +1,112 @@
+// Audio benchmark: cost of denoising 10 ms (480 samples at 48 kHz) of noisy speech, for our
+// wasm (raw C-ABI in 128-sample quanta, and through the worklet's process() to show the
+// JavaScript overhead) next to the C RNNoise wasm builds of @sapphi-red/web-noise-suppressor
+// (SIMD and scalar) and @jitsi/rnnoise-wasm, on the same input in the same process.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { mixAtSnr, pinkNoise, readWav } from '../tests/helpers/audio.mjs';
+import { FRAME, createCRnnoise } from '../tests/helpers/c-rnnoise.mjs';
+import { QUANTUM, WASM_PATH, createScope } from '../tests/helpers/worklet-host.mjs';
+
+const RATE = 48000;
+const RUNS = 7;
+
+function input() {
+  const clean = readWav(fileURLToPath(new URL('../tests/fixtures/speech.wav', import.meta.url))).channels[0];
+  const { mix } = mixAtSnr(clean, pinkNoise(clean.length, 7), 0);
+  // Whole quanta and whole frames: 15 frames = 56.25 quanta, so cut to a multiple of 1920.
+  return mix.subarray(0, mix.length - (mix.length % (4 * FRAME)));
+}
+
+/** Our wasm through its raw ABI, as the worklet drives it but without the worklet. */
+function oursRaw(signal) {
+  const module = new WebAssembly.Module(readFileSync(WASM_PATH));
+  const imports = {};
+  for (const { module: from, name } of WebAssembly.Module.imports(module)) {
+    imports[from] ??= {};
+    imports[from][name] = () => { throw new Error(`${from}.${name} called`); };
+  }
+  const e = new WebAssembly.Instance(module, imports).exports;
+  const out = new Float32Array(signal.length);
+  return () => {
+    const h = e.vme_ns_create(RATE, 1);
+    let view = new Float32Array(e.memory.buffer, e.vme_ns_buffer(h, 0), QUANTUM);
+    for (let i = 0; i < signal.length; i += QUANTUM) {
+      if (view.buffer !== e.memory.buffer) view = new Float32Array(e.memory.buffer, e.vme_ns_buffer(h, 0), QUANTUM);
+      view.set(signal.subarray(i, i + QUANTUM));
+      e.vme_ns_process(h, 1);
+      out.set(view, i);
+    }
+    e.vme_ns_destroy(h);
+  };
+}
+
+/** Our worklet's process() in the Node stand-in of the AudioWorkletGlobalScope. */
+function oursWorklet(signal) {
+  const scope = createScope({ sampleRate: RATE });
+  const module = scope.packageModule();
+  const quantum = [new Float32Array(QUANTUM)];
+  const outputs = [[new Float32Array(QUANTUM)]];
+  return () => {
+    const node = scope.createNode({ module, enabled: true, attenuationLimitDb: null, vadIntervalMs: 50 });
+    if (node.messages[0]?.type !== 'ready') throw new Error(JSON.stringify(node.messages[0]));
+    for (let i = 0; i < signal.length; i += QUANTUM) {
+      quantum[0].set(signal.subarray(i, i + QUANTUM));
+      node.processor.process([quantum], outputs, {});
+    }
+    node.post({ type: 'destroy' });
+  };
+}
+
+/** C RNNoise frame by frame, with the int16 scaling its JavaScript wrappers do. */
+function cRnnoise(variant, signal) {
+  const frame = new Float32Array(FRAME);
+  const out = new Float32Array(signal.length);
+  return () => {
+    const d = createCRnnoise(variant);
+    for (let i = 0; i < signal.length; i += FRAME) {
+      for (let k = 0; k < FRAME; k++) frame[k] = signal[i + k] * 32768;
+      d.processFrame(frame);
+      for (let k = 0; k < FRAME; k++) out[i + k] = frame[k] / 32768;
+    }
+    d.destroy();
+  };
+}
+
+function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Runs each contender once to warm up, then RUNS times interleaved; returns the table rows. */
+export function runAudioBench({ log = console.log } = {}) {
+  const signal = input();
+  const frames = signal.length / FRAME;
+  const contenders = [
+    ['visio-media-effects (raw ABI)', oursRaw(signal)],
+    ['visio-media-effects (worklet process())', oursWorklet(signal)],
+    ['C RNNoise SIMD (@sapphi-red)', cRnnoise('sapphi-simd', signal)],
+    ['C RNNoise scalar (@sapphi-red)', cRnnoise('sapphi-scalar', signal)],
+    ['C RNNoise (@jitsi/rnnoise-wasm)', cRnnoise('jitsi', signal)],
+  ];
+  const times = contenders.map(() => []);
+  for (const [, run] of contenders) run();
+  for (let r = 0; r < RUNS; r++) {
+    contenders.forEach(([, run], i) => {
+      const t = process.hrtime.bigint();
+      run();
+      times[i].push(Number(process.hrtime.bigint() - t) / 1000 / frames);
+    });
+  }
+  const rows = contenders.map(([name], i) => ({ name, usPerFrame: median(times[i]) }));
+  const ours = rows[0].usPerFrame;
+  log(`\n## Audio: noise suppression, µs per 10 ms frame (480 samples at 48 kHz)`);
+  log(`input: ${(signal.length / RATE).toFixed(2)} s of speech + pink noise at 0 dB SNR, ${frames} frames; ` +
+    `median of ${RUNS} runs after a warm-up; Node ${process.versions.node}`);
+  log('| implementation | µs / frame | % of real time | ours (raw) is N× faster |');
+  log('|---|---:|---:|---:|');
+  for (const r of rows) {
+    log(`| ${r.name} | ${r.usPerFrame.toFixed(1)} | ${(r.usPerFrame / 100).toFixed(2)} % | ${(r.usPerFrame / ours).toFixed(2)}× |`);
+  }
+  return rows;
+}

@@ -1,0 +1,77 @@
+// Parity with the reference C RNNoise (the SIMD wasm build shipped by
+// @sapphi-red/web-noise-suppressor): the same noisy speech through our worklet and through C
+// rnnoise_process_frame gives the same denoised audio, up to the float differences of the Rust
+// port (nnnoiseless), once the two known latencies are verified by cross-correlation.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { alignByXcorr, humAndHiss, mixAtSnr, pinkNoise, readWav, shift } from '../helpers/audio.mjs';
+import { FRAME, runCRnnoise } from '../helpers/c-rnnoise.mjs';
+import { QUANTUM, runWorklet } from '../helpers/worklet-host.mjs';
+
+const RATE = 48000;
+const clean = readWav(fileURLToPath(new URL('../fixtures/speech.wav', import.meta.url))).channels[0];
+
+/** SNR in dB of `estimate` against `reference` (error = their difference). */
+function snrDb(estimate, reference) {
+  let signal = 0;
+  let error = 0;
+  for (let i = 0; i < reference.length; i++) {
+    signal += reference[i] ** 2;
+    error += (estimate[i] - reference[i]) ** 2;
+  }
+  return 10 * Math.log10(signal / error);
+}
+
+// Measured (nnnoiseless 0.5.2 vs C RNNoise): parity 28.5 dB (pink) and 26.9 dB (hum + hiss),
+// VAD mean abs difference 0.029 on both, decisions agreeing on 96.8 % and 97.9 % of frames. Our output equals
+// nnnoiseless run natively to ~75 dB: the residual is the port, not our pipeline. (White noise
+// at 0 dB SNR is the worst case measured: 18 dB, so it is not used here.)
+const cases = [
+  { name: 'pink noise', noise: pinkNoise(clean.length, 7) },
+  { name: 'hum + hiss', noise: humAndHiss(clean.length, RATE, 11) },
+];
+
+for (const { name, noise } of cases) {
+  test(`matches C RNNoise (SIMD) on speech + ${name} at 0 dB SNR`, () => {
+    const { mix } = mixAtSnr(clean, noise, 0);
+    const c = runCRnnoise(mix, 'sapphi-simd');
+    const { output, messages } = runWorklet([mix], { sampleRate: RATE, processorOptions: { vadIntervalMs: 1 } });
+    const ours = output[0];
+    const ready = messages.find((m) => m.type === 'ready');
+    assert.ok(ready, `no ready message: ${JSON.stringify(messages[0])}`);
+
+    // Verify the delays rather than assume them (first 2 s: enough speech to lock onto).
+    const span = 2 * RATE;
+    const cLag = alignByXcorr(c.output.subarray(0, span), clean.subarray(0, span), 1200);
+    const oursLag = alignByXcorr(ours.subarray(0, span), clean.subarray(0, span), 1200);
+    const relative = alignByXcorr(ours.subarray(0, span), c.output.subarray(0, span), 1200);
+    assert.equal(cLag, FRAME, 'C rnnoise_process_frame lags its input by one frame');
+    assert.equal(oursLag, ready.latencySamples, 'our output lags the input by latencySamples');
+    assert.equal(relative, ready.latencySamples - FRAME);
+
+    const n = c.output.length - relative;
+    const parity = snrDb(shift(ours, relative, n), c.output.subarray(0, n));
+    console.log(`${name}: parity with C RNNoise ${parity.toFixed(2)} dB`);
+    assert.ok(parity > 25, `parity ${parity.toFixed(2)} dB <= 25 dB`);
+
+    // VAD per 10 ms frame. With vadIntervalMs below one quantum the worklet reports after every
+    // quantum the VAD of the latest whole frame; frame f (input samples [480f, 480f + 480)) is
+    // complete after quantum ceil(480 (f + 1) / 128) - 1, whose report has time q * 128 / rate.
+    const byQuantum = new Map();
+    for (const m of messages) if (m.type === 'vad') byQuantum.set(Math.round((m.time * RATE) / QUANTUM), m.probability);
+    let absDiff = 0;
+    let agree = 0;
+    for (let f = 0; f < c.vad.length; f++) {
+      const ourVad = byQuantum.get(Math.ceil((FRAME * (f + 1)) / QUANTUM) - 1);
+      assert.equal(typeof ourVad, 'number', `no VAD report for frame ${f}`);
+      absDiff += Math.abs(ourVad - c.vad[f]);
+      if ((ourVad >= 0.5) === (c.vad[f] >= 0.5)) agree++;
+    }
+    const meanAbs = absDiff / c.vad.length;
+    const agreement = agree / c.vad.length;
+    console.log(`${name}: VAD mean |diff| ${meanAbs.toFixed(4)}, same decision on ${(100 * agreement).toFixed(1)} % of ${c.vad.length} frames`);
+    assert.ok(meanAbs < 0.04, `VAD mean abs difference ${meanAbs}`);
+    assert.ok(agreement >= 0.95, `VAD decisions agree on ${agreement}`);
+  });
+}

@@ -1,1 +1,9 @@
-export {};
+// visio-media-effects: the package's public entry. One export line per capability.
+export {
+  createNoiseSuppressorNode,
+  suppressNoise,
+  NoiseSuppressionProcessor,
+  VadEvent,
+  NoiseSuppressionErrorEvent,
+} from './noise-suppression.js';
+export { loadWasmModule } from './wasm.js';

@@ -186,15 +186,17 @@ describe('channels and robustness', () => {
     for (let k = 1; k < vads.length; k++) assert.ok(Math.abs(vads[k].time - vads[k - 1].time - every) < 1e-9);
     for (const v of vads) {
       assert.ok(v.probability >= 0 && v.probability <= 1);
-      assert.ok(Number.isFinite(v.cpuMsPer10ms) && v.cpuMsPer10ms > 0, 'cpuMsPer10ms when performance.now exists');
+      // The CPU figure is an average over the first whole second of audio, then every second.
+      if (v.time < 1) assert.ok(!('cpuMsPer10ms' in v), `cpuMsPer10ms before a whole second, at ${v.time}`);
+      else assert.ok(Number.isFinite(v.cpuMsPer10ms) && v.cpuMsPer10ms > 0, `cpuMsPer10ms at ${v.time}`);
     }
     // The fixture opens on 0.4 s of digital silence and speaks from then on.
     const at = (t) => vads.find((v) => v.time >= t).probability;
     assert.ok(at(0.1) < 0.2, `VAD in the leading silence ${at(0.1)}`);
     assert.ok(Math.max(...vads.slice(10, 40).map((v) => v.probability)) > 0.9, 'VAD in the first sentence');
-    // Without performance.now in the scope, cpuMsPer10ms is omitted.
-    const plain = runWorklet([clean.subarray(0, RATE)]).messages.filter((m) => m.type === 'vad');
-    assert.ok(plain.length > 0 && plain.every((v) => !('cpuMsPer10ms' in v)));
+    // Without performance.now in the scope (Chromium) the figure comes from Date.now().
+    const plain = runWorklet([clean]).messages.filter((m) => m.type === 'vad' && m.time >= 1);
+    assert.ok(plain.length > 0 && plain.every((v) => Number.isFinite(v.cpuMsPer10ms) && v.cpuMsPer10ms >= 0));
   });
 });
 

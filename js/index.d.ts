@@ -1,0 +1,274 @@
+// Type declarations of visio-media-effects' public API.
+//
+// livekit-client is not a dependency: the few livekit shapes used here are declared
+// structurally below, and NoiseSuppressionProcessor is assignable to livekit-client 2.x's
+// `TrackProcessor<Track.Kind.Audio, AudioProcessorOptions>`.
+
+// ---------------------------------------------------------------------------------------------
+// Noise suppression
+//
+// RNNoise (the `nnnoiseless` crate) compiled to WebAssembly, run in an AudioWorklet on the
+// page's own origin: no network request beyond the package's own two files (the .wasm and
+// the worklet script), no telemetry.
+//
+// Failure semantics:
+// - Anything that can be known before audio flows throws or rejects and creates nothing:
+//   invalid options (TypeError / RangeError naming the option), a sample rate outside
+//   8000..96000 Hz (RangeError naming the rate), a non-audio or ended track, a context
+//   without AudioWorklet (insecure page), a wasm URL or worklet URL that cannot be fetched or
+//   compiled (Error: "visio-media-effects: could not load wasm from <url>: status 404").
+// - Anything that goes wrong inside the audio worklet (a module that is not this package's
+//   wasm, instantiation failure, a trap while processing) never silences the microphone: the
+//   node passes its input through unchanged (and without delay), `active` becomes false,
+//   `error` holds the reason and an `error` event (NoiseSuppressionErrorEvent) is dispatched.
+//   When this happens during creation, the promise still resolves (check `node.active`) and
+//   the event is dispatched in a later task, so a listener added right after `await` sees it.
+
+/** Options of a suppressor that can change while it runs (`setOptions` / `update`). */
+export interface NoiseSuppressionSettings {
+  /** false bypasses suppression (10 ms crossfade; the latency stays the same). Default true. */
+  enabled?: boolean;
+  /**
+   * Caps the noise reduction, in dB: 0 lets everything through, 20 removes at most 20 dB of
+   * noise (a gentler effect), null (default) or Infinity: no cap.
+   */
+  attenuationLimitDb?: number | null;
+}
+
+/** Options of createNoiseSuppressorNode(). */
+export interface NoiseSuppressorOptions extends NoiseSuppressionSettings {
+  /** How often `vad` events are dispatched, in ms (rounded to render quanta). Default 50. */
+  vadIntervalMs?: number;
+  /**
+   * The wasm to use: a URL (string resolved against the document like fetch() does), or an
+   * already compiled WebAssembly.Module. Default: `visio_media_effects_bg.wasm` next to this
+   * module (`new URL(..., import.meta.url)`, which bundlers such as Vite and webpack follow).
+   */
+  wasm?: URL | string | WebAssembly.Module;
+  /** URL of `noise-suppressor.worklet.js`, if the bundler moved it. Default: next to this module. */
+  workletUrl?: URL | string;
+}
+
+/** Dispatched every `vadIntervalMs` while audio is processed. */
+export declare class VadEvent extends Event {
+  readonly type: 'vad';
+  /** Highest voice probability (0..1) among the 10 ms frames since the previous event. */
+  readonly probability: number;
+  /** The audio context's currentTime when the worklet reported, in seconds. */
+  readonly time: number;
+  /**
+   * Average time the worklet spent processing 10 ms of audio, in ms, over the last whole
+   * second (undefined during the first second). Timed with `performance.now()` where the
+   * worklet scope has it (Firefox), else averaged from `Date.now()` ticks (Chromium).
+   */
+  readonly cpuMsPer10ms: number | undefined;
+}
+
+/** Dispatched when noise suppression stops working and the audio passes through unchanged. */
+export declare class NoiseSuppressionErrorEvent extends Event {
+  readonly type: 'error';
+  readonly error: Error;
+  readonly message: string;
+}
+
+export interface NoiseSuppressorEventMap extends AudioWorkletNodeEventMap {
+  vad: VadEvent;
+  error: NoiseSuppressionErrorEvent;
+}
+
+/** What the worklet reports once it freed the suppressor (see destroy()). */
+export interface DestroyReport {
+  /** Suppressors still alive in this audio context's wasm instance. */
+  live: number;
+  /** Size of that instance's wasm memory, in bytes. */
+  memoryBytes: number;
+}
+
+/**
+ * An AudioWorkletNode that denoises up to 2 channels (more are downmixed to stereo; a mono
+ * input gives a mono output). Its output is its input denoised and delayed by `latency`.
+ */
+export interface NoiseSuppressorNode extends AudioWorkletNode {
+  /** 'starting' until the worklet reports, then 'running', 'failed' or 'destroyed'. */
+  readonly status: 'starting' | 'running' | 'failed' | 'destroyed';
+  /** True while the audio really is being denoised. */
+  readonly active: boolean;
+  /** Why suppression is not running (status 'failed'), else null. */
+  readonly error: Error | null;
+  /** Resolves true once the worklet runs, false if it failed or was destroyed first. */
+  readonly ready: Promise<boolean>;
+  /** Added delay in seconds (928 / 48000 at 48 kHz); 0 when failed (pass-through). */
+  readonly latency: number;
+  /** Added delay in samples at the context's rate. */
+  readonly latencySamples: number;
+  /** Voice probability of the last `vad` event (0 before the first). */
+  readonly vad: number;
+  /** cpuMsPer10ms of the last `vad` event (undefined during the first second). */
+  readonly cpuMsPer10ms: number | undefined;
+  readonly enabled: boolean;
+  readonly attenuationLimitDb: number | null;
+  /** Changes the settings live (validated; throws TypeError/RangeError on bad values). */
+  setOptions(settings: NoiseSuppressionSettings): void;
+  /**
+   * Frees the suppressor in the worklet and disconnects the node's outputs (the caller owns,
+   * and disconnects, what feeds it). Idempotent. Resolves with the worklet's report, or null
+   * if it did not answer within 2 s (e.g. the context was closed, which frees everything).
+   * Call it: a node that is only dropped keeps its suppressor until the context closes.
+   */
+  destroy(): Promise<DestroyReport | null>;
+  addEventListener<K extends keyof NoiseSuppressorEventMap>(type: K, listener: (this: NoiseSuppressorNode, ev: NoiseSuppressorEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof NoiseSuppressorEventMap>(type: K, listener: (this: NoiseSuppressorNode, ev: NoiseSuppressorEventMap[K]) => any, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | EventListenerOptions): void;
+}
+
+/**
+ * Creates a noise suppressor node in `context` (AudioContext or OfflineAudioContext at
+ * 8000..96000 Hz). Loads the worklet module once per context and compiles the wasm once per
+ * page. Resolves once the worklet reported (or after 3 s at most, with status 'starting', for
+ * engines that construct processors only when a suspended context starts).
+ *
+ * @example
+ * const node = await createNoiseSuppressorNode(ctx);
+ * source.connect(node).connect(ctx.destination);
+ * node.addEventListener('vad', (e) => meter.value = e.probability);
+ * if (!node.active) console.warn(node.error);
+ */
+export function createNoiseSuppressorNode(context: BaseAudioContext, options?: NoiseSuppressorOptions): Promise<NoiseSuppressorNode>;
+
+/** Options of suppressNoise(). */
+export interface SuppressNoiseOptions extends NoiseSuppressorOptions {
+  /**
+   * Rate of the AudioContext suppressNoise creates. Default: the track's
+   * `getSettings().sampleRate` when present, else the engine's default rate. (Firefox cannot
+   * connect a track to a context of another rate; if the guessed rate is refused the default
+   * rate is used instead. An explicit rate is never overridden.)
+   */
+  sampleRate?: number;
+  /** Use this (realtime) AudioContext instead of creating one; destroy() leaves it open. */
+  audioContext?: AudioContext;
+}
+
+/** The result of suppressNoise(). */
+export interface NoiseSuppression {
+  /** The denoised track (mono for a mono microphone). Send or play this one. */
+  readonly track: MediaStreamTrack;
+  readonly node: NoiseSuppressorNode;
+  readonly context: AudioContext;
+  /** Voice probability of the last report (0..1). */
+  readonly vad: number;
+  /** Changes the settings live. */
+  update(settings: NoiseSuppressionSettings): void;
+  /**
+   * Stops the denoised track, disconnects the graph, frees the suppressor and closes the
+   * context if suppressNoise created it. Idempotent. Does not stop the input track.
+   */
+  destroy(): Promise<DestroyReport | null>;
+}
+
+/**
+ * Denoises an audio MediaStreamTrack (typically a getUserMedia microphone; ask for
+ * `noiseSuppression: false` to avoid double processing): source -> suppressor -> a new track.
+ * Throws TypeError for a non-audio track and Error for an ended one. Call it after a user
+ * gesture (or getUserMedia), or resume `context` later: a context created without one may
+ * start suspended, and then the output is silent until it runs.
+ *
+ * @example
+ * const mic = (await navigator.mediaDevices.getUserMedia({ audio: { noiseSuppression: false } })).getAudioTracks()[0];
+ * const ns = await suppressNoise(mic);
+ * peerConnection.addTrack(ns.track);
+ * ns.update({ attenuationLimitDb: 30 });
+ * await ns.destroy();
+ */
+export function suppressNoise(track: MediaStreamTrack, options?: SuppressNoiseOptions): Promise<NoiseSuppression>;
+
+// ---------------------------------------------------------------------------------------------
+// livekit-client integration
+
+/**
+ * The options livekit-client 2.x passes to an audio processor's init()/restart()
+ * (its `AudioProcessorOptions`), declared structurally.
+ */
+export interface LivekitAudioProcessorOptions {
+  kind: 'audio';
+  track: MediaStreamTrack;
+  audioContext: AudioContext;
+  element?: HTMLMediaElement;
+  localTrack?: unknown;
+}
+
+/** Options of NoiseSuppressionProcessor. */
+export interface NoiseSuppressionProcessorOptions extends NoiseSuppressorOptions {
+  /** Called with every VadEvent (also dispatched on the processor as 'vad'). */
+  onVad?: (event: VadEvent) => void;
+  /** Called when suppression fails and the audio passes through (also an 'error' event). */
+  onError?: (error: Error) => void;
+}
+
+export interface NoiseSuppressionProcessorEventMap {
+  vad: VadEvent;
+  error: NoiseSuppressionErrorEvent;
+}
+
+/**
+ * Noise suppression as a livekit-client 2.x audio `TrackProcessor`.
+ *
+ * livekit only runs audio processors on a track that has an AudioContext: inside a Room the
+ * room gives its context to the tracks it publishes (on connect and on publish); for a
+ * track used outside a Room, call `await localAudioTrack.setAudioContext(new AudioContext())`
+ * before `setProcessor()`, otherwise livekit throws "Audio context needs to be set on
+ * LocalAudioTrack in order to enable processors". The processor builds its graph in that
+ * context (it never creates one): MediaStreamSource -> suppressor -> MediaStreamDestination,
+ * whose track livekit publishes instead of the microphone's. When livekit moves the track to
+ * another context it calls restart(), which rebuilds the graph there.
+ *
+ * Settings (`update`) are kept across restarts and re-inits. One instance can be set again
+ * after stopProcessor().
+ *
+ * @example
+ * const processor = new NoiseSuppressionProcessor({ onVad: (e) => speaking(e.probability > 0.6) });
+ * await localAudioTrack.setProcessor(processor);
+ * processor.update({ enabled: false });   // bypass without tearing down
+ * await localAudioTrack.stopProcessor();
+ */
+export declare class NoiseSuppressionProcessor extends EventTarget {
+  constructor(options?: NoiseSuppressionProcessorOptions);
+  readonly name: 'visio-noise-suppression';
+  /** The denoised track; undefined before init() and after destroy(). */
+  processedTrack: MediaStreamTrack | undefined;
+  /** Builds the graph in `audioContext`. Throws TypeError without one, or for a non-audio track. */
+  init(options: LivekitAudioProcessorOptions): Promise<void>;
+  /** destroy() then init(). */
+  restart(options: LivekitAudioProcessorOptions): Promise<void>;
+  /** Stops processedTrack, disconnects every node it created and frees the suppressor. */
+  destroy(): Promise<void>;
+  /** Changes `enabled` / `attenuationLimitDb` live; kept for later inits. */
+  update(settings: NoiseSuppressionSettings): void;
+  /** Same as update(). */
+  setOptions(settings: NoiseSuppressionSettings): void;
+  /** The current suppressor node (undefined when not initialised). */
+  readonly node: NoiseSuppressorNode | undefined;
+  /** Voice probability of the last report (0 when not running). */
+  readonly vad: number;
+  /** True while the audio is really being denoised. */
+  readonly active: boolean;
+  /** Added delay in seconds (0 when not running). */
+  readonly latency: number;
+  readonly enabled: boolean;
+  readonly attenuationLimitDb: number | null;
+  addEventListener<K extends keyof NoiseSuppressionProcessorEventMap>(type: K, listener: (this: NoiseSuppressionProcessor, ev: NoiseSuppressionProcessorEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof NoiseSuppressionProcessorEventMap>(type: K, listener: (this: NoiseSuppressionProcessor, ev: NoiseSuppressionProcessorEventMap[K]) => any, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebAssembly loading
+
+/**
+ * Fetches and compiles the package's wasm (or `source`) once per page; a failed load is not
+ * cached. Useful to start the download early, or to share one module between contexts:
+ * `createNoiseSuppressorNode(ctx, { wasm: await loadWasmModule() })`. Uses
+ * compileStreaming when the server sends application/wasm, compile() otherwise.
+ */
+export function loadWasmModule(source?: URL | string | WebAssembly.Module): Promise<WebAssembly.Module>;

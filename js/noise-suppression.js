@@ -1,0 +1,485 @@
+// Microphone noise suppression for the page: an AudioWorkletNode around the RNNoise worklet,
+// a one-call wrapper for a MediaStreamTrack, and a livekit-client TrackProcessor.
+//
+// Failure semantics (also in index.d.ts): what can be known before audio flows (bad options,
+// unsupported sample rate, wasm or worklet file that cannot be loaded) rejects the promise
+// and creates nothing. What goes wrong inside the worklet (module without our exports,
+// instantiation, a trap while processing) never silences the audio: the node passes its input
+// through unchanged, `active` is false and an `error` event is dispatched.
+
+import { loadWasmModule } from './wasm.js';
+
+const PREFIX = 'visio-media-effects';
+const PROCESSOR_NAME = 'visio-noise-suppressor';
+const MIN_RATE = 8000;
+const MAX_RATE = 96000;
+/** How long creation waits for the worklet to report; a suspended context in some engines
+ * constructs processors late, so this is a ceiling, not an expected delay. */
+const READY_TIMEOUT_MS = 3000;
+/** How long `destroy()` waits for the worklet to confirm it freed the suppressor. */
+const DESTROY_TIMEOUT_MS = 2000;
+
+const worklets = new WeakMap(); // BaseAudioContext -> Promise<void> of its addModule
+
+/** Dispatched on the node (and the processor) every `vadIntervalMs`. */
+export class VadEvent extends Event {
+  constructor(probability, time, cpuMsPer10ms) {
+    super('vad');
+    /** Highest voice probability (0..1) of the 10 ms frames since the previous event. */
+    this.probability = probability;
+    /** `AudioContext.currentTime` of the report, in seconds. */
+    this.time = time;
+    /** Average processing time per 10 ms of audio (ms), when the engine lets the worklet measure it. */
+    this.cpuMsPer10ms = cpuMsPer10ms;
+  }
+}
+
+/** Dispatched when suppression fails and the audio falls back to pass-through. */
+export class NoiseSuppressionErrorEvent extends Event {
+  constructor(error) {
+    super('error');
+    this.error = error;
+    this.message = error.message;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Option checks: one clear TypeError/RangeError per mistake.
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object') return value.constructor?.name ?? 'an object';
+  return String(value);
+}
+
+function checkObject(options, what) {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`${PREFIX}: ${what} options must be an object, got ${describe(options)}`);
+  }
+  return options;
+}
+
+function checkEnabled(value) {
+  if (typeof value !== 'boolean') {
+    throw new TypeError(`${PREFIX}: enabled must be a boolean, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function checkLimit(value) {
+  if (value === null) return null;
+  if (typeof value !== 'number') {
+    throw new TypeError(`${PREFIX}: attenuationLimitDb must be a number of dB or null, got ${describe(value)}`);
+  }
+  if (!(value >= 0)) {
+    throw new RangeError(`${PREFIX}: attenuationLimitDb must be >= 0 (0 = no suppression) or null (no limit), got ${value}`);
+  }
+  return value;
+}
+
+function checkInterval(value) {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`${PREFIX}: vadIntervalMs must be a positive number of milliseconds, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function checkRate(rate) {
+  if (!(rate >= MIN_RATE && rate <= MAX_RATE)) {
+    throw new RangeError(`${PREFIX}: sample rate ${rate} Hz is not supported by noise suppression (${MIN_RATE}..${MAX_RATE} Hz)`);
+  }
+  return rate;
+}
+
+function checkUrl(value, name) {
+  if (value !== undefined && typeof value !== 'string' && !(value instanceof URL)) {
+    throw new TypeError(`${PREFIX}: ${name} must be a URL or a string, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** The live settings (`setOptions`), checked; absent keys are left out. */
+function checkSettings(options) {
+  const settings = {};
+  if (options.enabled !== undefined) settings.enabled = checkEnabled(options.enabled);
+  if (options.attenuationLimitDb !== undefined) settings.attenuationLimitDb = checkLimit(options.attenuationLimitDb);
+  return settings;
+}
+
+/** The node options, checked, with defaults. */
+function nodeOptions(options) {
+  const o = checkObject(options, 'noise suppression');
+  const wasm = o.wasm;
+  if (wasm !== undefined && !(wasm instanceof WebAssembly.Module)) checkUrl(wasm, 'wasm');
+  return {
+    enabled: true,
+    attenuationLimitDb: null,
+    ...checkSettings(o),
+    vadIntervalMs: o.vadIntervalMs === undefined ? 50 : checkInterval(o.vadIntervalMs),
+    wasm,
+    workletUrl: checkUrl(o.workletUrl, 'workletUrl'),
+  };
+}
+
+function checkContext(context) {
+  if (!context || typeof context.sampleRate !== 'number' || typeof context.createGain !== 'function') {
+    throw new TypeError(`${PREFIX}: expected an AudioContext or OfflineAudioContext, got ${describe(context)}`);
+  }
+  if (!context.audioWorklet) {
+    // AudioWorklet exists only in secure contexts (https:, localhost).
+    throw new TypeError(`${PREFIX}: this audio context has no audioWorklet (the page must be served over https or from localhost)`);
+  }
+  if (context.state === 'closed') throw new Error(`${PREFIX}: the audio context is closed`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The node.
+
+function addWorklet(context, workletUrl) {
+  let added = worklets.get(context);
+  if (!added) {
+    const url = workletUrl ?? new URL('./noise-suppressor.worklet.js', import.meta.url);
+    added = context.audioWorklet.addModule(url).catch((error) => {
+      worklets.delete(context);
+      throw new Error(`${PREFIX}: could not load the audio worklet from ${url}: ${error?.message ?? error}`, { cause: error });
+    });
+    worklets.set(context, added);
+  }
+  return added;
+}
+
+function withTimeout(promise, ms, fallback) {
+  let timer;
+  return Promise.race([promise, new Promise((resolve) => { timer = setTimeout(() => resolve(fallback), ms); })])
+    .finally(() => clearTimeout(timer));
+}
+
+// Defined on first use: AudioWorkletNode exists only in browsers, and importing the package
+// must not throw elsewhere (server-side rendering, tests of other parts in Node).
+let NodeClass = null;
+
+function nodeClass() {
+  if (NodeClass) return NodeClass;
+  NodeClass = class NoiseSuppressorNode extends AudioWorkletNode {
+    #status = 'starting';
+    #error = null;
+    #latencySamples = 0;
+    #vad = 0;
+    #cpu = undefined;
+    #enabled;
+    #limit;
+    #ready;
+    #settle;
+    #destroyed = null;
+    #confirm = null;
+
+    constructor(context, module, opts) {
+      super(context, PROCESSOR_NAME, {
+        numberOfInputs: 1,
+        numberOfOutputs: 1,
+        // Up to stereo; without outputChannelCount the output follows the input's channels.
+        channelCount: 2,
+        channelCountMode: 'clamped-max',
+        channelInterpretation: 'speakers',
+        processorOptions: {
+          module,
+          enabled: opts.enabled,
+          attenuationLimitDb: opts.attenuationLimitDb,
+          vadIntervalMs: opts.vadIntervalMs,
+        },
+      });
+      this.#enabled = opts.enabled;
+      this.#limit = opts.attenuationLimitDb;
+      this.#ready = new Promise((resolve) => { this.#settle = resolve; });
+      this.port.onmessage = (event) => this.#onMessage(event.data);
+      // Only thrown exceptions in the processor end up here (ours catches its own); the
+      // engine then outputs silence, so say so loudly.
+      this.addEventListener('processorerror', () => this.#fail(`${PREFIX}: the noise suppression processor crashed`));
+    }
+
+    #onMessage(data) {
+      switch (data?.type) {
+        case 'ready':
+          if (this.#status === 'starting') this.#status = 'running';
+          this.#latencySamples = data.latencySamples;
+          this.#settle(true);
+          break;
+        case 'error':
+          this.#fail(data.message);
+          break;
+        case 'vad':
+          this.#vad = data.probability;
+          this.#cpu = data.cpuMsPer10ms;
+          this.dispatchEvent(new VadEvent(data.probability, data.time, data.cpuMsPer10ms));
+          break;
+        case 'destroyed':
+          this.#confirm?.({ live: data.live, memoryBytes: data.memoryBytes });
+          this.port.onmessage = null;
+          this.port.close();
+          break;
+        default:
+          break;
+      }
+    }
+
+    #fail(message) {
+      if (this.#status === 'failed' || this.#status === 'destroyed') return;
+      this.#status = 'failed';
+      this.#latencySamples = 0; // the worklet passes audio straight through now
+      this.#error = new Error(message);
+      this.#settle(false);
+      // Dispatched in a later task: when this settles creation, the caller awaiting
+      // createNoiseSuppressorNode() can still add its listener first.
+      const event = new NoiseSuppressionErrorEvent(this.#error);
+      setTimeout(() => this.dispatchEvent(event), 0);
+    }
+
+    /** 'starting' | 'running' | 'failed' | 'destroyed' */
+    get status() { return this.#status; }
+    /** True while the audio really is being denoised. */
+    get active() { return this.#status === 'running'; }
+    /** Why suppression is not running, once it failed. */
+    get error() { return this.#error; }
+    /** Resolves true once the worklet runs, false if it failed. */
+    get ready() { return this.#ready; }
+    get latencySamples() { return this.#latencySamples; }
+    get latency() { return this.#latencySamples / this.context.sampleRate; }
+    get vad() { return this.#vad; }
+    get cpuMsPer10ms() { return this.#cpu; }
+    get enabled() { return this.#enabled; }
+    get attenuationLimitDb() { return this.#limit; }
+
+    setOptions(options) {
+      const settings = checkSettings(checkObject(options, 'setOptions'));
+      if (this.#status === 'destroyed') return;
+      if ('enabled' in settings) this.#enabled = settings.enabled;
+      if ('attenuationLimitDb' in settings) this.#limit = settings.attenuationLimitDb;
+      this.port.postMessage({ type: 'options', ...settings });
+    }
+
+    destroy() {
+      if (this.#destroyed) return this.#destroyed;
+      this.#status = 'destroyed';
+      this.#settle(false);
+      const confirmed = new Promise((resolve) => { this.#confirm = resolve; });
+      this.port.postMessage({ type: 'destroy' });
+      this.disconnect();
+      // A closed context never answers; do not hang the caller on it.
+      this.#destroyed = withTimeout(confirmed, DESTROY_TIMEOUT_MS, null);
+      return this.#destroyed;
+    }
+  };
+  return NodeClass;
+}
+
+/**
+ * Creates the noise suppressor node in `context`; see index.d.ts for the contract.
+ */
+export async function createNoiseSuppressorNode(context, options) {
+  const opts = nodeOptions(options);
+  checkContext(context);
+  checkRate(context.sampleRate);
+  const [module] = await Promise.all([loadWasmModule(opts.wasm), addWorklet(context, opts.workletUrl)]);
+  const Node = nodeClass();
+  const node = new Node(context, module, opts);
+  await withTimeout(node.ready, READY_TIMEOUT_MS, null);
+  return node;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A MediaStreamTrack in, a denoised MediaStreamTrack out.
+
+function checkTrack(track, who) {
+  if (!track || typeof track.kind !== 'string' || typeof track.getSettings !== 'function') {
+    throw new TypeError(`${PREFIX}: ${who} needs an audio MediaStreamTrack, got ${describe(track)}`);
+  }
+  if (track.kind !== 'audio') {
+    throw new TypeError(`${PREFIX}: ${who} needs an audio MediaStreamTrack, got a ${track.kind} track`);
+  }
+  if (track.readyState === 'ended') {
+    throw new Error(`${PREFIX}: ${who} was given a track that has ended`);
+  }
+}
+
+/** Source -> suppressor -> destination in `context`; everything torn down on failure. */
+async function buildGraph(context, track, options) {
+  const settings = track.getSettings();
+  // Chromium refuses nothing here, but Firefox throws NotSupportedError when the context's
+  // rate differs from the microphone's graph rate; the caller handles that.
+  const source = context.createMediaStreamSource(new MediaStream([track]));
+  let node;
+  try {
+    node = await createNoiseSuppressorNode(context, options);
+  } catch (error) {
+    source.disconnect();
+    throw error;
+  }
+  const destination = context.createMediaStreamDestination();
+  // Keep the microphone's layout: a mono mic gives a mono track (the destination would
+  // otherwise upmix to stereo and WebRTC would encode two identical channels).
+  destination.channelCount = settings.channelCount === 2 ? 2 : 1;
+  source.connect(node).connect(destination);
+  const output = destination.stream.getAudioTracks()[0];
+  const teardown = async () => {
+    output.stop();
+    source.disconnect();
+    const report = await node.destroy();
+    destination.disconnect();
+    return report;
+  };
+  return { source, node, destination, output, teardown };
+}
+
+/**
+ * Denoises a microphone track; see index.d.ts for the contract.
+ */
+export async function suppressNoise(track, options) {
+  checkTrack(track, 'suppressNoise');
+  const o = checkObject(options, 'suppressNoise');
+  const nodeOpts = nodeOptions(o); // checked before anything is created
+  if (o.sampleRate !== undefined) checkRate(o.sampleRate);
+  const given = o.audioContext;
+  if (given !== undefined) {
+    checkContext(given);
+    if (typeof given.createMediaStreamSource !== 'function') {
+      throw new TypeError(`${PREFIX}: suppressNoise needs a realtime AudioContext (an OfflineAudioContext cannot play a track)`);
+    }
+  }
+
+  let context = given;
+  let graph;
+  if (context) {
+    graph = await buildGraph(context, track, nodeOpts);
+  } else {
+    const trackRate = track.getSettings().sampleRate;
+    const rate = o.sampleRate ?? (trackRate >= MIN_RATE && trackRate <= MAX_RATE ? trackRate : undefined);
+    context = new AudioContext({ latencyHint: 'interactive', ...(rate ? { sampleRate: rate } : {}) });
+    try {
+      graph = await buildGraph(context, track, nodeOpts);
+    } catch (error) {
+      await context.close().catch(() => {});
+      // Firefox cannot connect a track to a context of another rate; when the rate was our
+      // guess (not the caller's), retry at the engine's default, which is the graph rate.
+      if (error?.name !== 'NotSupportedError' || o.sampleRate !== undefined || !rate) throw error;
+      context = new AudioContext({ latencyHint: 'interactive' });
+      try {
+        graph = await buildGraph(context, track, nodeOpts);
+      } catch (again) {
+        await context.close().catch(() => {});
+        throw again;
+      }
+    }
+    // A context made outside a user gesture may start suspended; resuming is all we can do
+    // (not awaited: without a gesture it may stay pending until the user interacts).
+    if (context.state === 'suspended') context.resume().catch(() => {});
+  }
+
+  const owned = context !== given;
+  let destroyed = null;
+  return {
+    track: graph.output,
+    node: graph.node,
+    context,
+    get vad() { return graph.node.vad; },
+    update(settings) { graph.node.setOptions(settings); },
+    destroy() {
+      destroyed ??= (async () => {
+        const report = await graph.teardown();
+        if (owned && context.state !== 'closed') await context.close().catch(() => {});
+        return report;
+      })();
+      return destroyed;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// livekit-client TrackProcessor (structurally typed: livekit-client is not a dependency).
+
+export class NoiseSuppressionProcessor extends EventTarget {
+  name = 'visio-noise-suppression';
+  /** The denoised track livekit publishes; undefined until init() and after destroy(). */
+  processedTrack = undefined;
+  #options;
+  #onVad;
+  #onError;
+  #graph = null;
+  #generation = 0;
+
+  constructor(options) {
+    super();
+    const o = checkObject(options, 'NoiseSuppressionProcessor');
+    for (const name of ['onVad', 'onError']) {
+      if (o[name] !== undefined && typeof o[name] !== 'function') {
+        throw new TypeError(`${PREFIX}: ${name} must be a function, got ${describe(o[name])}`);
+      }
+    }
+    this.#options = nodeOptions(o);
+    this.#onVad = o.onVad;
+    this.#onError = o.onError;
+  }
+
+  async init({ kind, track, audioContext } = {}) {
+    if (kind !== undefined && kind !== 'audio') {
+      throw new TypeError(`${PREFIX}: NoiseSuppressionProcessor is an audio processor, it was set on a ${kind} track`);
+    }
+    checkTrack(track, 'NoiseSuppressionProcessor');
+    if (!audioContext) {
+      throw new TypeError(`${PREFIX}: NoiseSuppressionProcessor needs livekit's audio context: call `
+        + 'localAudioTrack.setAudioContext(audioContext) before setProcessor(), or publish it in a Room');
+    }
+    if (this.#graph) await this.destroy();
+    const generation = ++this.#generation;
+    const graph = await buildGraph(audioContext, track, this.#options);
+    if (generation !== this.#generation) {
+      // destroy() ran while we were building: this graph is already obsolete.
+      await graph.teardown();
+      return;
+    }
+    graph.node.addEventListener('vad', (event) => {
+      this.#onVad?.(event);
+      this.dispatchEvent(new VadEvent(event.probability, event.time, event.cpuMsPer10ms));
+    });
+    graph.node.addEventListener('error', (event) => {
+      this.#onError?.(event.error);
+      this.dispatchEvent(new NoiseSuppressionErrorEvent(event.error));
+    });
+    this.#graph = graph;
+    this.processedTrack = graph.output;
+  }
+
+  async restart(opts) {
+    await this.destroy();
+    await this.init(opts);
+  }
+
+  async destroy() {
+    this.#generation++;
+    const graph = this.#graph;
+    this.#graph = null;
+    this.processedTrack = undefined;
+    // Not awaiting the worklet's confirmation: the handle is freed on the audio thread
+    // either way, and livekit holds its track lock while this runs.
+    if (graph) graph.teardown().catch(() => {});
+  }
+
+  /** Changes `enabled` / `attenuationLimitDb` live; kept across restarts. */
+  update(options) {
+    const settings = checkSettings(checkObject(options, 'update'));
+    Object.assign(this.#options, settings);
+    this.#graph?.node.setOptions(settings);
+  }
+
+  setOptions(options) {
+    this.update(options);
+  }
+
+  get node() { return this.#graph?.node; }
+  get vad() { return this.#graph?.node.vad ?? 0; }
+  get active() { return this.#graph?.node.active ?? false; }
+  get latency() { return this.#graph?.node.latency ?? 0; }
+  get enabled() { return this.#options.enabled; }
+  get attenuationLimitDb() { return this.#options.attenuationLimitDb; }
+}

@@ -1,0 +1,226 @@
+// AudioWorkletProcessor 'visio-noise-suppressor': RNNoise noise suppression on the audio thread.
+//
+// Self-contained on purpose (no `import`): bundlers can ship it as a plain asset, and the
+// AudioWorkletGlobalScope has no fetch, TextDecoder or importScripts, so the wasm arrives
+// already compiled in `processorOptions.module` and is instantiated here with stub imports
+// (the audio path calls none of them). Message protocol: see js/noise-suppression.js.
+
+const NAME = 'visio-noise-suppressor';
+const QUANTUM = 128;
+const MAX_CHANNELS = 2;
+const REQUIRED_EXPORTS = ['memory', 'vme_ns_create', 'vme_ns_buffer', 'vme_ns_process', 'vme_ns_vad',
+  'vme_ns_set_enabled', 'vme_ns_set_attenuation_limit', 'vme_ns_latency', 'vme_ns_destroy',
+  'vme_ns_live'];
+
+// One instance per AudioWorkletGlobalScope (= per audio context), shared by all its nodes.
+// It is keyed by nothing: every postMessage of a Module yields a new Module object here, so
+// identity cannot tell modules apart; the first valid module the scope receives wins.
+let shared = null;
+
+// `performance` is exposed in the worklet scope by some engines only (Firefox has it,
+// Chromium 156 has not). Elsewhere Date.now() stands in: its 1 ms ticks are far coarser than
+// one quantum's work, but their average over CPU_WINDOW_S of quanta is unbiased.
+const now = typeof globalThis.performance?.now === 'function'
+  ? () => globalThis.performance.now()
+  : () => Date.now();
+const CPU_WINDOW_S = 1;
+
+function message(error) {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function instantiate(module) {
+  if (shared && !shared.poisoned) return shared.exports;
+  if (!(module instanceof WebAssembly.Module)) {
+    throw new Error('processorOptions.module is not a WebAssembly.Module');
+  }
+  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const missing = REQUIRED_EXPORTS.filter((name) => !names.has(name));
+  if (missing.length > 0) {
+    throw new Error(`the wasm module lacks ${missing.join(', ')} (not visio-media-effects' wasm?)`);
+  }
+  const imports = {};
+  for (const { module: from, name, kind } of WebAssembly.Module.imports(module)) {
+    if (kind !== 'function') throw new Error(`the wasm module imports a ${kind} (${from}.${name})`);
+    imports[from] ??= {};
+    imports[from][name] = () => {
+      throw new Error(`${from}.${name} is not available in the audio worklet`);
+    };
+  }
+  const { exports } = new WebAssembly.Instance(module, imports);
+  shared = { exports, poisoned: false };
+  return exports;
+}
+
+class NoiseSuppressorProcessor extends AudioWorkletProcessor {
+  constructor(options) {
+    super();
+    const opts = options?.processorOptions ?? {};
+    this.wasm = null;
+    this.handle = 0;
+    this.failed = false;
+    this.destroyed = false;
+    this.views = [];
+    this.viewsOf = null; // the memory.buffer the views were made on
+    this.vadQuanta = Math.max(1, Math.round(((Number(opts.vadIntervalMs) || 50) / 1000) * sampleRate / QUANTUM));
+    this.quanta = 0;
+    this.vadMax = 0;
+    this.cpuMs = 0;
+    this.cpuQuanta = 0;
+    this.cpuMsPer10ms = undefined;
+    this.port.onmessage = (event) => this.onMessage(event.data);
+    try {
+      const wasm = instantiate(opts.module);
+      this.wasm = wasm;
+      this.handle = wasm.vme_ns_create(sampleRate, MAX_CHANNELS);
+      if (!this.handle) throw new Error(`the suppressor rejected the context's sample rate (${sampleRate} Hz)`);
+      this.setEnabled(opts.enabled);
+      this.setLimit(opts.attenuationLimitDb);
+      const latencySamples = wasm.vme_ns_latency(this.handle);
+      this.port.postMessage({
+        type: 'ready',
+        latencySamples,
+        latencySeconds: latencySamples / sampleRate,
+        memoryBytes: wasm.memory.buffer.byteLength,
+      });
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  fail(error) {
+    this.failed = true;
+    this.port.postMessage({ type: 'error', message: `visio-media-effects: noise suppression failed: ${message(error)}` });
+  }
+
+  setEnabled(enabled) {
+    if (typeof enabled === 'boolean') this.wasm.vme_ns_set_enabled(this.handle, enabled ? 1 : 0);
+  }
+
+  setLimit(db) {
+    if (db === null) this.wasm.vme_ns_set_attenuation_limit(this.handle, Infinity);
+    else if (typeof db === 'number' && db >= 0) this.wasm.vme_ns_set_attenuation_limit(this.handle, db);
+  }
+
+  onMessage(data) {
+    if (this.destroyed || !data) return;
+    if (data.type === 'destroy') {
+      this.destroyed = true;
+      let live = 0;
+      let memoryBytes = 0;
+      if (this.handle) {
+        try {
+          this.wasm.vme_ns_destroy(this.handle);
+        } catch {
+          // A trapped instance: nothing left to free that the next instance will not replace.
+        }
+      }
+      if (this.wasm) {
+        try {
+          live = this.wasm.vme_ns_live();
+          memoryBytes = this.wasm.memory.buffer.byteLength;
+        } catch {
+          // Same as above: report zeros rather than throw from the message handler.
+        }
+      }
+      this.handle = 0;
+      this.port.postMessage({ type: 'destroyed', live, memoryBytes });
+      this.port.onmessage = null;
+      return;
+    }
+    if (data.type === 'options' && this.handle && !this.failed) {
+      try {
+        if ('enabled' in data) this.setEnabled(data.enabled);
+        if ('attenuationLimitDb' in data) this.setLimit(data.attenuationLimitDb);
+      } catch (error) {
+        this.trap(error);
+      }
+    }
+  }
+
+  trap(error) {
+    // A trap can leave the instance half-updated: later nodes get a fresh one.
+    if (shared && shared.exports === this.wasm) shared.poisoned = true;
+    this.fail(error);
+  }
+
+  // Float32Array views on the wasm buffers, remade when memory growth replaced the buffer.
+  buffers() {
+    const buffer = this.wasm.memory.buffer;
+    if (buffer !== this.viewsOf) {
+      this.views = [];
+      for (let ch = 0; ch < MAX_CHANNELS; ch++) {
+        this.views.push(new Float32Array(buffer, this.wasm.vme_ns_buffer(this.handle, ch), QUANTUM));
+      }
+      this.viewsOf = buffer;
+    }
+    return this.views;
+  }
+
+  process(inputs, outputs) {
+    if (this.destroyed) return false;
+    const input = inputs[0] ?? [];
+    const output = outputs[0];
+    if (!output || output.length === 0) return true;
+    if (this.failed) {
+      passThrough(input, output);
+      return true;
+    }
+    const started = now();
+    const channels = Math.min(output.length, MAX_CHANNELS);
+    const length = output[0].length;
+    try {
+      // Render quanta are 128 frames today; a future render size that is a multiple of it
+      // is cut into quanta, any other cannot be handled and falls back to pass-through.
+      if (length % QUANTUM !== 0) throw new Error(`render quantum of ${length} frames is not supported`);
+      for (let offset = 0; offset < length; offset += QUANTUM) {
+        const views = this.buffers();
+        for (let ch = 0; ch < channels; ch++) {
+          // No input connected (or fewer input channels): process silence.
+          const source = input[ch];
+          if (source) views[ch].set(source.subarray(offset, offset + QUANTUM));
+          else views[ch].fill(0);
+        }
+        this.wasm.vme_ns_process(this.handle, channels);
+        const after = this.buffers(); // processing may have grown memory
+        for (let ch = 0; ch < channels; ch++) output[ch].set(after[ch], offset);
+        this.vadMax = Math.max(this.vadMax, this.wasm.vme_ns_vad(this.handle));
+      }
+    } catch (error) {
+      this.trap(error);
+      passThrough(input, output);
+      return true;
+    }
+    for (let ch = channels; ch < output.length; ch++) output[ch].fill(0);
+    this.cpuMs += now() - started;
+    this.cpuQuanta += length / QUANTUM;
+    const seconds = (this.cpuQuanta * QUANTUM) / sampleRate;
+    if (seconds >= CPU_WINDOW_S) {
+      // Average cost per 10 ms of audio, comparable across sample rates.
+      this.cpuMsPer10ms = this.cpuMs / (seconds * 100);
+      this.cpuMs = 0;
+      this.cpuQuanta = 0;
+    }
+    this.quanta += length / QUANTUM;
+    if (this.quanta >= this.vadQuanta) this.report();
+    return true;
+  }
+
+  report() {
+    const report = { type: 'vad', probability: this.vadMax, time: currentTime };
+    if (this.cpuMsPer10ms !== undefined) report.cpuMsPer10ms = this.cpuMsPer10ms;
+    this.port.postMessage(report);
+    this.quanta = 0;
+    this.vadMax = 0;
+  }
+}
+
+function passThrough(input, output) {
+  for (let ch = 0; ch < output.length; ch++) {
+    const source = input[ch];
+    if (source) output[ch].set(source);
+    else output[ch].fill(0);
+  }
+}
+
+registerProcessor(NAME, NoiseSuppressorProcessor);

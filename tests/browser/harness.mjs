@@ -1,0 +1,194 @@
+// Browser test harness: Debian's Chromium driven by playwright-core, the package served by
+// scripts/serve.mjs in-process on a free port, a fresh profile per launch, everything closed
+// on the way out (even when the test fails).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from '../../scripts/serve.mjs';
+import { alignByXcorr, dbfs, framesDb, pinkNoise, readWav, rms, shift, siSdr, speechMask, writeWav } from '../helpers/audio.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const ROOT = join(HERE, '../..');
+export const SPEECH_WAV = join(ROOT, 'tests/fixtures/speech.wav');
+
+const BASE_ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required'];
+
+/**
+ * Runs `fn({ page, url, browser })` against a fresh Chromium and server, then closes both and
+ * deletes the profile. `fakeAudio`: WAV file for the fake microphone (played once, no loop).
+ */
+export async function withBrowser({ fakeAudio } = {}, fn) {
+  const profile = mkdtempSync(join(tmpdir(), 'vme-chromium-'));
+  const server = await startServer({ port: 0 });
+  const args = [...BASE_ARGS]; // the fresh --user-data-dir is given by launchPersistentContext
+  if (fakeAudio) {
+    args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${fakeAudio}%noloop`);
+  }
+  let browser;
+  try {
+    browser = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args, headless: true });
+    const page = browser.pages()[0] ?? await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (error) => errors.push(error));
+    page.on('console', (msg) => {
+      if (process.env.VME_DEBUG || msg.type() === 'error') console.log(`[page ${msg.type()}] ${msg.text()}`);
+    });
+    // An empty page on the server's origin (a secure context: 127.0.0.1), served by
+    // playwright so www/ needs no test page.
+    const blank = `${server.url}__test__.html`;
+    await page.route(blank, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>test</title>' }));
+    // Test-only page code (page-helpers.js) and generated fixtures, kept out of www/.
+    await page.route(`${server.url}__tests__/**`, (route) => {
+      const name = new URL(route.request().url()).pathname.split('/').pop();
+      return route.fulfill({ contentType: 'text/javascript', body: readFileSync(join(HERE, name), 'utf8') });
+    });
+    const files = new Map();
+    await page.route(`${server.url}__files__/**`, (route) => {
+      const body = files.get(new URL(route.request().url()).pathname.split('/').pop());
+      return body ? route.fulfill({ contentType: 'application/octet-stream', body }) : route.fulfill({ status: 404, body: 'not found' });
+    });
+    await page.goto(blank);
+    /** Makes `bytes` fetchable by the page at /__files__/name. */
+    const serveFile = (name, bytes) => { files.set(name, bytes); return `/__files__/${name}`; };
+    return await fn({ page, url: server.url, browser, errors, serveFile });
+  } finally {
+    await browser?.close().catch(() => {});
+    await server.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Writes the fake microphone's input to a temp WAV: the speech fixture at `speechDbfs` (RMS
+ * over the fixture) plus pink noise at `snrDb`, with `leadSeconds` of noise alone first (the
+ * mic starts before the page records) and `tailSeconds` of noise after. Returns the path and
+ * the clean and noise parts as mixed.
+ *
+ * -32 dBFS is a plausible speech level for a laptop microphone without AGC. (The level matters
+ * for the noise-only lead: RNNoise, C or ours, removes only ~8 dB there at -22 dBFS; in the
+ * pauses between speech both remove ~29 dB at any level from -22 to -36 dBFS.)
+ */
+export function makeNoisyMic({ snrDb = 0, speechDbfs = -32, leadSeconds = 1.5, tailSeconds = 0.5, seed = 7 } = {}) {
+  const { sampleRate, channels } = readWav(SPEECH_WAV);
+  const gain = 10 ** ((speechDbfs - dbfs(channels[0])) / 20);
+  const lead = Math.round(leadSeconds * sampleRate);
+  const clean = new Float32Array(lead + channels[0].length + Math.round(tailSeconds * sampleRate));
+  for (let i = 0; i < channels[0].length; i++) clean[lead + i] = channels[0][i] * gain;
+  // SNR over the fixture's own span (its pauses included), as mixAtSnr would measure it.
+  const speechPart = clean.subarray(lead, lead + channels[0].length);
+  const noise = pinkNoise(clean.length, seed);
+  const noiseGain = rms(speechPart) / rms(noise.subarray(lead, lead + speechPart.length)) / 10 ** (snrDb / 20);
+  const mix = new Float32Array(clean.length);
+  for (let i = 0; i < mix.length; i++) { noise[i] *= noiseGain; mix[i] = clean[i] + noise[i]; }
+  const peak = mix.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+  if (peak >= 1) throw new Error(`the noisy speech clips (peak ${peak.toFixed(2)}): lower speechDbfs`);
+  const path = join(mkdtempSync(join(tmpdir(), 'vme-mic-')), 'noisy-speech.wav');
+  writeWav(path, [mix], sampleRate);
+  return { path, sampleRate, clean, noise, mix, cleanup: () => rmSync(dirname(path), { recursive: true, force: true }) };
+}
+
+/** base64 of Float32 bytes (from the page's toBase64) -> Float32Array. */
+export function fromBase64(text) {
+  const bytes = Buffer.from(text, 'base64');
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+const FRAME_MS = 10;
+
+/**
+ * Delay of `a` relative to `b` in samples (a[n + d] ~ b[n]), searched within +-maxSeconds:
+ * coarse on 10 ms log-energy envelopes (cheap over seconds of lag), then sample-exact by
+ * cross-correlation around it.
+ */
+export function findDelay(a, b, sampleRate, maxSeconds = 4) {
+  const frame = Math.round(sampleRate * FRAME_MS / 1000);
+  const env = (x) => {
+    const db = framesDb(x, sampleRate, FRAME_MS).map((d) => Math.max(d, -100));
+    const mean = db.reduce((s, d) => s + d, 0) / db.length;
+    return db.map((d) => d - mean);
+  };
+  const ea = env(a);
+  const eb = env(b);
+  const maxFrames = Math.round(maxSeconds * 1000 / FRAME_MS);
+  let coarse = 0;
+  let best = -Infinity;
+  for (let lag = -maxFrames; lag <= maxFrames; lag++) {
+    let s = 0;
+    let n = 0;
+    for (let i = Math.max(0, -lag); i < eb.length && i + lag < ea.length; i++) { s += ea[i + lag] * eb[i]; n++; }
+    if (n > ea.length / 4 && s / n > best) { best = s / n; coarse = lag; }
+  }
+  // Refine on the loudest 2 s of b (speech), within two frames of the coarse lag.
+  const span = Math.min(b.length, 2 * sampleRate);
+  let start = 0;
+  let loudest = -Infinity;
+  for (let s = 0; s + span <= b.length; s += frame * 10) {
+    const level = dbfs(b, s, s + span);
+    if (level > loudest) { loudest = level; start = s; }
+  }
+  const bPart = b.subarray(start, start + span);
+  const aPart = shift(a, start + coarse * frame, span);
+  return coarse * frame + alignByXcorr(aPart, bPart, 2 * frame);
+}
+
+/**
+ * Compares recordings of the fake microphone (raw) and of the denoised track against the
+ * file the microphone played (`mic` from makeNoisyMic). Frames are 10 ms on the file's
+ * timeline; speech and pauses come from the clean speech, each shrunk by `margin` frames so
+ * that alignment and the suppressor's own smoothing do not blur them. Pauses count from the
+ * first speech on (pauses *in* speech); the noise-only lead before it is reported apart.
+ */
+export function measureSuppression(mic, raw, processed, { margin = 5 } = {}) {
+  const { sampleRate, clean, mix } = mic;
+  const frame = Math.round(sampleRate * FRAME_MS / 1000);
+  const rawDelay = findDelay(raw, mix, sampleRate);
+  const procDelay = findDelay(processed, clean, sampleRate);
+  const speech = speechMask(clean, sampleRate, FRAME_MS);
+  const firstSpeech = speech.indexOf(true);
+  const within = (f, value) => {
+    for (let g = f - margin; g <= f + margin; g++) if ((speech[g] ?? false) !== value) return false;
+    return true;
+  };
+  const power = (x, delay, f) => {
+    const start = f * frame + delay;
+    return start >= 0 && start + frame <= x.length ? rms(x, start, start + frame) ** 2 : NaN;
+  };
+  const sum = () => ({ raw: 0, processed: 0, clean: 0, frames: 0 });
+  const acc = { lead: sum(), pause: sum(), speech: sum() };
+  let covered = [Infinity, -Infinity];
+  for (let f = 0; f < speech.length; f++) {
+    const r = power(raw, rawDelay, f);
+    const p = power(processed, procDelay, f);
+    if (!Number.isFinite(r) || !Number.isFinite(p)) continue;
+    covered = [Math.min(covered[0], f), Math.max(covered[1], f + 1)];
+    const kind = f < firstSpeech - margin ? 'lead'
+      : f > firstSpeech && within(f, false) ? 'pause'
+        : within(f, true) ? 'speech' : null;
+    if (!kind) continue;
+    const a = acc[kind];
+    a.raw += r; a.processed += p; a.clean += rms(clean, f * frame, (f + 1) * frame) ** 2; a.frames++;
+  }
+  const db = (x) => 10 * Math.log10(x);
+  // Quality over the span both recordings cover, against the clean speech.
+  const [from, to] = [covered[0] * frame, covered[1] * frame];
+  const part = (x, delay) => shift(x, delay + from, to - from);
+  return {
+    rawDelay,
+    procDelay,
+    leadFrames: acc.lead.frames,
+    pauseFrames: acc.pause.frames,
+    speechFrames: acc.speech.frames,
+    leadNoiseReductionDb: db(acc.lead.raw / acc.lead.processed),
+    noiseReductionDb: db(acc.pause.raw / acc.pause.processed),
+    speechChangeDb: db(acc.speech.processed / acc.speech.clean),
+    rawSpeechVsCleanDb: db(acc.speech.raw / acc.speech.clean),
+    siSdrRaw: siSdr(part(raw, rawDelay), clean.subarray(from, to)),
+    siSdrProcessed: siSdr(part(processed, procDelay), clean.subarray(from, to)),
+    speechMask: speech,
+  };
+}

@@ -1,0 +1,98 @@
+// Page-side helpers for the browser tests, served at /__tests__/page-helpers.js by the harness.
+
+const RECORDER = `
+registerProcessor('test-recorder', class extends AudioWorkletProcessor {
+  constructor(options) {
+    super();
+    this.inputs = options.numberOfInputs;
+    this.chunk = 4096;
+    this.fill = 0;
+    this.buffers = Array.from({ length: this.inputs }, () => new Float32Array(this.chunk));
+    this.stopped = false;
+    this.port.onmessage = () => { this.flush(); this.stopped = true; this.port.postMessage({ done: true }); };
+  }
+  flush() {
+    if (this.fill === 0) return;
+    const data = this.buffers.map((b) => b.slice(0, this.fill));
+    this.port.postMessage({ data }, data.map((d) => d.buffer));
+    this.fill = 0;
+  }
+  process(inputs) {
+    if (this.stopped) return false;
+    const n = inputs[0]?.[0]?.length ?? 128;
+    for (let i = 0; i < this.inputs; i++) {
+      const channel = inputs[i]?.[0];
+      if (channel) this.buffers[i].set(channel, this.fill);
+      else this.buffers[i].fill(0, this.fill, this.fill + n);
+    }
+    this.fill += n;
+    if (this.fill + 128 > this.chunk) this.flush();
+    return true;
+  }
+});`;
+
+const recorderAdded = new WeakMap();
+
+/**
+ * Records each of `sources` (AudioNodes of `context`, downmixed to mono) as raw PCM, sample
+ * aligned with each other. Returns { stop(): Promise<Float32Array[]>, startTime }.
+ */
+export async function startRecorder(context, sources) {
+  if (!recorderAdded.has(context)) {
+    const url = URL.createObjectURL(new Blob([RECORDER], { type: 'text/javascript' }));
+    recorderAdded.set(context, context.audioWorklet.addModule(url));
+  }
+  await recorderAdded.get(context);
+  const node = new AudioWorkletNode(context, 'test-recorder', {
+    numberOfInputs: sources.length,
+    numberOfOutputs: 1,
+    channelCount: 1,
+    channelCountMode: 'explicit',
+  });
+  const chunks = sources.map(() => []);
+  let finished;
+  const done = new Promise((resolve) => { finished = resolve; });
+  node.port.onmessage = ({ data }) => {
+    if (data.done) finished();
+    else data.data.forEach((d, i) => chunks[i].push(d));
+  };
+  sources.forEach((source, i) => source.connect(node, 0, i));
+  // Connected so the engine pulls it; it writes nothing, so this plays silence.
+  node.connect(context.destination);
+  const startTime = performance.now();
+  return {
+    startTime,
+    async stop() {
+      node.port.postMessage('stop');
+      await done;
+      node.disconnect();
+      sources.forEach((source) => source.disconnect(node));
+      return chunks.map((list) => {
+        const out = new Float32Array(list.reduce((n, c) => n + c.length, 0));
+        let o = 0;
+        for (const c of list) { out.set(c, o); o += c.length; }
+        return out;
+      });
+    },
+  };
+}
+
+/** Float32Array -> base64 of its bytes (page.evaluate results travel as JSON). */
+export function toBase64(samples) {
+  const bytes = new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
+}
+
+/** Microphone without the browser's own processing, which would hide ours. */
+export async function rawMicrophone() {
+  const stream = await navigator.mediaDevices.getUserMedia({
+    audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+  });
+  return stream.getAudioTracks()[0];
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use visio_media_effects::nn::Error;
 use visio_media_effects::video::segmenter::Segmenter;
 
-const MODELS: [(&str, &str); 2] = [("landscape", "selfie_segmentation_landscape.tflite"), ("square", "selfie_segmentation.tflite")];
+const MODELS: [(&str, &str); 2] = [
+    ("landscape", "selfie_segmentation_landscape.tflite"),
+    ("square", "selfie_segmentation.tflite"),
+];
 const IMAGES: [&str; 4] = ["astronaut", "camera", "grace_hopper", "chelsea"];
 
 fn root() -> PathBuf {
@@ -14,13 +17,17 @@ fn root() -> PathBuf {
 }
 
 fn model(file: &str) -> Vec<u8> {
-    let path = root().join("node_modules/@mediapipe/selfie_segmentation").join(file);
+    let path = root()
+        .join("node_modules/@mediapipe/selfie_segmentation")
+        .join(file);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run `npm install` first: the models come from @mediapipe/selfie_segmentation)", path.display()))
 }
 
 /// Decodes a PNG: (width, height, samples as f32; 8-bit scaled by 1, 16-bit by 1/65535).
 fn png(path: &Path) -> (usize, usize, usize, Vec<f32>) {
-    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())));
+    let decoder = png::Decoder::new(
+        std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    );
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buf).unwrap();
@@ -28,7 +35,10 @@ fn png(path: &Path) -> (usize, usize, usize, Vec<f32>) {
     let channels = info.color_type.samples();
     let data = match info.bit_depth {
         png::BitDepth::Eight => bytes.iter().map(|&b| b as f32).collect(),
-        png::BitDepth::Sixteen => bytes.chunks_exact(2).map(|b| u16::from_be_bytes([b[0], b[1]]) as f32 / 65535.0).collect(),
+        png::BitDepth::Sixteen => bytes
+            .chunks_exact(2)
+            .map(|b| u16::from_be_bytes([b[0], b[1]]) as f32 / 65535.0)
+            .collect(),
         d => panic!("unexpected bit depth {d:?}"),
     };
     (info.width as usize, info.height as usize, channels, data)
@@ -66,16 +76,37 @@ fn masks_match_mediapipe_on_photographs() {
             let mask = seg.segment(&frame, w, h, stride).unwrap();
             assert_eq!(mask.data, first, "{image} {tag}: a second run differs");
             assert_eq!((mask.width, mask.height, mask.data.len()), (w, h, w * h));
-            let mad = mask.data.iter().zip(&reference).map(|(a, b)| (a - b).abs()).sum::<f32>() / reference.len() as f32;
+            let mad = mask
+                .data
+                .iter()
+                .zip(&reference)
+                .map(|(a, b)| (a - b).abs())
+                .sum::<f32>()
+                / reference.len() as f32;
             let (mut inter, mut union) = (0usize, 0usize);
             for (a, b) in mask.data.iter().zip(&reference) {
                 let (a, b) = (*a > 0.5, *b > 0.5);
                 inter += (a && b) as usize;
                 union += (a || b) as usize;
             }
-            let iou = if union == 0 { 1.0 } else { inter as f32 / union as f32 };
-            println!("{tag:9} {image:12} MAD {mad:.6} IoU {iou:.5} max diff {:.5} person {:.3}", mask.data.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max), union as f32 / reference.len() as f32);
-            assert!(mad <= 0.01, "{image} {tag}: mean absolute difference {mad} > 0.01");
+            let iou = if union == 0 {
+                1.0
+            } else {
+                inter as f32 / union as f32
+            };
+            println!(
+                "{tag:9} {image:12} MAD {mad:.6} IoU {iou:.5} max diff {:.5} person {:.3}",
+                mask.data
+                    .iter()
+                    .zip(&reference)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0f32, f32::max),
+                union as f32 / reference.len() as f32
+            );
+            assert!(
+                mad <= 0.01,
+                "{image} {tag}: mean absolute difference {mad} > 0.01"
+            );
             assert!(iou >= 0.99, "{image} {tag}: IoU {iou} < 0.99");
         }
     }
@@ -90,7 +121,10 @@ fn models_with_metadata_load_and_give_the_same_masks() {
         let plain_bytes = model(file);
         let meta_bytes = std::fs::read(dir.join("with_metadata").join(file)).unwrap();
         assert_ne!(plain_bytes, meta_bytes);
-        let (mut plain, mut meta) = (Segmenter::new(&plain_bytes).unwrap(), Segmenter::new(&meta_bytes).unwrap());
+        let (mut plain, mut meta) = (
+            Segmenter::new(&plain_bytes).unwrap(),
+            Segmenter::new(&meta_bytes).unwrap(),
+        );
         let (w, h, stride, frame) = rgba_frame(&dir.join(format!("astronaut_{tag}.png")));
         let a = plain.segment(&frame, w, h, stride).unwrap().data.clone();
         assert_eq!(meta.segment(&frame, w, h, stride).unwrap().data, a, "{tag}");
@@ -114,7 +148,13 @@ fn frames_of_any_size_are_resized_to_the_model_input() {
     }
     let mask = seg.segment(&big, w2, h2, w2 * 4).unwrap();
     assert_eq!((mask.width, mask.height), (w, h));
-    let mad = mask.data.iter().zip(&reference).map(|(a, b)| (a - b).abs()).sum::<f32>() / reference.len() as f32;
+    let mad = mask
+        .data
+        .iter()
+        .zip(&reference)
+        .map(|(a, b)| (a - b).abs())
+        .sum::<f32>()
+        / reference.len() as f32;
     assert!(mad < 0.02, "MAD {mad} between a frame and its 2x upscale");
 }
 
@@ -122,7 +162,13 @@ fn frames_of_any_size_are_resized_to_the_model_input() {
 fn bad_frames_are_errors() {
     let mut seg = Segmenter::new(&model(MODELS[0].1)).unwrap();
     let frame = vec![0u8; 64 * 48 * 4];
-    for (w, h, stride) in [(0, 48, 256), (64, 0, 256), (64, 48, 200), (64, 49, 256), (65, 48, 256)] {
+    for (w, h, stride) in [
+        (0, 48, 256),
+        (64, 0, 256),
+        (64, 48, 200),
+        (64, 49, 256),
+        (65, 48, 256),
+    ] {
         match seg.segment(&frame, w, h, stride) {
             Err(Error::Input(msg)) => assert!(msg.contains("frame"), "{msg}"),
             Err(e) => panic!("{w}x{h}/{stride}: wrong error {e}"),
@@ -156,11 +202,17 @@ fn malformed_models_are_errors_not_panics() {
 fn unsupported_custom_op_is_named_with_its_node() {
     let mut bytes = model(MODELS[0].1);
     let name = b"Convolution2DTransposeBias";
-    let at = bytes.windows(name.len()).position(|w| w == name).expect("custom op name in the model");
+    let at = bytes
+        .windows(name.len())
+        .position(|w| w == name)
+        .expect("custom op name in the model");
     bytes[at + name.len() - 1] = b'Z';
     let e = Segmenter::new(&bytes).err().unwrap();
     assert!(matches!(e, Error::Unsupported { node: 244, .. }), "{e:?}");
-    assert_eq!(e.to_string(), "unsupported custom op \"Convolution2DTransposeBiaZ\" at node 244");
+    assert_eq!(
+        e.to_string(),
+        "unsupported custom op \"Convolution2DTransposeBiaZ\" at node 244"
+    );
 }
 
 #[test]
@@ -181,7 +233,11 @@ fn corrupted_models_never_panic() {
         let mut bytes = good.clone();
         for _ in 0..1 + next() % 4 {
             // Bias towards the FlatBuffer structure at the end (the weights fill the middle).
-            let pos = if next() % 2 == 0 { (next() as usize) % bytes.len() } else { bytes.len() - 1 - (next() as usize) % 20_000 };
+            let pos = if next() % 2 == 0 {
+                (next() as usize) % bytes.len()
+            } else {
+                bytes.len() - 1 - (next() as usize) % 20_000
+            };
             bytes[pos] = next() as u8;
         }
         match Segmenter::new(&bytes) {

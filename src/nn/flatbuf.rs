@@ -24,7 +24,12 @@ pub struct Vector<'a> {
 fn bytes<'a>(buf: &'a [u8], pos: usize, n: usize, what: &str) -> Result<&'a [u8], Error> {
     pos.checked_add(n)
         .and_then(|end| buf.get(pos..end))
-        .ok_or_else(|| Error::malformed(format!("{what} at byte {pos} runs past the end of the file ({} bytes)", buf.len())))
+        .ok_or_else(|| {
+            Error::malformed(format!(
+                "{what} at byte {pos} runs past the end of the file ({} bytes)",
+                buf.len()
+            ))
+        })
 }
 
 fn u16_at(buf: &[u8], pos: usize, what: &str) -> Result<u16, Error> {
@@ -42,7 +47,11 @@ fn follow(buf: &[u8], pos: usize, what: &str) -> Result<usize, Error> {
     let off = u32_at(buf, pos, what)? as usize;
     pos.checked_add(off)
         .filter(|&p| p < buf.len())
-        .ok_or_else(|| Error::malformed(format!("{what}: offset at byte {pos} points outside the file")))
+        .ok_or_else(|| {
+            Error::malformed(format!(
+                "{what}: offset at byte {pos} points outside the file"
+            ))
+        })
 }
 
 impl<'a> Table<'a> {
@@ -64,15 +73,24 @@ impl<'a> Table<'a> {
         let soff = u32_at(buf, pos, what)? as i32 as i64;
         let vtable = pos as i64 - soff;
         if vtable < 0 || vtable as usize >= buf.len() {
-            return Err(Error::malformed(format!("{what} at byte {pos} has its vtable outside the file")));
+            return Err(Error::malformed(format!(
+                "{what} at byte {pos} has its vtable outside the file"
+            )));
         }
         let vtable = vtable as usize;
         let vtable_len = u16_at(buf, vtable, what)? as usize;
         if vtable_len < 4 || vtable_len % 2 != 0 {
-            return Err(Error::malformed(format!("{what} at byte {pos} has a bad vtable size {vtable_len}")));
+            return Err(Error::malformed(format!(
+                "{what} at byte {pos} has a bad vtable size {vtable_len}"
+            )));
         }
         bytes(buf, vtable, vtable_len, what)?;
-        Ok(Table { buf, pos, vtable, vtable_len })
+        Ok(Table {
+            buf,
+            pos,
+            vtable,
+            vtable_len,
+        })
     }
 
     /// Position of field `index`, or None when the field is absent (default value).
@@ -136,7 +154,11 @@ impl<'a> Table<'a> {
     /// A vector of elements of `elem_size` bytes (an empty vector when absent).
     fn vector(&self, index: usize, elem_size: usize, what: &str) -> Result<Vector<'a>, Error> {
         let Some(p) = self.field(index, 4, what)? else {
-            return Ok(Vector { buf: self.buf, pos: 0, len: 0 });
+            return Ok(Vector {
+                buf: self.buf,
+                pos: 0,
+                len: 0,
+            });
         };
         let start = follow(self.buf, p, what)?;
         let len = u32_at(self.buf, start, what)? as usize;
@@ -144,7 +166,11 @@ impl<'a> Table<'a> {
             .checked_mul(elem_size)
             .ok_or_else(|| Error::malformed(format!("{what}: vector length {len} overflows")))?;
         bytes(self.buf, start + 4, n, what)?;
-        Ok(Vector { buf: self.buf, pos: start + 4, len })
+        Ok(Vector {
+            buf: self.buf,
+            pos: start + 4,
+            len,
+        })
     }
 
     pub fn bytes(&self, index: usize, what: &str) -> Result<&'a [u8], Error> {
@@ -159,7 +185,10 @@ impl<'a> Table<'a> {
     /// A vector of i32 scalars.
     pub fn i32s(&self, index: usize, what: &str) -> Result<Vec<i32>, Error> {
         let raw = self.vector(index, 4, what)?.as_bytes4();
-        Ok(raw.chunks_exact(4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+        Ok(raw
+            .chunks_exact(4)
+            .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect())
     }
 
     pub fn string(&self, index: usize, what: &str) -> Result<String, Error> {
@@ -185,7 +214,10 @@ impl<'a> Vector<'a> {
     /// Element `i` of a vector of tables.
     pub fn table(&self, i: usize, what: &str) -> Result<Table<'a>, Error> {
         if i >= self.len {
-            return Err(Error::malformed(format!("{what}: index {i} out of a vector of {}", self.len)));
+            return Err(Error::malformed(format!(
+                "{what}: index {i} out of a vector of {}",
+                self.len
+            )));
         }
         let p = self.pos + 4 * i;
         Table::at(self.buf, follow(self.buf, p, what)?, what)

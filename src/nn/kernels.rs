@@ -39,12 +39,24 @@ pub fn act4(x: F4, act: Act) -> F4 {
         Act::Relu6 => x.max(F4::splat(0.0)).min(F4::splat(6.0)),
         Act::ReluN1To1 => x.max(F4::splat(-1.0)).min(F4::splat(1.0)),
         // x * relu6(x + 3) / 6
-        Act::HardSwish => x.mul(x.add(F4::splat(3.0)).max(F4::splat(0.0)).min(F4::splat(6.0))).mul(F4::splat(1.0 / 6.0)),
+        Act::HardSwish => x
+            .mul(
+                x.add(F4::splat(3.0))
+                    .max(F4::splat(0.0))
+                    .min(F4::splat(6.0)),
+            )
+            .mul(F4::splat(1.0 / 6.0)),
         Act::Sigmoid => {
             let l = x.lanes();
             F4::from_array([sigmoid(l[0]), sigmoid(l[1]), sigmoid(l[2]), sigmoid(l[3])])
         }
     }
+}
+
+/// `act4` on one value.
+#[inline(always)]
+pub fn act1(x: f32, act: Act) -> f32 {
+    act4(F4::splat(x), act).lanes()[0]
 }
 
 #[inline(always)]
@@ -59,7 +71,14 @@ pub fn oc_blocks(cout: usize) -> impl Iterator<Item = (usize, usize)> {
 
 /// Repacks weights given as w(oc, tap, ic) (tap = ky * kw + kx) into per-block panels
 /// [block][tap][ic][8 or 4], zero-filling padded input/output channels.
-pub fn pack_conv(w: impl Fn(usize, usize, usize) -> f32, cout: usize, taps: usize, cin: usize, cout_p: usize, cin_p: usize) -> Vec<f32> {
+pub fn pack_conv(
+    w: impl Fn(usize, usize, usize) -> f32,
+    cout: usize,
+    taps: usize,
+    cin: usize,
+    cout_p: usize,
+    cin_p: usize,
+) -> Vec<f32> {
     let mut out = Vec::with_capacity(cout_p * taps * cin_p);
     for (o0, bw) in oc_blocks(cout_p) {
         for t in 0..taps {
@@ -73,64 +92,79 @@ pub fn pack_conv(w: impl Fn(usize, usize, usize) -> f32, cout: usize, taps: usiz
     out
 }
 
-/// 1x1 convolution, stride 1: a GEMM [pixels x cin] * [cin x cout], 4 pixels x 8 channels at a time.
-pub fn pointwise(inp: &[f32], cin: usize, out: &mut [f32], cout: usize, pixels: usize, w: &[f32], bias: &[f32], act: Act) {
-    let mut p = 0;
-    while p + 4 <= pixels {
-        let (r0, r1, r2, r3) = (p * cin, (p + 1) * cin, (p + 2) * cin, (p + 3) * cin);
+/// 1x1 convolution, stride 1: a GEMM [pixels x cin] * [cin x cout] + bias, 4 pixels x 8 output
+/// channels at a time (8 accumulators). Weights packed by `pack_conv` (taps = 1, or the im2col
+/// width for `conv`). Iterators rather than indices keep bounds checks out of the inner loop.
+pub fn pointwise(
+    inp: &[f32],
+    cin: usize,
+    out: &mut [f32],
+    cout: usize,
+    pixels: usize,
+    w: &[f32],
+    bias: &[f32],
+    act: Act,
+) {
+    let tiles = pixels / 4;
+    for (t, (rows, outs)) in inp
+        .chunks_exact(4 * cin)
+        .zip(out.chunks_exact_mut(4 * cout))
+        .take(tiles)
+        .enumerate()
+    {
+        let _ = t;
+        let (r0, rest) = rows.split_at(cin);
+        let (r1, rest) = rest.split_at(cin);
+        let (r2, r3) = rest.split_at(cin);
         let mut wb = 0;
         for (o0, bw) in oc_blocks(cout) {
             let panel = &w[wb..wb + cin * bw];
             wb += cin * bw;
+            let xs = r0.iter().zip(r1).zip(r2.iter().zip(r3));
             if bw == 8 {
                 let (b0, b1) = (F4::load(bias, o0), F4::load(bias, o0 + 4));
                 let (mut a00, mut a01, mut a10, mut a11) = (b0, b1, b0, b1);
                 let (mut a20, mut a21, mut a30, mut a31) = (b0, b1, b0, b1);
-                for i in 0..cin {
-                    let (w0, w1) = (F4::load(panel, 8 * i), F4::load(panel, 8 * i + 4));
-                    let x0 = F4::splat(inp[r0 + i]);
+                for (wv, ((&x0, &x1), (&x2, &x3))) in panel.chunks_exact(8).zip(xs) {
+                    let (w0, w1) = (F4::load(wv, 0), F4::load(wv, 4));
+                    let x0 = F4::splat(x0);
                     a00 = x0.mul_add(w0, a00);
                     a01 = x0.mul_add(w1, a01);
-                    let x1 = F4::splat(inp[r1 + i]);
+                    let x1 = F4::splat(x1);
                     a10 = x1.mul_add(w0, a10);
                     a11 = x1.mul_add(w1, a11);
-                    let x2 = F4::splat(inp[r2 + i]);
+                    let x2 = F4::splat(x2);
                     a20 = x2.mul_add(w0, a20);
                     a21 = x2.mul_add(w1, a21);
-                    let x3 = F4::splat(inp[r3 + i]);
+                    let x3 = F4::splat(x3);
                     a30 = x3.mul_add(w0, a30);
                     a31 = x3.mul_add(w1, a31);
                 }
-                let o = p * cout + o0;
-                act4(a00, act).store(out, o);
-                act4(a01, act).store(out, o + 4);
-                act4(a10, act).store(out, o + cout);
-                act4(a11, act).store(out, o + cout + 4);
-                act4(a20, act).store(out, o + 2 * cout);
-                act4(a21, act).store(out, o + 2 * cout + 4);
-                act4(a30, act).store(out, o + 3 * cout);
-                act4(a31, act).store(out, o + 3 * cout + 4);
+                for (r, (lo, hi)) in [(a00, a01), (a10, a11), (a20, a21), (a30, a31)]
+                    .into_iter()
+                    .enumerate()
+                {
+                    act4(lo, act).store(outs, r * cout + o0);
+                    act4(hi, act).store(outs, r * cout + o0 + 4);
+                }
             } else {
                 let b0 = F4::load(bias, o0);
                 let (mut a0, mut a1, mut a2, mut a3) = (b0, b0, b0, b0);
-                for i in 0..cin {
-                    let w0 = F4::load(panel, 4 * i);
-                    a0 = F4::splat(inp[r0 + i]).mul_add(w0, a0);
-                    a1 = F4::splat(inp[r1 + i]).mul_add(w0, a1);
-                    a2 = F4::splat(inp[r2 + i]).mul_add(w0, a2);
-                    a3 = F4::splat(inp[r3 + i]).mul_add(w0, a3);
+                for (wv, ((&x0, &x1), (&x2, &x3))) in panel.chunks_exact(4).zip(xs) {
+                    let w0 = F4::load(wv, 0);
+                    a0 = F4::splat(x0).mul_add(w0, a0);
+                    a1 = F4::splat(x1).mul_add(w0, a1);
+                    a2 = F4::splat(x2).mul_add(w0, a2);
+                    a3 = F4::splat(x3).mul_add(w0, a3);
                 }
-                let o = p * cout + o0;
-                act4(a0, act).store(out, o);
-                act4(a1, act).store(out, o + cout);
-                act4(a2, act).store(out, o + 2 * cout);
-                act4(a3, act).store(out, o + 3 * cout);
+                for (r, acc) in [a0, a1, a2, a3].into_iter().enumerate() {
+                    act4(acc, act).store(outs, r * cout + o0);
+                }
             }
         }
-        p += 4;
     }
     // Remaining pixels (and the 1x1 tensors of squeeze-excitation blocks) one at a time.
-    while p < pixels {
+    for p in tiles * 4..pixels {
         let row = &inp[p * cin..(p + 1) * cin];
         let mut wb = 0;
         for (o0, bw) in oc_blocks(cout) {
@@ -138,13 +172,12 @@ pub fn pointwise(inp: &[f32], cin: usize, out: &mut [f32], cout: usize, pixels: 
             wb += cin * bw;
             for half in 0..bw / 4 {
                 let mut acc = F4::load(bias, o0 + 4 * half);
-                for (i, &x) in row.iter().enumerate() {
-                    acc = F4::splat(x).mul_add(F4::load(panel, bw * i + 4 * half), acc);
+                for (wv, &x) in panel.chunks_exact(bw).zip(row) {
+                    acc = F4::splat(x).mul_add(F4::load(wv, 4 * half), acc);
                 }
                 act4(acc, act).store(out, p * cout + o0 + 4 * half);
             }
         }
-        p += 1;
     }
 }
 
@@ -168,51 +201,76 @@ impl Window {
     }
 }
 
-/// General convolution (any window), one output pixel x one channel block at a time.
-/// Weights packed by `pack_conv` with taps = kh * kw.
-pub fn conv(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bias: &[f32], win: &Window, act: Act) {
-    let taps = win.kh * win.kw;
-    for oy in 0..od.h {
-        for ox in 0..od.w {
-            let mut wb = 0;
-            for (o0, bw) in oc_blocks(od.c) {
-                let panel = &w[wb..wb + taps * id.c * bw];
-                wb += taps * id.c * bw;
-                for half in 0..bw / 4 {
-                    let mut acc = F4::load(bias, o0 + 4 * half);
-                    for ky in 0..win.kh {
-                        let Some(iy) = win.tap(0, oy, ky, id.h) else { continue };
-                        for kx in 0..win.kw {
-                            let Some(ix) = win.tap(1, ox, kx, id.w) else { continue };
-                            let px = &inp[(iy * id.w + ix) * id.c..][..id.c];
-                            let tw = &panel[(ky * win.kw + kx) * id.c * bw..];
-                            for (i, &x) in px.iter().enumerate() {
-                                acc = F4::splat(x).mul_add(F4::load(tw, bw * i + 4 * half), acc);
-                            }
-                        }
-                    }
-                    act4(acc, act).store(out, (oy * od.w + ox) * od.c + o0 + 4 * half);
+/// Gathers each output pixel's receptive field (taps x c values, zeros outside the input) into
+/// a row of `cols`, so a general convolution becomes a `pointwise` GEMM over those rows.
+pub fn im2col(inp: &[f32], id: Dims, cols: &mut [f32], oh: usize, ow: usize, win: &Window) {
+    let k = win.kh * win.kw * id.c;
+    for (p, row) in cols.chunks_exact_mut(k).take(oh * ow).enumerate() {
+        let (oy, ox) = (p / ow, p % ow);
+        for (t, dst) in row.chunks_exact_mut(id.c).enumerate() {
+            match (
+                win.tap(0, oy, t / win.kw, id.h),
+                win.tap(1, ox, t % win.kw, id.w),
+            ) {
+                (Some(iy), Some(ix)) => {
+                    dst.copy_from_slice(&inp[(iy * id.w + ix) * id.c..][..id.c])
                 }
+                _ => dst.fill(0.0),
             }
         }
     }
 }
 
-/// Depthwise convolution (multiplier 1): weights [kh][kw][c], channels vectorised.
-pub fn depthwise(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bias: &[f32], win: &Window, act: Act) {
+/// Depthwise convolution (multiplier 1): weights [kh][kw][c], 4 channels at a time.
+pub fn depthwise(
+    inp: &[f32],
+    id: Dims,
+    out: &mut [f32],
+    od: Dims,
+    w: &[f32],
+    bias: &[f32],
+    win: &Window,
+    act: Act,
+) {
     let c = id.c;
+    assert!(
+        inp.len() >= id.len()
+            && out.len() >= od.len()
+            && od.c == c
+            && w.len() >= win.kh * win.kw * c
+            && bias.len() >= c
+            && c % 4 == 0
+    );
+    // Valid taps of the current output pixel: (input offset, weight offset).
+    let mut taps = [(0usize, 0usize); 64];
+    let max_taps = taps.len();
     for oy in 0..od.h {
         for ox in 0..od.w {
+            let mut n = 0;
+            for ky in 0..win.kh {
+                let Some(iy) = win.tap(0, oy, ky, id.h) else {
+                    continue;
+                };
+                for kx in 0..win.kw {
+                    let Some(ix) = win.tap(1, ox, kx, id.w) else {
+                        continue;
+                    };
+                    if n < max_taps {
+                        taps[n] = ((iy * id.w + ix) * c, (ky * win.kw + kx) * c);
+                        n += 1;
+                    }
+                }
+            }
+            let taps = &taps[..n];
             let o = (oy * od.w + ox) * c;
             for c0 in (0..c).step_by(4) {
                 let mut acc = F4::load(bias, c0);
-                for ky in 0..win.kh {
-                    let Some(iy) = win.tap(0, oy, ky, id.h) else { continue };
-                    for kx in 0..win.kw {
-                        let Some(ix) = win.tap(1, ox, kx, id.w) else { continue };
-                        let x = F4::load(inp, (iy * id.w + ix) * c + c0);
-                        acc = x.mul_add(F4::load(w, (ky * win.kw + kx) * c + c0), acc);
-                    }
+                for &(i, k) in taps {
+                    // SAFETY: iy < id.h, ix < id.w and c0 + 4 <= c, so i + c0 + 4 <= id.len() <=
+                    // inp.len(); ky < kh, kx < kw, so k + c0 + 4 <= w.len() (asserted above).
+                    acc = unsafe {
+                        F4::load_unchecked(inp, i + c0).mul_add(F4::load_unchecked(w, k + c0), acc)
+                    };
                 }
                 act4(acc, act).store(out, o + c0);
             }
@@ -220,9 +278,49 @@ pub fn depthwise(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bi
     }
 }
 
+/// Transposed convolution whose patches do not overlap (stride = kernel, no padding), as a GEMM
+/// into `cols` ([pixels x taps * cout], weights packed with `pack_conv` as cout' = taps * cout
+/// and bias 0) followed by a scatter that adds the bias and applies `act`.
+pub fn transpose_conv_gemm(
+    inp: &[f32],
+    id: Dims,
+    out: &mut [f32],
+    od: Dims,
+    cout: usize,
+    w: &[f32],
+    bias: &[f32],
+    cols: &mut [f32],
+    win: &Window,
+    act: Act,
+) {
+    let n = (win.kh * win.kw * cout).div_ceil(4) * 4;
+    // The GEMM's own bias is zero (the planner keeps n <= 64); the real bias is added below.
+    let zero = [0.0f32; 64];
+    pointwise(inp, id.c, cols, n, id.h * id.w, w, &zero[..n], Act::None);
+    for (p, row) in cols.chunks_exact(n).take(id.h * id.w).enumerate() {
+        let (iy, ix) = (p / id.w, p % id.w);
+        for t in 0..win.kh * win.kw {
+            let (oy, ox) = (iy * win.kh + t / win.kw, ix * win.kw + t % win.kw);
+            let o = &mut out[(oy * od.w + ox) * od.c..][..cout];
+            for ((dst, &v), &b) in o.iter_mut().zip(&row[t * cout..]).zip(bias) {
+                *dst = act1(v + b, act);
+            }
+        }
+    }
+}
+
 /// Transposed convolution plus bias: every input pixel scatters a kh x kw patch
 /// (output (iy * stride + ky - pad, ...)). Weights [tap][cin][cout]. Fills `out` itself.
-pub fn transpose_conv(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bias: &[f32], win: &Window, act: Act) {
+pub fn transpose_conv(
+    inp: &[f32],
+    id: Dims,
+    out: &mut [f32],
+    od: Dims,
+    w: &[f32],
+    bias: &[f32],
+    win: &Window,
+    act: Act,
+) {
     for px in out.chunks_exact_mut(od.c) {
         px.copy_from_slice(bias);
     }
@@ -230,9 +328,19 @@ pub fn transpose_conv(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32
         for ix in 0..id.w {
             let x = &inp[(iy * id.w + ix) * id.c..][..id.c];
             for ky in 0..win.kh {
-                let Some(oy) = (iy * win.stride[0] + ky).checked_sub(win.pad[0]).filter(|&y| y < od.h) else { continue };
+                let Some(oy) = (iy * win.stride[0] + ky)
+                    .checked_sub(win.pad[0])
+                    .filter(|&y| y < od.h)
+                else {
+                    continue;
+                };
                 for kx in 0..win.kw {
-                    let Some(ox) = (ix * win.stride[1] + kx).checked_sub(win.pad[1]).filter(|&v| v < od.w) else { continue };
+                    let Some(ox) = (ix * win.stride[1] + kx)
+                        .checked_sub(win.pad[1])
+                        .filter(|&v| v < od.w)
+                    else {
+                        continue;
+                    };
                     let tw = &w[(ky * win.kw + kx) * id.c * od.c..];
                     let o = (oy * od.w + ox) * od.c;
                     for c0 in (0..od.c).step_by(4) {
@@ -274,18 +382,19 @@ pub enum BinOp {
 /// `out = act(a op b)`, where `b` is either as long as `a` or one pixel (`c` values) broadcast
 /// over every pixel of `a`.
 pub fn binary(a: &[f32], b: &[f32], out: &mut [f32], op: BinOp, act: Act) {
-    let n = out.len();
-    let period = b.len();
-    let mut i = 0;
-    while i < n {
-        let j = i % period;
-        let (x, y) = (F4::load(a, i), F4::load(b, j));
-        let r = match op {
-            BinOp::Add => x.add(y),
-            BinOp::Mul => x.mul(y),
-        };
-        act4(r, act).store(out, i);
-        i += 4;
+    for (o, x) in out.chunks_exact_mut(b.len()).zip(a.chunks_exact(b.len())) {
+        for ((o, x), y) in o
+            .chunks_exact_mut(4)
+            .zip(x.chunks_exact(4))
+            .zip(b.chunks_exact(4))
+        {
+            let (x, y) = (F4::load(x, 0), F4::load(y, 0));
+            let r = match op {
+                BinOp::Add => x.add(y),
+                BinOp::Mul => x.mul(y),
+            };
+            act4(r, act).store(o, 0);
+        }
     }
 }
 
@@ -309,9 +418,13 @@ pub fn average_pool(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, win: &Wind
                 let mut acc = F4::splat(0.0);
                 let mut n = 0usize;
                 for ky in 0..win.kh {
-                    let Some(iy) = win.tap(0, oy, ky, id.h) else { continue };
+                    let Some(iy) = win.tap(0, oy, ky, id.h) else {
+                        continue;
+                    };
                     for kx in 0..win.kw {
-                        let Some(ix) = win.tap(1, ox, kx, id.w) else { continue };
+                        let Some(ix) = win.tap(1, ox, kx, id.w) else {
+                            continue;
+                        };
                         acc = acc.add(F4::load(inp, (iy * id.w + ix) * id.c + c0));
                         n += 1;
                     }
@@ -324,7 +437,12 @@ pub fn average_pool(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, win: &Wind
 }
 
 /// Bilinear sampling positions along one axis: (lower index, upper index, upper weight).
-pub fn bilinear_table(in_size: usize, out_size: usize, align_corners: bool, half_pixel: bool) -> Vec<(usize, usize, f32)> {
+pub fn bilinear_table(
+    in_size: usize,
+    out_size: usize,
+    align_corners: bool,
+    half_pixel: bool,
+) -> Vec<(usize, usize, f32)> {
     let scale = if align_corners && out_size > 1 {
         (in_size - 1) as f32 / (out_size - 1) as f32
     } else {
@@ -332,7 +450,11 @@ pub fn bilinear_table(in_size: usize, out_size: usize, align_corners: bool, half
     };
     (0..out_size)
         .map(|o| {
-            let v = if half_pixel { (o as f32 + 0.5) * scale - 0.5 } else { o as f32 * scale };
+            let v = if half_pixel {
+                (o as f32 + 0.5) * scale - 0.5
+            } else {
+                o as f32 * scale
+            };
             let lo = v.floor().max(0.0);
             let hi = (v.ceil() as usize).min(in_size - 1);
             (lo as usize, hi, v - lo)
@@ -341,7 +463,14 @@ pub fn bilinear_table(in_size: usize, out_size: usize, align_corners: bool, half
 }
 
 /// RESIZE_BILINEAR with precomputed row and column tables.
-pub fn resize_bilinear(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, ys: &[(usize, usize, f32)], xs: &[(usize, usize, f32)]) {
+pub fn resize_bilinear(
+    inp: &[f32],
+    id: Dims,
+    out: &mut [f32],
+    od: Dims,
+    ys: &[(usize, usize, f32)],
+    xs: &[(usize, usize, f32)],
+) {
     let c = id.c;
     for (oy, &(y0, y1, fy)) in ys.iter().enumerate() {
         let (wy0, wy1) = (F4::splat(1.0 - fy), F4::splat(fy));
@@ -351,8 +480,12 @@ pub fn resize_bilinear(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, ys: &[(
             let (p10, p11) = ((y1 * id.w + x0) * c, (y1 * id.w + x1) * c);
             let o = (oy * od.w + ox) * c;
             for c0 in (0..c).step_by(4) {
-                let top = F4::load(inp, p00 + c0).mul(wx0).add(F4::load(inp, p01 + c0).mul(wx1));
-                let bot = F4::load(inp, p10 + c0).mul(wx0).add(F4::load(inp, p11 + c0).mul(wx1));
+                let top = F4::load(inp, p00 + c0)
+                    .mul(wx0)
+                    .add(F4::load(inp, p01 + c0).mul(wx1));
+                let bot = F4::load(inp, p10 + c0)
+                    .mul(wx0)
+                    .add(F4::load(inp, p11 + c0).mul(wx1));
                 top.mul(wy0).add(bot.mul(wy1)).store(out, o + c0);
             }
         }

@@ -25,6 +25,13 @@ mod imp {
             // SAFETY: `a` is 16 readable bytes; v128_load has no alignment requirement.
             F4(unsafe { v128_load(a.as_ptr() as *const v128) })
         }
+        /// # Safety
+        /// `i + 4 <= s.len()`.
+        #[inline(always)]
+        pub unsafe fn load_unchecked(s: &[f32], i: usize) -> F4 {
+            debug_assert!(i + 4 <= s.len());
+            F4(v128_load(s.as_ptr().add(i) as *const v128))
+        }
         #[inline(always)]
         pub fn store(self, s: &mut [f32], i: usize) {
             let a: &mut [f32; 4] = (&mut s[i..i + 4]).try_into().unwrap();
@@ -54,7 +61,12 @@ mod imp {
         }
         #[inline(always)]
         pub fn lanes(self) -> [f32; 4] {
-            [f32x4_extract_lane::<0>(self.0), f32x4_extract_lane::<1>(self.0), f32x4_extract_lane::<2>(self.0), f32x4_extract_lane::<3>(self.0)]
+            [
+                f32x4_extract_lane::<0>(self.0),
+                f32x4_extract_lane::<1>(self.0),
+                f32x4_extract_lane::<2>(self.0),
+                f32x4_extract_lane::<3>(self.0),
+            ]
         }
     }
 }
@@ -81,6 +93,13 @@ mod imp {
         #[inline(always)]
         pub fn load(s: &[f32], i: usize) -> F4 {
             F4(s[i..i + 4].try_into().unwrap())
+        }
+        /// # Safety
+        /// `i + 4 <= s.len()`.
+        #[inline(always)]
+        pub unsafe fn load_unchecked(s: &[f32], i: usize) -> F4 {
+            debug_assert!(i + 4 <= s.len());
+            F4(*(s.as_ptr().add(i) as *const [f32; 4]))
         }
         #[inline(always)]
         pub fn store(self, s: &mut [f32], i: usize) {

@@ -37,8 +37,17 @@ impl Segmenter {
                 i.h, i.w, net.input_channels(), o.h, o.w, net.output_channels()
             )));
         }
-        let mask = Mask { width: o.w, height: o.h, data: vec![0.0; o.w * o.h] };
-        Ok(Segmenter { net, mask, columns: Vec::with_capacity(i.w), columns_for: 0 })
+        let mask = Mask {
+            width: o.w,
+            height: o.h,
+            data: vec![0.0; o.w * o.h],
+        };
+        Ok(Segmenter {
+            net,
+            mask,
+            columns: Vec::with_capacity(i.w),
+            columns_for: 0,
+        })
     }
 
     /// The model's input size (width, height): frames are resized to it, and masks have it.
@@ -48,13 +57,26 @@ impl Segmenter {
 
     /// Segments one RGBA frame (`stride` bytes per row; alpha is ignored). The frame is resized
     /// to the model's input with bilinear filtering; the returned mask is at model resolution.
-    pub fn segment(&mut self, rgba: &[u8], width: usize, height: usize, stride: usize) -> Result<&Mask, Error> {
+    pub fn segment(
+        &mut self,
+        rgba: &[u8],
+        width: usize,
+        height: usize,
+        stride: usize,
+    ) -> Result<&Mask, Error> {
         if width == 0 || height == 0 || stride < width.saturating_mul(4) {
-            return Err(Error::Input(format!("frame {width}x{height} with stride {stride} bytes (needs >= 4 x width)")));
+            return Err(Error::Input(format!(
+                "frame {width}x{height} with stride {stride} bytes (needs >= 4 x width)"
+            )));
         }
-        let need = (height - 1).checked_mul(stride).and_then(|n| n.checked_add(width * 4));
+        let need = (height - 1)
+            .checked_mul(stride)
+            .and_then(|n| n.checked_add(width * 4));
         if need.map_or(true, |n| rgba.len() < n) {
-            return Err(Error::Input(format!("frame {width}x{height} stride {stride} needs {need:?} bytes, got {}", rgba.len())));
+            return Err(Error::Input(format!(
+                "frame {width}x{height} stride {stride} needs {need:?} bytes, got {}",
+                rgba.len()
+            )));
         }
         self.fill_input(rgba, width, height, stride);
         self.net.run();
@@ -74,7 +96,8 @@ impl Segmenter {
         let (mw, mh) = (self.mask.width, self.mask.height);
         if self.columns_for != width || self.columns.len() != mw {
             self.columns.clear();
-            self.columns.extend((0..mw).map(|x| source_position(x, width, mw)));
+            self.columns
+                .extend((0..mw).map(|x| source_position(x, width, mw)));
             self.columns_for = width;
         }
         let input = self.net.input_mut();

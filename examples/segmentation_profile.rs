@@ -1,0 +1,38 @@
+//! Where the time goes in one inference: `cargo run --release --example segmentation_profile [MODEL]`
+//! (native build; the wasm build runs the same kernels on simd128).
+use std::collections::BTreeMap;
+use visio_media_effects::nn::Network;
+
+fn main() {
+    let path = std::env::args().nth(1).unwrap_or_else(|| {
+        "node_modules/@mediapipe/selfie_segmentation/selfie_segmentation_landscape.tflite".into()
+    });
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e} (run npm install)"));
+    let mut net = Network::from_tflite(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+    net.run();
+    let t = std::time::Instant::now();
+    for _ in 0..20 {
+        net.run();
+    }
+    println!(
+        "{path}: {:.2} ms per inference",
+        t.elapsed().as_secs_f64() * 1000.0 / 20.0
+    );
+    let steps = net.profile_steps(20);
+    let mut by_kind: BTreeMap<&str, f64> = BTreeMap::new();
+    for (what, ms) in &steps {
+        *by_kind
+            .entry(what.split(' ').next().unwrap_or(""))
+            .or_default() += ms;
+    }
+    println!("\nby kind:");
+    for (kind, ms) in &by_kind {
+        println!("{ms:8.3} ms  {kind}");
+    }
+    let mut slowest = steps.clone();
+    slowest.sort_by(|a, b| b.1.total_cmp(&a.1));
+    println!("\nslowest steps:");
+    for (what, ms) in slowest.iter().take(12) {
+        println!("{ms:8.3} ms  {what}");
+    }
+}

@@ -1,0 +1,52 @@
+//! A small float32 inference engine for the TFLite models we ship (MediaPipe selfie segmentation).
+//! Free of browser APIs so it runs and tests natively; `simd` kernels use wasm `simd128` when
+//! compiled for it and portable code otherwise.
+
+mod flatbuf;
+mod graph;
+mod kernels;
+mod simd;
+pub mod tflite;
+
+pub use graph::Network;
+pub use kernels::Dims;
+
+use std::fmt;
+
+/// Why a model could not be loaded or run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The bytes are not a well-formed TFLite FlatBuffer (truncated, offsets out of range, ...).
+    Malformed(String),
+    /// The model uses something this engine does not implement.
+    Unsupported { node: usize, what: String },
+    /// A node's tensors or options make no sense (bad shape, missing weights, ...).
+    Node { node: usize, what: String },
+    /// A bad argument from the caller (e.g. an image buffer too short).
+    Input(String),
+}
+
+impl Error {
+    pub(crate) fn malformed(what: String) -> Self {
+        Error::Malformed(what)
+    }
+    pub(crate) fn unsupported(node: usize, what: String) -> Self {
+        Error::Unsupported { node, what }
+    }
+    pub(crate) fn node(node: usize, what: String) -> Self {
+        Error::Node { node, what }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Error::Malformed(w) => write!(f, "malformed TFLite model: {w}"),
+            Error::Unsupported { node, what } => write!(f, "unsupported {what} at node {node}"),
+            Error::Node { node, what } => write!(f, "bad node {node}: {what}"),
+            Error::Input(w) => write!(f, "bad input: {w}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

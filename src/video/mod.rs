@@ -1,0 +1,3 @@
+//! Camera-side processing (person segmentation for background effects).
+
+pub mod segmenter;

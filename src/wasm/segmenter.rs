@@ -1,0 +1,90 @@
+//! Person segmentation for JavaScript (the video pipeline and tests), through wasm-bindgen.
+//!
+//! Two ways in: `segment(rgba, width, height, stride)` copies the frame from a JS array; or, with
+//! no copy, `frameBuffer(bytes)` returns the address of a buffer inside wasm memory that JS fills
+//! (e.g. from `VideoFrame.copyTo` or `getImageData`) before `segmentFrame(width, height, stride)`.
+//! The mask stays in wasm memory at `maskPtr()` (`width * height` f32s, valid until the next
+//! call); `mask()` returns a copy.
+
+use crate::video::segmenter;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+pub struct Segmenter {
+    inner: segmenter::Segmenter,
+    frame: Vec<u8>,
+}
+
+#[wasm_bindgen]
+impl Segmenter {
+    /// Loads a selfie-segmentation `.tflite` model; throws an Error naming the problem.
+    #[wasm_bindgen(constructor)]
+    pub fn new(model: &[u8]) -> Result<Segmenter, JsError> {
+        let inner = segmenter::Segmenter::new(model).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(Segmenter {
+            inner,
+            frame: Vec::new(),
+        })
+    }
+
+    /// Width of the model input, and of the mask.
+    #[wasm_bindgen(getter)]
+    pub fn width(&self) -> u32 {
+        self.inner.input_size().0 as u32
+    }
+
+    /// Height of the model input, and of the mask.
+    #[wasm_bindgen(getter)]
+    pub fn height(&self) -> u32 {
+        self.inner.input_size().1 as u32
+    }
+
+    /// Segments an RGBA frame given as a JS array (copied into wasm memory).
+    pub fn segment(
+        &mut self,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+        stride: u32,
+    ) -> Result<(), JsError> {
+        self.inner
+            .segment(rgba, width as usize, height as usize, stride as usize)
+            .map(|_| ())
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Address in wasm memory of a frame buffer of `bytes` bytes for `segmentFrame`. It moves
+    /// only when a larger buffer is asked for (and wasm memory may grow: re-create JS views).
+    #[wasm_bindgen(js_name = frameBuffer)]
+    pub fn frame_buffer(&mut self, bytes: u32) -> u32 {
+        if self.frame.len() < bytes as usize {
+            self.frame = vec![0; bytes as usize];
+        }
+        self.frame.as_ptr() as u32
+    }
+
+    /// Segments the frame written at `frameBuffer()`.
+    #[wasm_bindgen(js_name = segmentFrame)]
+    pub fn segment_frame(&mut self, width: u32, height: u32, stride: u32) -> Result<(), JsError> {
+        self.inner
+            .segment(
+                &self.frame,
+                width as usize,
+                height as usize,
+                stride as usize,
+            )
+            .map(|_| ())
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Address in wasm memory of the latest mask (`width * height` f32s in [0, 1]).
+    #[wasm_bindgen(js_name = maskPtr)]
+    pub fn mask_ptr(&self) -> u32 {
+        self.inner.mask().data.as_ptr() as u32
+    }
+
+    /// A copy of the latest mask.
+    pub fn mask(&self) -> Vec<f32> {
+        self.inner.mask().data.clone()
+    }
+}

@@ -4,5 +4,6 @@
 //! module that knows it is compiled for the browser.
 
 pub mod audio;
+pub mod video;
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -2,6 +2,7 @@
 //! One file per capability; the Rust core they call knows nothing of the browser.
 
 mod audio;
+mod compositor;
 mod segmenter;
 
 /// The crate version, for diagnostics (`import { version } from 'visio-media-effects/visio_media_effects.js'`).

@@ -1,0 +1,139 @@
+//! Edge-aware upsampling of the mask: a fast colour guided filter (He, Sun & Tang; He &
+//! Sun 2015) guided by the frame.
+//!
+//! The guided filter models the refined mask as a local affine function of the colour,
+//! `q = A . I + B`, fitted in every (2R+1)^2 window to the coarse mask `p`:
+//!
+//! ```text
+//! S = cov(I, I) + EPS * Id  (3x3)    c = cov(I, p)  (3)           (box means, radius R)
+//! a = S^-1 c                         b = mean(p) - a . mean(I)
+//! A = box_R(a)                       B = box_R(b)
+//! ```
+//!
+//! Where the colours change across the person's outline, `q` snaps to that change; where
+//! the window is flat (`cov(I, I) << EPS`), `a -> 0` and `q` is the box-smoothed mask, so it
+//! degrades gracefully. A colour guide rather than luma: a person and a background of the
+//! same brightness but different hue are common (a red jumper on a grey wall).
+//!
+//! The fit runs on the working grid L (about 180 rows whatever the frame size); `A`, `B`
+//! are then interpolated bilinearly to full resolution and applied to each pixel's own
+//! colour in the final pass, so the matte follows the full-resolution image edges although
+//! nothing but that one pass runs at full resolution (the "fast" guided filter).
+
+use super::plane::{box_mean4, resample, LinearTaps, Plane};
+
+/// Window radius in working-grid pixels (4 frame pixels each at 720p): the window
+/// (20 frame pixels at 720p) spans the segmenter's edge error (its pixel is 5 frame pixels).
+pub const RADIUS: usize = 2;
+/// Regulariser on the colour covariance (colour in 0..1): colour edges weaker than ~0.03
+/// in standard deviation over a window do not steer the mask.
+pub const EPS: f32 = 1e-3;
+/// The fit is then stretched: alpha = clamp((q - LOW) / (HIGH - LOW), 0, 1). A guided filter
+/// reproduces the mask's *local mean* on each side of an edge (about 0.85 and 0.15 for a
+/// segmenter's soft mask), not 1 and 0; the stretch removes that veil, and steepens the
+/// mask's own ramp where the guide is flat. Folded into the coefficients: no extra cost.
+pub const LOW: f32 = 0.25;
+pub const HIGH: f32 = 0.75;
+
+pub struct GuidedRefiner {
+    width: usize,
+    height: usize,
+    /// The coarse mask at the working grid.
+    p: Plane,
+    /// Products to box-filter, four channels per pixel (see `run`), and their means.
+    prods: [Vec<[f32; 4]>; 4],
+    means: [Vec<[f32; 4]>; 4],
+    tmp: Vec<[f32; 4]>,
+    scratch: Vec<[f32; 4]>,
+    row_scratch: Vec<f32>,
+    /// The coefficients per colour channel (scaled for 0..255 colour, stretch included)
+    /// and the offset: refined mask = clamp(A[0] R + A[1] G + A[2] B + A[3], 0, 1).
+    pub coeffs: [Plane; 4],
+    /// The refined mask at the working grid (for the blur weights and the light wrap).
+    pub alpha: Plane,
+    taps: Option<((usize, usize), LinearTaps, LinearTaps)>,
+}
+
+impl GuidedRefiner {
+    pub fn new(width: usize, height: usize) -> Self {
+        let n = width * height;
+        let quads = || [vec![[0.0; 4]; n], vec![[0.0; 4]; n], vec![[0.0; 4]; n], vec![[0.0; 4]; n]];
+        let p = || Plane::new(width, height);
+        GuidedRefiner {
+            width,
+            height,
+            p: p(),
+            prods: quads(),
+            means: quads(),
+            tmp: vec![[0.0; 4]; n],
+            scratch: vec![[0.0; 4]; width],
+            row_scratch: vec![0.0; 2 * width],
+            coeffs: [p(), p(), p(), p()],
+            alpha: p(),
+            taps: None,
+        }
+    }
+
+    /// Fits the coefficients (and alpha) from the working-grid colour planes (0..255) and
+    /// the temporally smoothed mask at its own resolution.
+    pub fn run(&mut self, rgb: [&Plane; 3], mask: &[f32], mask_w: usize, mask_h: usize) {
+        let (w, h) = (self.width, self.height);
+        // The mask spans the frame, as the working grid does (up to its partial last block,
+        // a fraction of a pixel: neglected).
+        if self.taps.as_ref().map(|t| t.0) != Some((mask_w, mask_h)) {
+            let xt = LinearTaps::new(mask_w, w, mask_w as f32 / w as f32);
+            let yt = LinearTaps::new(mask_h, h, mask_h as f32 / h as f32);
+            self.taps = Some(((mask_w, mask_h), xt, yt));
+        }
+        let (_, xt, yt) = self.taps.as_ref().expect("set above");
+        resample(mask, mask_w, &mut self.p, xt, yt, &mut self.row_scratch);
+
+        // Channels: [r g b p] [rp gp bp rr] [rg rb gg gb] [bb - - -], colour in 0..1.
+        const K: f32 = 1.0 / 255.0;
+        for k in 0..w * h {
+            let (r, g, b, p) = (rgb[0].data[k] * K, rgb[1].data[k] * K, rgb[2].data[k] * K, self.p.data[k]);
+            self.prods[0][k] = [r, g, b, p];
+            self.prods[1][k] = [r * p, g * p, b * p, r * r];
+            self.prods[2][k] = [r * g, r * b, g * g, g * b];
+            self.prods[3][k] = [b * b, 0.0, 0.0, 0.0];
+        }
+        for (src, dst) in self.prods.iter().zip(self.means.iter_mut()) {
+            box_mean4(src, dst, &mut self.tmp, (w, h), RADIUS, &mut self.scratch);
+        }
+        for k in 0..w * h {
+            let [mr, mg, mb, mp] = self.means[0][k];
+            let [rp, gp, bp, rr] = self.means[1][k];
+            let [rg, rb, gg, gb] = self.means[2][k];
+            let bb = self.means[3][k][0];
+            // Covariance of the colour (+ EPS on the diagonal) and with the mask.
+            let (s00, s01, s02) = (rr - mr * mr + EPS, rg - mr * mg, rb - mr * mb);
+            let (s11, s12, s22) = (gg - mg * mg + EPS, gb - mg * mb, bb - mb * mb + EPS);
+            let c = [rp - mr * mp, gp - mg * mp, bp - mb * mp];
+            // S^-1 c by the adjugate; S is symmetric positive definite (EPS > 0).
+            let i00 = s11 * s22 - s12 * s12;
+            let i01 = s02 * s12 - s01 * s22;
+            let i02 = s01 * s12 - s02 * s11;
+            let i11 = s00 * s22 - s02 * s02;
+            let i12 = s01 * s02 - s00 * s12;
+            let i22 = s00 * s11 - s01 * s01;
+            let inv_det = 1.0 / (s00 * i00 + s01 * i01 + s02 * i02);
+            let a0 = (i00 * c[0] + i01 * c[1] + i02 * c[2]) * inv_det;
+            let a1 = (i01 * c[0] + i11 * c[1] + i12 * c[2]) * inv_det;
+            let a2 = (i02 * c[0] + i12 * c[1] + i22 * c[2]) * inv_det;
+            self.prods[0][k] = [a0, a1, a2, mp - a0 * mr - a1 * mg - a2 * mb];
+        }
+        box_mean4(&self.prods[0], &mut self.means[0], &mut self.tmp, (w, h), RADIUS, &mut self.scratch);
+        let stretch = 1.0 / (HIGH - LOW);
+        for k in 0..w * h {
+            let [a0, a1, a2, b] = self.means[0][k];
+            let (a0, a1, a2) = (a0 * K * stretch, a1 * K * stretch, a2 * K * stretch);
+            let b = (b - LOW) * stretch;
+            self.coeffs[0].data[k] = a0;
+            self.coeffs[1].data[k] = a1;
+            self.coeffs[2].data[k] = a2;
+            self.coeffs[3].data[k] = b;
+            let q = a0 * rgb[0].data[k] + a1 * rgb[1].data[k] + a2 * rgb[2].data[k] + b;
+            self.alpha.data[k] = q.clamp(0.0, 1.0);
+        }
+    }
+}

@@ -7,3 +7,4 @@ export {
   NoiseSuppressionErrorEvent,
 } from './noise-suppression.js';
 export { loadWasmModule } from './wasm.js';
+export { blurBackground, BackgroundProcessor } from './video/background.js';

@@ -64,6 +64,12 @@ run(join(root, 'node_modules/.bin/wasm-opt'), ['-O3', ...features, bg, '-o', bg]
 
 // The package's own JavaScript, TypeScript declarations and assets.
 cpSync(join(root, 'js'), out, { recursive: true });
+// The person-segmentation model ships inside the package, so background effects load it from
+// the page's own origin (js/video/segmenter.js: `new URL('../models/…', import.meta.url)`).
+// Only the landscape model (256x144, made for 16:9 camera frames) is used.
+mkdirSync(join(out, 'models'));
+cpSync(join(root, 'node_modules/@mediapipe/selfie_segmentation/selfie_segmentation_landscape.tflite'),
+  join(out, 'models/selfie_segmentation_landscape.tflite'));
 const meta = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 writeFileSync(join(out, 'package.json'), JSON.stringify({
   name: 'visio-media-effects',

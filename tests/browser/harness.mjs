@@ -20,15 +20,17 @@ const BASE_ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-qui
 /**
  * Runs `fn({ page, url, browser })` against a fresh Chromium and server, then closes both and
  * deletes the profile. `fakeAudio`: WAV file for the fake microphone (played once, no loop).
+ * `fakeVideo`: Y4M file for the fake camera (looped: a camera never runs out of frames).
+ * `args`: extra Chromium switches.
  */
-export async function withBrowser({ fakeAudio } = {}, fn) {
+export async function withBrowser({ fakeAudio, fakeVideo, args: extraArgs = [] } = {}, fn) {
   const profile = mkdtempSync(join(tmpdir(), 'vme-chromium-'));
   const server = await startServer({ port: 0 });
   const args = [...BASE_ARGS]; // the fresh --user-data-dir is given by launchPersistentContext
-  if (fakeAudio) {
-    args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${fakeAudio}%noloop`);
-  }
+  if (fakeAudio || fakeVideo) args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream');
+  if (fakeAudio) args.push(`--use-file-for-fake-audio-capture=${fakeAudio}%noloop`);
+  if (fakeVideo) args.push(`--use-file-for-fake-video-capture=${fakeVideo}`);
+  args.push(...extraArgs);
   let browser;
   try {
     browser = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args, headless: true });

@@ -1,0 +1,273 @@
+// The per-frame engine, shared by the worker (video-worker.js) and the main-thread fallback
+// (fallback.js): segment with an adaptive cadence, render with the current renderer, keep the
+// statistics. It knows nothing of tracks or streams: the caller hands it frames and sends
+// what it drew (or, on pass-through, the frame itself) on.
+
+import { createRenderer } from './renderer.js';
+import { FrameSegmenter, fetchModel, loadVideoWasm } from './segmenter.js';
+
+/** How often the segmenter may skip frames: 1 = every frame, 2 = every other frame. */
+const MAX_CADENCE = 2;
+/** Re-decide the cadence every this many frames (decisions on averages, not single frames). */
+const CADENCE_WINDOW = 15;
+/** After a WebGL context loss, try WebGL2 again this long after (the CPU renders meanwhile). */
+const WEBGL_RETRY_MS = 2000;
+/** Weight of the newest sample in the moving averages of the stage timings. */
+const EMA = 0.1;
+
+const now = () => globalThis.performance?.now() ?? Date.now();
+
+/**
+ * Counts the VideoFrames this thread holds, so that tests (and curious users) can check every
+ * frame is closed exactly once: `opened` when a frame is read or created, `closed` when we
+ * close it, `handedOver` when it is written to a track generator (whose sink closes it).
+ */
+export class FrameLedger {
+  opened = 0;
+  closed = 0;
+  handedOver = 0;
+  #alive = new Set();
+
+  open(frame) {
+    this.opened++;
+    this.#alive.add(frame);
+    return frame;
+  }
+
+  close(frame) {
+    if (!this.#alive.delete(frame)) return; // never twice
+    this.closed++;
+    frame.close();
+  }
+
+  /** The frame now belongs to someone else (the generator closes it). */
+  handOver(frame) {
+    if (this.#alive.delete(frame)) this.handedOver++;
+  }
+
+  /** Closes whatever is still held (on destroy). */
+  closeAll() {
+    for (const frame of [...this.#alive]) this.close(frame);
+  }
+
+  get alive() { return this.#alive.size; }
+}
+
+/**
+ * @typedef {object} PipelineOptions
+ * @property {WebAssembly.Module} module the package's compiled wasm
+ * @property {string} modelUrl absolute URL of the .tflite model
+ * @property {'auto' | 'webgl2' | 'cpu'} renderer
+ * @property {import('./renderer.js').BackgroundSetting} background
+ * @property {string} path which frame I/O runs this pipeline (reported in stats)
+ */
+
+export class Pipeline {
+  #wasm;
+  #segmenter;
+  #renderer = null;
+  #rendererKind;
+  #pendingRenderer = null;
+  #retryAt = Infinity;
+  #background;
+  #mask = null; // our copy of the latest mask (wasm memory views detach when it grows)
+  #sinceMask = 0;
+  #cadence = 1;
+  #window = { frames: 0, segment: 0, render: 0, segments: 0 };
+  #lastTimestamp = null;
+  #interval = 1000 / 30;
+  #times = { segmentMs: 0, renderMs: 0, frameMs: 0 };
+  #outTimes = [];
+  #counts = { frames: 0, rendered: 0, passthrough: 0, segmented: 0, errors: 0, contextLosses: 0 };
+  #lastError = null;
+  #path;
+  destroyed = false;
+
+  /** Loads the wasm, the model and the renderer; rejects (and frees everything) on failure. */
+  static async create(options) {
+    const [wasm, model] = await Promise.all([loadVideoWasm(options.module), fetchModel(options.modelUrl)]);
+    const pipeline = new Pipeline(wasm, model, options);
+    try {
+      await pipeline.#startRenderer(options.renderer);
+    } catch (error) {
+      pipeline.destroy();
+      throw error;
+    }
+    return pipeline;
+  }
+
+  constructor(wasm, model, { renderer, background, path }) {
+    this.#wasm = wasm;
+    this.#segmenter = new FrameSegmenter(wasm, model);
+    this.#rendererKind = renderer;
+    this.#background = background;
+    this.#path = path;
+  }
+
+  async #startRenderer(kind) {
+    const renderer = await createRenderer(kind, { wasm: this.#wasm });
+    if (this.destroyed) { renderer.destroy(); return; }
+    renderer.setBackground(this.#background);
+    this.#renderer?.destroy();
+    this.#renderer = renderer;
+  }
+
+  /**
+   * The canvas the current renderer draws on: what the caller turns into an output frame
+   * right after process() returned true. Each renderer owns its canvas (a WebGL canvas cannot
+   * become a 2D one when the CPU takes over after a context loss).
+   */
+  get canvas() { return this.#renderer?.canvas ?? null; }
+
+  /** Changes the effect (already validated by background.js); never recreates anything. */
+  setBackground(setting) {
+    const previous = this.#background;
+    this.#background = setting;
+    if (setting.mode === 'none') this.#mask = null; // a stale mask must not be reused later
+    if (previous.mode === 'image' && previous.image !== setting.image) previous.image.close?.();
+    this.#renderer?.setBackground(setting);
+  }
+
+  /**
+   * Processes one frame of `width x height`. Returns true when the processed frame is on
+   * `canvas`, false when the caller should send the source itself unchanged (mode none, no
+   * renderer at the moment, or an error in this frame).
+   * @param {import('./renderer.js').FrameSource} source
+   * @param {number} timestampMs the frame's capture time, for the cadence budget
+   */
+  process(source, width, height, timestampMs) {
+    const start = now();
+    this.#counts.frames++;
+    if (this.#lastTimestamp !== null) {
+      const dt = timestampMs - this.#lastTimestamp;
+      if (dt > 0 && dt < 1000) this.#interval += EMA * (dt - this.#interval);
+    }
+    this.#lastTimestamp = timestampMs;
+    this.#checkRenderer();
+    let drawn = false;
+    if (this.#background.mode !== 'none' && this.#renderer) {
+      try {
+        drawn = this.#effect(source, width, height);
+      } catch (error) {
+        this.#counts.errors++;
+        this.#lastError = String(error?.message ?? error);
+        if (this.#counts.errors === 1) console.error(`visio-media-effects: background effect failed, frames pass through: ${this.#lastError}`);
+      }
+    }
+    if (drawn) this.#counts.rendered++;
+    else this.#counts.passthrough++;
+    const t = now();
+    this.#times.frameMs += EMA * (t - start - this.#times.frameMs);
+    this.#outTimes.push(t);
+    while (this.#outTimes.length && this.#outTimes[0] < t - 1000) this.#outTimes.shift();
+    return drawn;
+  }
+
+  #effect(source, width, height) {
+    const seg = this.#segmenter;
+    let segmentMs = 0;
+    if (!this.#mask || this.#sinceMask + 1 >= this.#cadence) {
+      const t0 = now();
+      const mask = seg.segment(source);
+      this.#mask ??= new Float32Array(mask.length);
+      this.#mask.set(mask);
+      segmentMs = now() - t0;
+      this.#times.segmentMs += EMA * (segmentMs - this.#times.segmentMs);
+      this.#counts.segmented++;
+      this.#sinceMask = 0;
+      this.#window.segment += segmentMs;
+      this.#window.segments++;
+    } else {
+      this.#sinceMask++;
+    }
+    const t1 = now();
+    this.#renderer.render(source, this.#mask, seg.width, seg.height, width, height);
+    if (this.#renderer.lost) return false; // lost during this frame: nothing was drawn
+    const renderMs = now() - t1;
+    this.#times.renderMs += EMA * (renderMs - this.#times.renderMs);
+    this.#window.render += renderMs;
+    if (++this.#window.frames >= CADENCE_WINDOW) this.#adaptCadence();
+    return true;
+  }
+
+  /**
+   * Segments every frame while segmentation plus rendering fit in the frame interval, else
+   * every other frame (the temporal smoothing carries the mask between). Hysteresis keeps it
+   * from flapping: back to every frame only with a clear margin.
+   */
+  #adaptCadence() {
+    const w = this.#window;
+    const segment = w.segments ? w.segment / w.segments : 0;
+    const render = w.render / w.frames;
+    const budget = this.#interval;
+    if (this.#cadence === 1 && segment + render > 0.85 * budget) this.#cadence = Math.min(MAX_CADENCE, 2);
+    else if (this.#cadence > 1 && segment + render < 0.6 * budget) this.#cadence = 1;
+    this.#window = { frames: 0, segment: 0, render: 0, segments: 0 };
+  }
+
+  /** Swaps a lost WebGL renderer for the CPU one, and tries WebGL again later. */
+  #checkRenderer() {
+    const r = this.#renderer;
+    if (r?.lost && !this.#pendingRenderer) {
+      this.#counts.contextLosses++;
+      this.#renderer = null;
+      r.destroy();
+      this.#retryAt = now() + WEBGL_RETRY_MS;
+      this.#swapTo('cpu');
+    } else if (r?.kind === 'cpu' && this.#rendererKind !== 'cpu' && now() >= this.#retryAt && !this.#pendingRenderer) {
+      this.#retryAt = Infinity;
+      this.#swapTo(this.#rendererKind, true);
+    }
+  }
+
+  #swapTo(kind, quiet = false) {
+    this.#pendingRenderer = createRenderer(kind, { wasm: this.#wasm })
+      .then((renderer) => {
+        if (this.destroyed || renderer.kind === this.#renderer?.kind) { renderer.destroy(); return; }
+        renderer.setBackground(this.#background);
+        this.#renderer?.destroy();
+        this.#renderer = renderer;
+      })
+      .catch((error) => {
+        if (!quiet) { this.#counts.errors++; this.#lastError = String(error?.message ?? error); }
+        if (kind !== 'cpu') this.#retryAt = now() + WEBGL_RETRY_MS;
+      })
+      .finally(() => { this.#pendingRenderer = null; });
+  }
+
+  /** Forgets the temporal state (a new camera, a new scene). */
+  resetTemporal() {
+    this.#mask = null;
+    this.#renderer?.resetTemporal();
+  }
+
+  stats() {
+    const round = (x) => Math.round(x * 100) / 100;
+    return {
+      path: this.#path,
+      renderer: this.#renderer?.kind ?? null,
+      fps: this.#outTimes.length > 1 ? round((this.#outTimes.length - 1) * 1000 / (this.#outTimes.at(-1) - this.#outTimes[0])) : 0,
+      segmentEvery: this.#cadence,
+      segmentMs: round(this.#times.segmentMs),
+      renderMs: round(this.#times.renderMs),
+      frameMs: round(this.#times.frameMs),
+      frames: this.#counts.frames,
+      rendered: this.#counts.rendered,
+      passthrough: this.#counts.passthrough,
+      segmented: this.#counts.segmented,
+      contextLosses: this.#counts.contextLosses,
+      errors: this.#counts.errors,
+      lastError: this.#lastError,
+      wasmMemoryBytes: this.#wasm.memory.buffer.byteLength,
+    };
+  }
+
+  destroy() {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.#renderer?.destroy();
+    this.#renderer = null;
+    this.#segmenter.destroy();
+    if (this.#background.mode === 'image') this.#background.image.close?.();
+  }
+}

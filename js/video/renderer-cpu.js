@@ -1,0 +1,110 @@
+// The CPU renderer: the wasm SIMD `CpuCompositor` (src/video) behind the Renderer interface of
+// renderer.js. Used where WebGL2 is missing, blocklisted or lost.
+//
+// Per frame: the source is drawn on a 2D canvas and read back as RGBA straight into wasm
+// memory, the compositor runs, and its output is put on `canvas`. (VideoFrame.copyTo with an
+// RGBA format would skip one canvas, but browsers differ on which conversions they accept;
+// drawImage takes every FrameSource.)
+
+const PREFIX = 'visio-media-effects';
+
+/**
+ * @param {import('./renderer.js').RendererOptions} options
+ * @returns {import('./renderer.js').Renderer}
+ */
+export function createCpuRenderer({ canvas, wasm } = {}) {
+  if (!wasm?.CpuCompositor) throw new TypeError(`${PREFIX}: the CPU renderer needs the video wasm (loadVideoWasm)`);
+  return new CpuRenderer(canvas, wasm);
+}
+
+function makeCanvas(width, height) {
+  return typeof OffscreenCanvas === 'function'
+    ? new OffscreenCanvas(width, height)
+    : Object.assign(document.createElement('canvas'), { width, height });
+}
+
+class CpuRenderer {
+  kind = 'cpu';
+  lost = false;
+  #wasm;
+  #compositor = null;
+  #size = [0, 0, 0, 0];
+  #input; // 2D canvas the source is drawn on to read its pixels
+  #inputContext;
+  #output;
+  #background = { mode: 'none' };
+
+  constructor(canvas, wasm) {
+    this.#wasm = wasm;
+    this.canvas = canvas ?? makeCanvas(1, 1);
+    this.#output = this.canvas.getContext('2d', { alpha: false });
+    if (!this.#output) throw new Error(`${PREFIX}: the CPU renderer could not get a 2D context on its canvas`);
+    this.#input = makeCanvas(1, 1);
+    this.#inputContext = this.#input.getContext('2d', { willReadFrequently: true, alpha: false });
+  }
+
+  setBackground(setting) {
+    this.#background = setting;
+    if (this.#compositor) this.#apply();
+  }
+
+  #apply() {
+    const c = this.#compositor;
+    const b = this.#background;
+    if (b.mode === 'blur') c.set_blur(b.radius);
+    else if (b.mode === 'image') c.set_image(imagePixels(b.image), b.image.width, b.image.height);
+    else c.set_none();
+  }
+
+  render(source, mask, maskWidth, maskHeight, width, height) {
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+    }
+    if (!mask) {
+      this.#output.drawImage(source, 0, 0, width, height);
+      return;
+    }
+    if (this.#input.width !== width || this.#input.height !== height) {
+      this.#input.width = width;
+      this.#input.height = height;
+    }
+    this.#inputContext.drawImage(source, 0, 0, width, height);
+    const pixels = this.#inputContext.getImageData(0, 0, width, height).data;
+
+    const size = [width, height, maskWidth, maskHeight];
+    if (!this.#compositor) {
+      this.#compositor = new this.#wasm.CpuCompositor(...size);
+      this.#apply();
+    } else if (size.some((v, i) => v !== this.#size[i])) {
+      this.#compositor.resize(...size);
+    }
+    this.#size = size;
+    const c = this.#compositor;
+    // Views after every call that may allocate: memory growth detaches older ones.
+    const buffer = () => this.#wasm.memory.buffer;
+    new Uint8Array(buffer(), c.frame_ptr(), pixels.length).set(pixels);
+    new Float32Array(buffer(), c.mask_ptr(), maskWidth * maskHeight).set(mask.subarray(0, maskWidth * maskHeight));
+    c.render(...size);
+    const out = new Uint8ClampedArray(buffer(), c.output_ptr(), width * height * 4);
+    this.#output.putImageData(new ImageData(out, width, height), 0, 0);
+  }
+
+  resetTemporal() {
+    this.#compositor?.reset_temporal();
+  }
+
+  destroy() {
+    this.#compositor?.free();
+    this.#compositor = null;
+    this.#input.width = this.#input.height = 1;
+  }
+}
+
+/** RGBA bytes of an ImageBitmap (or any drawable with width/height). */
+function imagePixels(image) {
+  const canvas = makeCanvas(image.width, image.height);
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  context.drawImage(image, 0, 0);
+  return context.getImageData(0, 0, image.width, image.height).data;
+}

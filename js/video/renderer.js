@@ -1,0 +1,91 @@
+// The background renderer contract shared by the WebGL2 renderer (renderer-webgl.js) and the
+// CPU one (renderer-cpu.js, wasm SIMD), and the chooser between them. Both implement the same
+// passes (documented in src/video/mod.rs) so they give the same picture; the pipeline only
+// talks to this interface and swaps renderers when a WebGL context is lost.
+
+/**
+ * What goes behind the person.
+ * @typedef {{ mode: 'none' }
+ *   | { mode: 'blur', radius: number }
+ *   | { mode: 'image', image: ImageBitmap }} BackgroundSetting
+ * `radius`: Gaussian standard deviation in pixels of a 720p frame (scaled with the frame's
+ * short side), 0 < radius <= 100; Visio uses 10 ("light") and 20 ("normal").
+ * `image`: cover-fitted to the frame (scaled to cover, centre-cropped). The renderer may keep
+ * a reference; the caller must not close it while it is set.
+ */
+
+/**
+ * A source frame: anything `drawImage` / `texImage2D` accept that the pipeline hands over.
+ * @typedef {VideoFrame | HTMLVideoElement | ImageBitmap | HTMLCanvasElement | OffscreenCanvas} FrameSource
+ */
+
+/**
+ * @typedef {object} Renderer
+ * @property {'webgl2' | 'cpu'} kind
+ * @property {HTMLCanvasElement | OffscreenCanvas} canvas Where render() draws; resized by
+ *   render() to `width x height` (the output frame has the input's size).
+ * @property {(setting: BackgroundSetting) => void} setBackground Changes the effect; cheap,
+ *   never recreates the canvas. Throws RangeError/TypeError on a bad setting.
+ * @property {(source: FrameSource, mask: Float32Array | null, maskWidth: number,
+ *   maskHeight: number, width: number, height: number) => void} render Draws the processed
+ *   frame on `canvas`. `mask`: person probability (0..1), row-major `maskWidth x maskHeight`,
+ *   the segmenter's latest (the same array may come again on frames where the segmenter did
+ *   not run: the renderer's temporal smoothing treats it as a new observation). `mask === null`
+ *   draws `source` unchanged (used until the first mask exists, so turning the effect on never
+ *   flashes black). The source is not closed by the renderer.
+ * @property {() => void} resetTemporal Forgets the temporal mask state (next mask is taken
+ *   as is), e.g. after the camera changed.
+ * @property {boolean} lost True once the WebGL context is lost (always false for 'cpu'); a
+ *   lost renderer draws nothing and the pipeline replaces it.
+ * @property {() => void} destroy Frees GPU/wasm resources; the renderer is unusable after.
+ */
+
+/**
+ * Options of createRenderer().
+ * @typedef {object} RendererOptions
+ * @property {HTMLCanvasElement | OffscreenCanvas} [canvas] Draw on this canvas (the
+ *   main-thread fallback passes the canvas it captures); default a new OffscreenCanvas.
+ * @property {object} [wasm] For 'cpu': the initialised wasm-bindgen glue module
+ *   (`{ CpuCompositor, memory }`, see segmenter.js `loadVideoWasm`).
+ */
+
+// renderer-webgl.js exports `createWebGLRenderer(options: RendererOptions): Renderer |
+// Promise<Renderer>` (throws when no WebGL2 context can be had); renderer-cpu.js exports
+// `createCpuRenderer(options)`.
+
+/** True when this thread can create a WebGL2 context on an OffscreenCanvas (or a canvas). */
+export function hasWebGL2() {
+  try {
+    const canvas = typeof OffscreenCanvas === 'function'
+      ? new OffscreenCanvas(1, 1)
+      : globalThis.document?.createElement('canvas');
+    const gl = canvas?.getContext('webgl2');
+    if (!gl) return false;
+    gl.getExtension('WEBGL_lose_context')?.loseContext(); // free the probe context now
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Creates a renderer. `kind`: 'webgl2', 'cpu' or 'auto' (WebGL2 when this thread can get a
+ * context, else CPU). A forced 'webgl2' that cannot start throws; 'auto' falls back to CPU.
+ * @param {'auto' | 'webgl2' | 'cpu'} kind
+ * @param {RendererOptions} options
+ * @returns {Promise<Renderer>}
+ */
+export async function createRenderer(kind, options = {}) {
+  if (kind === 'webgl2' || (kind === 'auto' && hasWebGL2())) {
+    try {
+      const { createWebGLRenderer } = await import('./renderer-webgl.js');
+      return await createWebGLRenderer(options);
+    } catch (error) {
+      if (kind === 'webgl2') throw error;
+      // 'auto': a blocklisted GPU, a context creation failure or a missing shader feature
+      // all end up on the CPU path, which gives the same picture.
+    }
+  }
+  const { createCpuRenderer } = await import('./renderer-cpu.js');
+  return createCpuRenderer(options);
+}

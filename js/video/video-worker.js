@@ -1,0 +1,145 @@
+// The dedicated worker of the background effect: reads camera VideoFrames, runs the pipeline,
+// writes the processed frames to a track generator. Two ways in, chosen by background.js:
+// - `track` (transferred): this worker has MediaStreamTrackProcessor and VideoTrackGenerator
+//   (the standard, worker-only API: Safari 18+, Firefox with mediacapture-transform); the
+//   generator's track is transferred back to the page.
+// - `readable` + `writable` (transferred streams): Chromium exposes MediaStreamTrackProcessor
+//   and MediaStreamTrackGenerator on the main thread only and cannot transfer tracks, so the
+//   page creates both and hands their streams over; the frames still never touch the page.
+//
+// Messages in: { type: 'probe' } | { type: 'start', ... } | { type: 'background', setting }
+//   | { type: 'reset' } | { type: 'destroy' }.
+// Messages out: { type: 'probe', mstp, vtg } | { type: 'ready', track? } | { type: 'error', message }
+//   | { type: 'stats', stats } | { type: 'destroyed', stats }.
+
+import { FrameLedger, Pipeline } from './pipeline.js';
+
+const STATS_INTERVAL_MS = 500;
+
+let pipeline = null;
+let ledger = new FrameLedger();
+let reader = null;
+let writer = null;
+let inputTrack = null;
+let stopping = false;
+let statsTimer = null;
+let running = null;
+
+function stats() {
+  return {
+    ...(pipeline?.stats() ?? {}),
+    framesAlive: ledger.alive,
+    framesOpened: ledger.opened,
+    framesClosed: ledger.closed,
+    framesHandedOver: ledger.handedOver,
+  };
+}
+
+async function start(data) {
+  try {
+    pipeline = await Pipeline.create({
+      module: data.module,
+      modelUrl: data.modelUrl,
+      renderer: data.renderer,
+      background: data.background,
+      path: data.track ? 'worker' : 'worker-streams',
+    });
+  } catch (error) {
+    data.track?.stop();
+    postMessage({ type: 'error', message: String(error?.message ?? error) });
+    return;
+  }
+  let readable = data.readable;
+  let writable = data.writable;
+  if (data.track) {
+    inputTrack = data.track;
+    readable = new MediaStreamTrackProcessor({ track: inputTrack }).readable;
+    // eslint-disable-next-line no-undef
+    const generator = new VideoTrackGenerator();
+    writable = generator.writable;
+    postMessage({ type: 'ready', track: generator.track }, [generator.track]);
+  } else {
+    postMessage({ type: 'ready' });
+  }
+  statsTimer = setInterval(() => postMessage({ type: 'stats', stats: stats() }), STATS_INTERVAL_MS);
+  running = pump(readable, writable);
+}
+
+/** One frame at a time: read, process, write (the write's backpressure paces the reads). */
+async function pump(readable, writable) {
+  reader = readable.getReader();
+  writer = writable.getWriter();
+  while (!stopping) {
+    let result;
+    try {
+      result = await reader.read();
+    } catch {
+      break;
+    }
+    if (result.done) break;
+    const frame = ledger.open(result.value);
+    if (stopping) { ledger.close(frame); break; }
+    let out = frame;
+    const width = frame.displayWidth;
+    const height = frame.displayHeight;
+    if (pipeline.process(frame, width, height, frame.timestamp / 1000)) {
+      try {
+        // Same timestamp (and duration) as the camera's frame; same size as the input.
+        out = ledger.open(new VideoFrame(pipeline.canvas, {
+          timestamp: frame.timestamp,
+          ...(frame.duration != null ? { duration: frame.duration } : {}),
+        }));
+        ledger.close(frame);
+      } catch {
+        out = frame; // the canvas could not become a frame: send the camera's frame instead
+      }
+    }
+    try {
+      await writer.write(out);
+      // Generators close written frames; should one not, closing it here keeps the count right.
+      if (out.codedWidth === 0) ledger.handOver(out);
+      else ledger.close(out);
+    } catch {
+      ledger.close(out);
+      break; // the output track was stopped
+    }
+  }
+}
+
+async function destroy() {
+  stopping = true;
+  clearInterval(statsTimer);
+  await reader?.cancel().catch(() => {});
+  await running?.catch(() => {});
+  await writer?.close().catch(() => {});
+  ledger.closeAll();
+  inputTrack?.stop(); // the page's clone, transferred here
+  pipeline?.destroy();
+  postMessage({ type: 'destroyed', stats: stats() });
+}
+
+self.onmessage = ({ data }) => {
+  switch (data?.type) {
+    case 'probe':
+      postMessage({
+        type: 'probe',
+        mstp: typeof self.MediaStreamTrackProcessor === 'function',
+        vtg: typeof self.VideoTrackGenerator === 'function',
+      });
+      break;
+    case 'start':
+      start(data);
+      break;
+    case 'background':
+      pipeline?.setBackground(data.setting);
+      break;
+    case 'reset':
+      pipeline?.resetTemporal();
+      break;
+    case 'destroy':
+      destroy();
+      break;
+    default:
+      break;
+  }
+};

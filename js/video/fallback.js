@@ -54,7 +54,9 @@ export async function startFallback(track, options) {
       canvas.width = width;
       canvas.height = height;
     }
+    const t0 = performance.now();
     context.drawImage(drawn ? pipeline.canvas : video, 0, 0, width, height);
+    if (drawn) pipeline.outputDone(performance.now() - t0);
   };
   const onFrame = (now, metadata) => {
     if (stopped) return;

@@ -76,7 +76,7 @@ export class Pipeline {
   #window = { frames: 0, segment: 0, render: 0, segments: 0 };
   #lastTimestamp = null;
   #interval = 1000 / 30;
-  #times = { segmentMs: 0, renderMs: 0, frameMs: 0 };
+  #times = { segmentMs: 0, renderMs: 0, outputMs: 0, frameMs: 0 };
   #outTimes = [];
   #counts = { frames: 0, rendered: 0, passthrough: 0, segmented: 0, errors: 0, contextLosses: 0 };
   #lastError = null;
@@ -235,6 +235,16 @@ export class Pipeline {
       .finally(() => { this.#pendingRenderer = null; });
   }
 
+  /**
+   * Records how long the caller took to turn `canvas` into its output (a VideoFrame, or a
+   * drawImage on the captured canvas): with a GPU renderer that is where the GPU work is
+   * waited for, so it belongs in the per-stage timings.
+   */
+  outputDone(ms) {
+    this.#times.outputMs += EMA * (ms - this.#times.outputMs);
+    this.#times.frameMs += EMA * ms;
+  }
+
   /** Forgets the temporal state (a new camera, a new scene). */
   resetTemporal() {
     this.#mask = null;
@@ -250,6 +260,7 @@ export class Pipeline {
       segmentEvery: this.#cadence,
       segmentMs: round(this.#times.segmentMs),
       renderMs: round(this.#times.renderMs),
+      outputMs: round(this.#times.outputMs),
       frameMs: round(this.#times.frameMs),
       frames: this.#counts.frames,
       rendered: this.#counts.rendered,

@@ -53,33 +53,44 @@
 // Promise<Renderer>` (throws when no WebGL2 context can be had); renderer-cpu.js exports
 // `createCpuRenderer(options)`.
 
-/** True when this thread can create a WebGL2 context on an OffscreenCanvas (or a canvas). */
-export function hasWebGL2() {
+/**
+ * Whether this thread can create a WebGL2 context on an OffscreenCanvas (or a canvas), and
+ * whether it is a software rasteriser. Chromium without a usable GPU falls back to SwiftShader
+ * and still grants contexts asking failIfMajorPerformanceCaveat, so the renderer string is
+ * checked too (WEBGL_debug_renderer_info; where it is hidden, assume hardware).
+ */
+export function probeWebGL2() {
   try {
     const canvas = typeof OffscreenCanvas === 'function'
       ? new OffscreenCanvas(1, 1)
       : globalThis.document?.createElement('canvas');
     const gl = canvas?.getContext('webgl2');
-    if (!gl) return false;
+    if (!gl) return { available: false, software: false };
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const name = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
     gl.getExtension('WEBGL_lose_context')?.loseContext(); // free the probe context now
-    return true;
+    return { available: true, software: /swiftshader|llvmpipe|softpipe|software|basic render/i.test(name), name };
   } catch {
-    return false;
+    return { available: false, software: false };
   }
 }
 
 /**
  * Creates a renderer. `kind`: 'webgl2', 'cpu' or 'auto' (WebGL2 when this thread can get a
- * context, else CPU). A forced 'webgl2' that cannot start throws; 'auto' falls back to CPU.
+ * hardware-accelerated context, else CPU). A forced 'webgl2' that cannot start throws (a
+ * software context is accepted then); 'auto' falls back to CPU.
  * @param {'auto' | 'webgl2' | 'cpu'} kind
  * @param {RendererOptions} options
  * @returns {Promise<Renderer>}
  */
 export async function createRenderer(kind, options = {}) {
-  if (kind === 'webgl2' || (kind === 'auto' && hasWebGL2())) {
+  const probe = kind === 'auto' ? probeWebGL2() : null;
+  if (kind === 'webgl2' || (probe?.available && !probe.software)) {
     try {
       const { createWebGLRenderer } = await import('./renderer-webgl.js');
-      return await createWebGLRenderer(options);
+      // 'auto' refuses a software rasteriser (SwiftShader, llvmpipe): the wasm SIMD path is
+      // faster than WebGL emulated on the CPU.
+      return await createWebGLRenderer({ ...options, requireHardware: kind === 'auto' });
     } catch (error) {
       if (kind === 'webgl2') throw error;
       // 'auto': a blocklisted GPU, a context creation failure or a missing shader feature

@@ -84,11 +84,13 @@ async function pump(readable, writable) {
     const height = frame.displayHeight;
     if (pipeline.process(frame, width, height, frame.timestamp / 1000)) {
       try {
+        const t0 = performance.now();
         // Same timestamp (and duration) as the camera's frame; same size as the input.
         out = ledger.open(new VideoFrame(pipeline.canvas, {
           timestamp: frame.timestamp,
           ...(frame.duration != null ? { duration: frame.duration } : {}),
         }));
+        pipeline.outputDone(performance.now() - t0);
         ledger.close(frame);
       } catch {
         out = frame; // the canvas could not become a frame: send the camera's frame instead

@@ -73,7 +73,7 @@ export class Pipeline {
   #mask = null; // our copy of the latest mask (wasm memory views detach when it grows)
   #sinceMask = 0;
   #cadence = 1;
-  #window = { frames: 0, segment: 0, render: 0, segments: 0 };
+  #window = { frames: 0, segment: 0, render: 0, output: 0, segments: 0 };
   #lastTimestamp = null;
   #interval = 1000 / 30;
   #times = { segmentMs: 0, renderMs: 0, outputMs: 0, frameMs: 0 };
@@ -198,11 +198,12 @@ export class Pipeline {
   #adaptCadence() {
     const w = this.#window;
     const segment = w.segments ? w.segment / w.segments : 0;
-    const render = w.render / w.frames;
+    // Rendering includes the caller's output step, where a GPU renderer's work is waited for.
+    const render = (w.render + w.output) / w.frames;
     const budget = this.#interval;
     if (this.#cadence === 1 && segment + render > 0.85 * budget) this.#cadence = Math.min(MAX_CADENCE, 2);
     else if (this.#cadence > 1 && segment + render < 0.6 * budget) this.#cadence = 1;
-    this.#window = { frames: 0, segment: 0, render: 0, segments: 0 };
+    this.#window = { frames: 0, segment: 0, render: 0, output: 0, segments: 0 };
   }
 
   /** Swaps a lost WebGL renderer for the CPU one, and tries WebGL again later. */
@@ -242,6 +243,7 @@ export class Pipeline {
    */
   outputDone(ms) {
     this.#times.outputMs += EMA * (ms - this.#times.outputMs);
+    this.#window.output += ms;
     this.#times.frameMs += EMA * ms;
   }
 

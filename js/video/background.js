@@ -409,6 +409,7 @@ export class BackgroundProcessor {
   #options;
   #state;
   #engine = null;
+  #final = null;
   #generation = 0;
 
   constructor(options) {
@@ -448,7 +449,7 @@ export class BackgroundProcessor {
     this.#engine = null;
     this.#state.attach(null);
     this.processedTrack = undefined;
-    if (engine) await engine.destroy();
+    if (engine) this.#final = await engine.destroy();
   }
 
   /**
@@ -459,9 +460,9 @@ export class BackgroundProcessor {
     return this.#state.update(options, 'update');
   }
 
-  /** The running engine's statistics (null when not running). */
+  /** The running engine's statistics; after destroy(), the last engine's final ones. */
   stats() {
-    return this.#engine?.stats() ?? null;
+    return this.#engine?.stats() ?? this.#final;
   }
 
   /** The current effect: { mode, blurRadius, image }. */

@@ -14,7 +14,8 @@ export async function openCamera(constraints = {}) {
 /**
  * Reads every frame of `track` (on the main thread, with the saved MediaStreamTrackProcessor):
  * counts them, keeps their timestamps, and copies the RGBA of the next `n` when asked
- * (drawImage, the conversion the package uses too). Closes every frame it reads.
+ * (drawImage, the conversion the package uses too). Closes every frame it reads. With
+ * `thumb: [w, h]`, also keeps a w x h RGBA thumbnail of every frame (to catch a flash).
  */
 export class FrameTap {
   count = 0;
@@ -25,7 +26,14 @@ export class FrameTap {
   #canvas = new OffscreenCanvas(1, 1);
   #context = this.#canvas.getContext('2d', { willReadFrequently: true });
 
-  constructor(track) {
+  thumbs = [];
+  #thumb = null;
+
+  constructor(track, { thumb } = {}) {
+    if (thumb) {
+      const canvas = new OffscreenCanvas(thumb[0], thumb[1]);
+      this.#thumb = { w: thumb[0], h: thumb[1], context: canvas.getContext('2d', { willReadFrequently: true }) };
+    }
     this.#reader = new Processor({ track }).readable.getReader();
     this.#done = this.#pump();
   }
@@ -42,6 +50,11 @@ export class FrameTap {
       const frame = result.value;
       this.count++;
       this.timestamps.push(frame.timestamp);
+      if (this.#thumb) {
+        const { w, h, context } = this.#thumb;
+        context.drawImage(frame, 0, 0, w, h);
+        this.thumbs.push(context.getImageData(0, 0, w, h).data);
+      }
       const want = this.#wanted[0];
       if (want) {
         const { displayWidth: w, displayHeight: h } = frame;

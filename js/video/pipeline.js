@@ -26,11 +26,14 @@ export class FrameLedger {
   opened = 0;
   closed = 0;
   handedOver = 0;
+  /** Most frames held at once. */
+  peak = 0;
   #alive = new Set();
 
   open(frame) {
     this.opened++;
     this.#alive.add(frame);
+    this.peak = Math.max(this.peak, this.#alive.size);
     return frame;
   }
 

@@ -29,6 +29,7 @@ function stats() {
   return {
     ...(pipeline?.stats() ?? {}),
     framesAlive: ledger.alive,
+    framesAlivePeak: ledger.peak,
     framesOpened: ledger.opened,
     framesClosed: ledger.closed,
     framesHandedOver: ledger.handedOver,

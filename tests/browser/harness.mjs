@@ -21,9 +21,10 @@ const BASE_ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-qui
  * Runs `fn({ page, url, browser })` against a fresh Chromium and server, then closes both and
  * deletes the profile. `fakeAudio`: WAV file for the fake microphone (played once, no loop).
  * `fakeVideo`: Y4M file for the fake camera (looped: a camera never runs out of frames).
- * `args`: extra Chromium switches.
+ * `args`: extra Chromium switches. `isolated`: serve the test page (and the video worker)
+ * cross-origin isolated, so that performance.measureUserAgentSpecificMemory() works.
  */
-export async function withBrowser({ fakeAudio, fakeVideo, args: extraArgs = [] } = {}, fn) {
+export async function withBrowser({ fakeAudio, fakeVideo, args: extraArgs = [], isolated = false } = {}, fn) {
   const profile = mkdtempSync(join(tmpdir(), 'vme-chromium-'));
   const server = await startServer({ port: 0 });
   const args = [...BASE_ARGS]; // the fresh --user-data-dir is given by launchPersistentContext
@@ -43,7 +44,17 @@ export async function withBrowser({ fakeAudio, fakeVideo, args: extraArgs = [] }
     // An empty page on the server's origin (a secure context: 127.0.0.1), served by
     // playwright so www/ needs no test page.
     const blank = `${server.url}__test__.html`;
-    await page.route(blank, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>test</title>' }));
+    const isolation = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+    await page.route(blank, (route) => route.fulfill({
+      contentType: 'text/html', body: '<!doctype html><title>test</title>', headers: isolated ? isolation : {},
+    }));
+    if (isolated) {
+      // A worker's isolation comes from its own response headers.
+      await page.route(`${server.url}pkg/video/video-worker.js`, async (route) => {
+        const response = await route.fetch();
+        await route.fulfill({ response, headers: { ...response.headers(), ...isolation } });
+      });
+    }
     // Test-only page code (page-helpers.js) and generated fixtures, kept out of www/.
     await page.route(`${server.url}__tests__/**`, (route) => {
       const name = new URL(route.request().url()).pathname.split('/').pop();

@@ -272,3 +272,176 @@ export declare class NoiseSuppressionProcessor extends EventTarget {
  * compileStreaming when the server sends application/wasm, compile() otherwise.
  */
 export function loadWasmModule(source?: URL | string | WebAssembly.Module): Promise<WebAssembly.Module>;
+
+// ---------------------------------------------------------------------------------------------
+// Camera background effects
+//
+// Person segmentation (MediaPipe's selfie-segmentation landscape model, shipped in this package
+// under models/ and run by our own wasm SIMD inference) followed by a renderer: WebGL2 where
+// the GPU is hardware-accelerated, else the wasm SIMD CPU renderer (same passes, same picture).
+// Per frame: the frame is scaled to the model's 256x144 input and segmented (every frame while
+// that fits the frame interval, else every other frame), the mask is smoothed over time,
+// upsampled along the frame's own edges (guided filter), the background is blurred with
+// weights (1 - mask) so the person never bleeds into it (no halo), and the two are composited
+// with a soft edge; in image mode the image is cover-fitted and a little of it wraps onto the
+// person's edge (light wrap).
+//
+// Frame path, chosen by feature detection: a dedicated worker reading the camera with
+// MediaStreamTrackProcessor and writing a track generator (Chromium: the generator and the
+// processor are created on the page and their streams transferred; Safari 18+ / Firefox with
+// VideoTrackGenerator in workers: a clone of the track is transferred); else, on the main
+// thread, a hidden <video> + requestVideoFrameCallback + canvas.captureStream(). Every
+// VideoFrame is closed exactly once, timestamps are kept (worker path), the output has the
+// input's size. The model and the wasm load from this package's own files (same origin); no
+// other request is made.
+//
+// Failure semantics: bad options throw TypeError / RangeError naming the option (update()
+// throws synchronously too); a non-video or ended track, a model or wasm that cannot be
+// loaded, a browser without WebAssembly SIMD, reject before any track is created. A frame that
+// fails to process is sent unprocessed (stats().errors counts them), never black. A lost WebGL
+// context switches to the CPU renderer until WebGL can be had again.
+
+/** Anything a background image can be given as (a string is a URL, resolved against the document). */
+export type BackgroundImageSource = string | URL | Blob | ImageBitmap | ImageData | HTMLImageElement
+  | HTMLCanvasElement | OffscreenCanvas | VideoFrame;
+
+/** The effect. Every key is optional in update(); the others keep their value. */
+export interface BackgroundEffectSettings {
+  /** Default 'blur' ('image' when an image is given). */
+  mode?: 'blur' | 'image' | 'none';
+  /**
+   * Blur strength: the standard deviation in pixels of a 720p frame (scaled with the frame's
+   * short side), in (0, 100]. Visio: 10 "light", 20 "normal". Default 10.
+   */
+  blurRadius?: number;
+  /** The virtual background (mode 'image'); scaled down to 1920 px on its long side if larger. */
+  image?: BackgroundImageSource;
+}
+
+/** Visio's configuration shape, accepted wherever BackgroundEffectSettings are. */
+export type VisioBackgroundConfig =
+  | { type: 'blur'; blurRadius?: number }
+  | { type: 'virtual'; imagePath: string | URL }
+  | { type: 'none' };
+
+/** Options of blurBackground() and BackgroundProcessor. */
+export interface BackgroundOptions extends BackgroundEffectSettings {
+  /** Visio's `type` / `imagePath` may be used instead of `mode` / `image`. */
+  type?: 'blur' | 'virtual' | 'none';
+  imagePath?: string | URL;
+  /**
+   * 'auto' (default): WebGL2 on a hardware GPU, else CPU (wasm SIMD). 'webgl2' forces WebGL2
+   * (also a software rasteriser; rejects when there is no WebGL2); 'cpu' forces the CPU.
+   */
+  renderer?: 'auto' | 'webgl2' | 'cpu';
+  /** The segmentation model; default `models/selfie_segmentation_landscape.tflite` next to this module. */
+  modelUrl?: string | URL;
+  /** The package's wasm, as for loadWasmModule(). */
+  wasm?: URL | string | WebAssembly.Module;
+}
+
+/** A snapshot of the running effect (refreshed twice a second on the worker path). */
+export interface BackgroundStats {
+  /** 'worker' | 'worker-streams' | 'main-thread' */
+  path: string;
+  /** The renderer in use (null while being replaced after a context loss, or after destroy). */
+  renderer: 'webgl2' | 'cpu' | null;
+  /** Frames output per second over the last second. */
+  fps: number;
+  /** 1: the segmenter runs on every frame; 2: on every other frame (it did not fit). */
+  segmentEvery: number;
+  /** Moving averages, in ms: segmentation (scale + model), rendering, turning the result into a frame, the whole frame. */
+  segmentMs: number;
+  renderMs: number;
+  outputMs: number;
+  frameMs: number;
+  frames: number;
+  rendered: number;
+  /** Frames sent unprocessed (mode 'none', renderer being replaced, or a failed frame). */
+  passthrough: number;
+  segmented: number;
+  contextLosses: number;
+  errors: number;
+  lastError: string | null;
+  /** Size of the wasm memory of the processing thread. */
+  wasmMemoryBytes: number;
+  /** VideoFrames the pipeline holds now (0 after destroy()); the main-thread path holds none. */
+  framesAlive: number;
+  /** Worker path: most VideoFrames held at once; frames read or created, closed by us, handed to the generator. */
+  framesAlivePeak?: number;
+  framesOpened?: number;
+  framesClosed?: number;
+  framesHandedOver?: number;
+}
+
+/** The result of blurBackground(). */
+export interface BackgroundEffect {
+  /** The processed track (same size as the input). Send or show this one. */
+  readonly track: MediaStreamTrack;
+  /**
+   * Changes the effect live, without a new track (ours or Visio's shape). Throws on bad
+   * options; resolves once the change is in place (an image must load first; the latest
+   * update wins).
+   */
+  update(settings: BackgroundEffectSettings | VisioBackgroundConfig): Promise<void>;
+  stats(): BackgroundStats;
+  /** Stops the processed track and frees everything; idempotent. Never stops the input track. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * Blurs or replaces the background of a camera track.
+ *
+ * @example
+ * const camera = (await navigator.mediaDevices.getUserMedia({ video: true })).getVideoTracks()[0];
+ * const fx = await blurBackground(camera, { blurRadius: 20 });
+ * video.srcObject = new MediaStream([fx.track]);
+ * await fx.update({ mode: 'image', image: '/backgrounds/office.jpg' });
+ * console.log(fx.stats().fps);
+ * await fx.destroy();
+ */
+export function blurBackground(track: MediaStreamTrack, options?: BackgroundOptions): Promise<BackgroundEffect>;
+
+/** The options livekit-client 2.x passes to a video processor's init()/restart(), declared structurally. */
+export interface LivekitVideoProcessorOptions {
+  kind: 'video';
+  track: MediaStreamTrack;
+  element?: HTMLMediaElement;
+  audioContext?: AudioContext;
+  localTrack?: unknown;
+}
+
+/**
+ * Background effects as a livekit-client 2.x video `TrackProcessor`, a replacement for
+ * `@livekit/track-processors`' BackgroundProcessor.
+ *
+ * @example
+ * const processor = new BackgroundProcessor({ type: 'blur', blurRadius: 10 });
+ * await localVideoTrack.setProcessor(processor);
+ * await processor.update({ type: 'virtual', imagePath: '/backgrounds/office.jpg' }); // no stopProcessor() needed
+ * await processor.update({ type: 'blur', blurRadius: 20 });
+ */
+export declare class BackgroundProcessor {
+  constructor(options?: BackgroundOptions);
+  /**
+   * True when background effects can run in this browser: WebAssembly SIMD, createImageBitmap,
+   * and either the worker path (mediacapture-transform) or canvas.captureStream(). The CPU
+   * renderer needs no GPU, so WebGL2 is not required.
+   */
+  static isSupported(): boolean;
+  readonly name: 'visio-background';
+  /** The processed track; undefined before init() and after destroy(). */
+  processedTrack: MediaStreamTrack | undefined;
+  /** Starts the effect on `track` (livekit's camera track; never stopped by the processor). */
+  init(options: LivekitVideoProcessorOptions): Promise<void>;
+  /** destroy() then init() (livekit calls it with the new track after a camera restart). */
+  restart(options: LivekitVideoProcessorOptions): Promise<void>;
+  /** Stops processedTrack and frees the worker, the wasm and GPU resources. */
+  destroy(): Promise<void>;
+  /** Changes the effect live (kept for later inits); see BackgroundEffect.update. */
+  update(settings: BackgroundEffectSettings | VisioBackgroundConfig): Promise<void>;
+  /** The running effect's stats; after destroy(), the last run's final ones; null before any. */
+  stats(): BackgroundStats | null;
+  /** The current effect. */
+  readonly options: { mode: 'blur' | 'image' | 'none'; blurRadius: number; image: BackgroundImageSource | undefined };
+}

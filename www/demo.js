@@ -1,5 +1,5 @@
 // The demo page: one function per panel, each using only the package's public API.
-import { suppressNoise } from '/pkg/index.js';
+import { BackgroundProcessor, blurBackground, suppressNoise } from '/pkg/index.js';
 
 const $ = (id) => document.getElementById(id);
 const RECORD_SECONDS = 5;
@@ -164,6 +164,113 @@ function setupMicrophonePanel() {
   showState();
 }
 
+function setupCameraPanel() {
+  const ui = {
+    status: $('bg-status'), device: $('bg-device'), start: $('bg-start'), renderer: $('bg-renderer'),
+    preview: $('bg-preview'), placeholder: $('bg-placeholder'), radius: $('bg-radius'),
+    radiusValue: $('bg-radius-value'), blurRow: $('bg-blur-row'), images: $('bg-images'),
+    upload: $('bg-upload'), fps: $('bg-fps'), segment: $('bg-segment'), render: $('bg-render'),
+    output: $('bg-output'), kind: $('bg-kind'), path: $('bg-path'),
+  };
+  const thumbs = [...ui.images.querySelectorAll('button.thumb')];
+  let session = null; // { camera, fx, timer }
+  let image = thumbs[0].dataset.src; // URL, or the uploaded File
+
+  const setStatus = (state, text) => { ui.status.dataset.state = state; ui.status.textContent = text; };
+  const mode = () => document.querySelector('input[name="bg-mode"]:checked').value;
+  const effect = () => ({ mode: mode(), blurRadius: Number(ui.radius.value), ...(mode() === 'image' ? { image } : {}) });
+
+  function showControls() {
+    ui.blurRow.hidden = mode() !== 'blur';
+    ui.blurRow.nextElementSibling.hidden = mode() !== 'blur';
+    ui.images.hidden = mode() !== 'image';
+    ui.radiusValue.textContent = ui.radius.value;
+    for (const t of thumbs) t.setAttribute('aria-checked', String(t.dataset.src === image));
+  }
+
+  const ms = (x) => (x ? `${x.toFixed(1)} ms` : '–');
+  function showStats() {
+    const s = session?.fx.stats();
+    if (!s) return;
+    ui.fps.textContent = s.fps ? s.fps.toFixed(1) : '–';
+    ui.segment.textContent = s.segmentEvery > 1 ? `${ms(s.segmentMs)} (every ${s.segmentEvery} frames)` : ms(s.segmentMs);
+    ui.render.textContent = ms(s.renderMs);
+    ui.output.textContent = ms(s.outputMs);
+    ui.kind.textContent = s.renderer === 'webgl2' ? 'WebGL2' : s.renderer === 'cpu' ? 'CPU (wasm)' : '–';
+    ui.path.textContent = { worker: 'worker', 'worker-streams': 'worker (streams)', 'main-thread': 'main thread' }[s.path] ?? '–';
+    if (s.errors) setStatus('failed', `${s.errors} frame(s) failed: ${s.lastError}`);
+  }
+
+  async function listDevices(selected) {
+    const inputs = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput');
+    ui.device.replaceChildren(...inputs.map((d, i) => new Option(d.label || `Camera ${i + 1}`, d.deviceId, false, d.deviceId === selected)));
+    ui.device.disabled = inputs.length === 0;
+  }
+
+  async function stop() {
+    if (!session) return;
+    const s = session;
+    session = null;
+    clearInterval(s.timer);
+    ui.preview.srcObject = null;
+    ui.placeholder.hidden = false;
+    await s.fx.destroy();
+    s.camera.stop();
+    ui.start.textContent = 'Start camera';
+    setStatus('idle', 'stopped');
+  }
+
+  async function start() {
+    await stop();
+    ui.start.disabled = true;
+    setStatus('idle', 'starting…');
+    try {
+      const deviceId = ui.device.disabled ? undefined : ui.device.value || undefined;
+      const stream = await navigator.mediaDevices.getUserMedia({
+        video: { deviceId: deviceId ? { exact: deviceId } : undefined, width: { ideal: 1280 }, height: { ideal: 720 } },
+      });
+      const camera = stream.getVideoTracks()[0];
+      await listDevices(camera.getSettings().deviceId);
+      const fx = await blurBackground(camera, { ...effect(), renderer: ui.renderer.value });
+      session = { camera, fx, timer: setInterval(showStats, 500) };
+      ui.preview.srcObject = new MediaStream([fx.track]);
+      ui.placeholder.hidden = true;
+      ui.start.textContent = 'Stop camera';
+      setStatus('running', 'running');
+      camera.addEventListener('ended', stop);
+    } catch (error) {
+      setStatus('failed', error.name === 'NotAllowedError' ? 'camera not allowed' : `could not start: ${error.message}`);
+      console.error(error);
+    } finally {
+      ui.start.disabled = false;
+    }
+  }
+
+  /** Applies the controls to the running effect: no new track, no restart. */
+  function apply() {
+    showControls();
+    session?.fx.update(effect()).catch((error) => { setStatus('failed', error.message); console.error(error); });
+  }
+
+  ui.start.addEventListener('click', () => (session ? stop() : start()));
+  ui.device.addEventListener('change', () => { if (session) start(); });
+  ui.renderer.addEventListener('change', () => { if (session) start(); });
+  document.querySelectorAll('input[name="bg-mode"]').forEach((r) => r.addEventListener('change', apply));
+  ui.radius.addEventListener('input', apply);
+  for (const t of thumbs) t.addEventListener('click', () => { image = t.dataset.src; apply(); });
+  ui.upload.addEventListener('change', () => {
+    const file = ui.upload.files[0];
+    if (!file) return;
+    image = file; // a Blob is a valid image source
+    apply();
+  });
+  showControls();
+  if (!BackgroundProcessor.isSupported()) {
+    setStatus('failed', 'not supported in this browser');
+    ui.start.disabled = true;
+  }
+}
+
 function showSupport() {
   const missing = [];
   if (!window.isSecureContext) missing.push('a secure page (https or localhost)');
@@ -172,8 +279,9 @@ function showSupport() {
   if (!navigator.mediaDevices?.getUserMedia) missing.push('getUserMedia');
   $('support').textContent = missing.length
     ? `This browser lacks ${missing.join(', ')}: the demo cannot run.`
-    : 'Noise suppression: RNNoise (nnnoiseless) in an AudioWorklet. All processing stays on this device.';
+    : 'Noise suppression: RNNoise (nnnoiseless) in an AudioWorklet. Background: MediaPipe selfie segmentation run by our own WebAssembly, rendered with WebGL2 or WebAssembly SIMD. All processing stays on this device.';
 }
 
 showSupport();
 setupMicrophonePanel();
+setupCameraPanel();

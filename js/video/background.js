@@ -261,7 +261,7 @@ async function startWorker(track, base) {
   }
   if (!start) { worker.terminate(); return null; }
 
-  let last = { path: start.path };
+  let last = { ...start.stats, path: start.path };
   worker.addEventListener('message', ({ data }) => {
     if (data?.type === 'stats') last = { ...data.stats, path: start.path };
   });

@@ -4,6 +4,7 @@
 // what it drew (or, on pass-through, the frame itself) on.
 
 import { createRenderer } from './renderer.js';
+import { createCpuRenderer } from './renderer-cpu.js';
 import { FrameSegmenter, fetchModel, loadVideoWasm } from './segmenter.js';
 
 /** How often the segmenter may skip frames: 1 = every frame, 2 = every other frame. */
@@ -185,7 +186,10 @@ export class Pipeline {
     }
     const t1 = now();
     this.#renderer.render(source, this.#mask, seg.width, seg.height, width, height);
-    if (this.#renderer.lost) return false; // lost during this frame: nothing was drawn
+    if (this.#renderer.lost) { // lost during this frame: nothing was drawn, the CPU draws it
+      this.#replaceLost();
+      this.#renderer.render(source, this.#mask, seg.width, seg.height, width, height);
+    }
     const renderMs = now() - t1;
     this.#times.renderMs += EMA * (renderMs - this.#times.renderMs);
     this.#window.render += renderMs;
@@ -209,34 +213,36 @@ export class Pipeline {
     this.#window = { frames: 0, segment: 0, render: 0, output: 0, segments: 0 };
   }
 
-  /** Swaps a lost WebGL renderer for the CPU one, and tries WebGL again later. */
-  #checkRenderer() {
-    const r = this.#renderer;
-    if (r?.lost && !this.#pendingRenderer) {
-      this.#counts.contextLosses++;
-      this.#renderer = null;
-      r.destroy();
-      this.#retryAt = now() + WEBGL_RETRY_MS;
-      this.#swapTo('cpu');
-    } else if (r?.kind === 'cpu' && this.#rendererKind !== 'cpu' && now() >= this.#retryAt && !this.#pendingRenderer) {
-      this.#retryAt = Infinity;
-      this.#swapTo(this.#rendererKind, true);
-    }
+  /**
+   * Replaces a lost WebGL renderer with the CPU one, synchronously (the frame at hand is
+   * rendered by it, so a context loss never lets an unprocessed frame through), and schedules
+   * a WebGL2 attempt.
+   */
+  #replaceLost() {
+    this.#counts.contextLosses++;
+    this.#renderer.destroy();
+    const cpu = createCpuRenderer({ wasm: this.#wasm });
+    cpu.setBackground(this.#background);
+    this.#renderer = cpu;
+    this.#retryAt = now() + WEBGL_RETRY_MS;
   }
 
-  #swapTo(kind, quiet = false) {
-    this.#pendingRenderer = createRenderer(kind, { wasm: this.#wasm })
-      .then((renderer) => {
-        if (this.destroyed || renderer.kind === this.#renderer?.kind) { renderer.destroy(); return; }
-        renderer.setBackground(this.#background);
-        this.#renderer?.destroy();
-        this.#renderer = renderer;
-      })
-      .catch((error) => {
-        if (!quiet) { this.#counts.errors++; this.#lastError = String(error?.message ?? error); }
-        if (kind !== 'cpu') this.#retryAt = now() + WEBGL_RETRY_MS;
-      })
-      .finally(() => { this.#pendingRenderer = null; });
+  /** Replaces a lost renderer; back to WebGL2 a while after a loss, in the background. */
+  #checkRenderer() {
+    const r = this.#renderer;
+    if (r?.lost) this.#replaceLost();
+    else if (r?.kind === 'cpu' && this.#rendererKind !== 'cpu' && now() >= this.#retryAt && !this.#pendingRenderer) {
+      this.#retryAt = Infinity;
+      this.#pendingRenderer = createRenderer(this.#rendererKind, { wasm: this.#wasm })
+        .then((renderer) => {
+          if (this.destroyed || renderer.kind === 'cpu') { renderer.destroy(); return; }
+          renderer.setBackground(this.#background);
+          this.#renderer?.destroy();
+          this.#renderer = renderer; // its temporal state starts afresh, like after a reset
+        })
+        .catch(() => { this.#retryAt = now() + WEBGL_RETRY_MS; }) // still no WebGL2: later
+        .finally(() => { this.#pendingRenderer = null; });
+    }
   }
 
   /**

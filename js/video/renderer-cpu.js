@@ -72,6 +72,15 @@ class CpuRenderer {
     this.#inputContext.drawImage(source, 0, 0, width, height);
     const pixels = this.#inputContext.getImageData(0, 0, width, height).data;
 
+    // The compositor takes masks up to the frame's size; a frame smaller than the model's
+    // input (a thumbnail-sized camera) gets the mask scaled down to it first.
+    if (maskWidth > width || maskHeight > height) {
+      const w = Math.min(maskWidth, width);
+      const h = Math.min(maskHeight, height);
+      mask = scaleMask(mask, maskWidth, maskHeight, w, h);
+      maskWidth = w;
+      maskHeight = h;
+    }
     const size = [width, height, maskWidth, maskHeight];
     if (!this.#compositor) {
       this.#compositor = new this.#wasm.CpuCompositor(...size);
@@ -107,4 +116,21 @@ function imagePixels(image) {
   const context = canvas.getContext('2d', { willReadFrequently: true });
   context.drawImage(image, 0, 0);
   return context.getImageData(0, 0, image.width, image.height).data;
+}
+
+/** Box-filters a mask down to `w x h` (each output pixel averages the source pixels it covers). */
+function scaleMask(mask, mw, mh, w, h) {
+  const out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const y0 = Math.floor((y * mh) / h);
+    const y1 = Math.max(y0 + 1, Math.floor(((y + 1) * mh) / h));
+    for (let x = 0; x < w; x++) {
+      const x0 = Math.floor((x * mw) / w);
+      const x1 = Math.max(x0 + 1, Math.floor(((x + 1) * mw) / w));
+      let sum = 0;
+      for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) sum += mask[yy * mw + xx];
+      out[y * w + x] = sum / ((y1 - y0) * (x1 - x0));
+    }
+  }
+  return out;
 }

@@ -58,9 +58,9 @@ async function start(data) {
     // eslint-disable-next-line no-undef
     const generator = new VideoTrackGenerator();
     writable = generator.writable;
-    postMessage({ type: 'ready', track: generator.track }, [generator.track]);
+    postMessage({ type: 'ready', track: generator.track, stats: stats() }, [generator.track]);
   } else {
-    postMessage({ type: 'ready' });
+    postMessage({ type: 'ready', stats: stats() });
   }
   statsTimer = setInterval(() => postMessage({ type: 'stats', stats: stats() }), STATS_INTERVAL_MS);
   running = pump(readable, writable);

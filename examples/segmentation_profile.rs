@@ -18,7 +18,8 @@ fn main() {
         "{path}: {:.2} ms per inference",
         t.elapsed().as_secs_f64() * 1000.0 / 20.0
     );
-    let steps = net.profile_steps(20);
+    let start = std::time::Instant::now();
+    let steps = net.profile_steps(20, || start.elapsed().as_secs_f64() * 1000.0);
     let mut by_kind: BTreeMap<&str, f64> = BTreeMap::new();
     for (what, ms) in &steps {
         *by_kind

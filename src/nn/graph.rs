@@ -12,10 +12,14 @@ enum Kernel {
         w: Vec<f32>,
         bias: Vec<f32>,
     },
+    /// Any other convolution: im2col into the scratch space (rows of `k` values gathered from
+    /// the `cin` real input channels), then a GEMM.
     Conv {
         w: Vec<f32>,
         bias: Vec<f32>,
         win: Window,
+        cin: usize,
+        k: usize,
     },
     Depthwise {
         w: Vec<f32>,
@@ -217,15 +221,15 @@ impl Network {
 
     /// Runs each step alone `reps` times: (description, ms per run) per step, for finding the
     /// expensive layers (`cargo run --release --example segmentation_profile`).
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn profile_steps(&mut self, reps: usize) -> Vec<(String, f64)> {
+    /// `now()` is a clock in milliseconds (performance.now in the browser).
+    pub fn profile_steps(&mut self, reps: usize, now: impl Fn() -> f64) -> Vec<(String, f64)> {
         (0..self.steps.len())
             .map(|i| {
-                let t = std::time::Instant::now();
+                let t = now();
                 for _ in 0..reps {
                     self.run_step(i);
                 }
-                let ms = t.elapsed().as_secs_f64() * 1000.0 / reps as f64;
+                let ms = (now() - t) / reps as f64;
                 let s = &self.steps[i];
                 let kind = match &s.kernel {
                     Kernel::Pointwise { .. } => "pointwise".to_string(),
@@ -279,10 +283,9 @@ impl Network {
                 Kernel::Pointwise { w, bias } => {
                     kernels::pointwise(inp, id.c, out, od.c, od.h * od.w, w, bias, act)
                 }
-                Kernel::Conv { w, bias, win } => {
-                    let k = win.kh * win.kw * id.c;
-                    kernels::im2col(inp, id, scratch, od.h, od.w, win);
-                    kernels::pointwise(scratch, k, out, od.c, od.h * od.w, w, bias, act)
+                Kernel::Conv { w, bias, win, cin, k } => {
+                    kernels::im2col(inp, id, *cin, scratch, *k, od.h, od.w, win);
+                    kernels::pointwise(scratch, *k, out, od.c, od.h * od.w, w, bias, act)
                 }
                 Kernel::TransposeConvGemm { w, bias, win, cout } => kernels::transpose_conv_gemm(
                     inp, id, out, od, *cout, w, bias, scratch, win, act,
@@ -575,11 +578,9 @@ impl Planner {
                     let k = if taps == 1 && stride == [1, 1] {
                         Kernel::Pointwise { w: packed, bias }
                     } else {
-                        Kernel::Conv {
-                            w: packed,
-                            bias,
-                            win,
-                        }
+                        let k = (taps * in_c).div_ceil(4) * 4;
+                        let w = kernels::pack_conv(|o, _, j| w[o * taps * in_c + j], cout, 1, taps * in_c, cout_p, k);
+                        Kernel::Conv { w, bias, win, cin: in_c, k }
                     };
                     (
                         k,
@@ -607,6 +608,11 @@ impl Planner {
                             n,
                             format!("depth multiplier {multiplier}"),
                         ));
+                    }
+                    let fs = &model.tensors[self.tensor(model, node.inputs[1], n)?].shape;
+                    if fs.len() == 4 && fs[1] as i64 * fs[2] as i64 > kernels::MAX_TAPS as i64 {
+                        let what = format!("depthwise window {}x{}", fs[1], fs[2]);
+                        return Err(Error::unsupported(n, what));
                     }
                     let (_, kh, kw) =
                         self.filter(model, node, n, in_c, true, "DEPTHWISE_CONV_2D")?;
@@ -671,12 +677,11 @@ impl Planner {
                             wide,
                             id.c,
                         );
-                        let k = Kernel::TransposeConvGemm {
-                            w: packed,
-                            bias,
-                            win,
-                            cout,
-                        };
+                        // The bias repeated for every tap's columns.
+                        let wide_bias = (0..wide)
+                            .map(|j| if j < taps * cout { bias[j % cout] } else { 0.0 })
+                            .collect();
+                        let k = Kernel::TransposeConvGemm { w: packed, bias: wide_bias, win, cout };
                         (
                             k,
                             Act::None,
@@ -895,12 +900,12 @@ impl Planner {
         let scratch_len = steps
             .iter()
             .map(|s| {
-                let (id, od) = (slots[s.input].dims, slots[s.output].dims);
+                let id = slots[s.input].dims;
                 match &s.kernel {
-                    Kernel::Conv { win, .. } => od.h * od.w * win.kh * win.kw * id.c,
                     Kernel::TransposeConvGemm { win, cout, .. } => {
                         id.h * id.w * (win.kh * win.kw * cout).div_ceil(4) * 4
                     }
+                    Kernel::Conv { k, .. } => slots[s.output].dims.h * slots[s.output].dims.w * k,
                     _ => 0,
                 }
             })

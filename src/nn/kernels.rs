@@ -230,23 +230,27 @@ impl Window {
 /// `k`, a multiple of 4), so a general convolution becomes a `pointwise` GEMM over those rows.
 /// Dropping the channel padding matters for the RGB stem: 27 values per pixel instead of 36.
 pub fn im2col(inp: &[f32], id: Dims, cin: usize, cols: &mut [f32], k: usize, oh: usize, ow: usize, win: &Window) {
-    for (p, row) in cols.chunks_exact_mut(k).take(oh * ow).enumerate() {
-        let (oy, ox) = (p / ow, p % ow);
-        let (taps, rest) = row.split_at_mut(win.kh * win.kw * cin);
-        rest.fill(0.0);
-        for ky in 0..win.kh {
-            let iy = win.tap(0, oy, ky, id.h);
-            for kx in 0..win.kw {
-                let dst = &mut taps[(ky * win.kw + kx) * cin..][..cin];
-                match (iy, win.tap(1, ox, kx, id.w)) {
-                    (Some(iy), Some(ix)) => {
-                        for (d, &s) in dst.iter_mut().zip(&inp[(iy * id.w + ix) * id.c..][..cin]) {
-                            *d = s;
+    let mut rows = cols.chunks_exact_mut(k);
+    for oy in 0..oh {
+        for ox in 0..ow {
+            let Some(row) = rows.next() else { return };
+            let mut dst = row.iter_mut();
+            for ky in 0..win.kh {
+                let iy = win.tap(0, oy, ky, id.h);
+                for kx in 0..win.kw {
+                    match (iy, win.tap(1, ox, kx, id.w)) {
+                        (Some(iy), Some(ix)) => {
+                            // Source first: zip stops on it without taking from `dst`.
+                            for (&s, d) in inp[(iy * id.w + ix) * id.c..][..cin].iter().zip(dst.by_ref()) {
+                                *d = s;
+                            }
                         }
+                        _ => dst.by_ref().take(cin).for_each(|d| *d = 0.0),
                     }
-                    _ => dst.iter_mut().for_each(|d| *d = 0.0),
                 }
             }
+            // The padding up to k.
+            dst.for_each(|d| *d = 0.0);
         }
     }
 }
@@ -335,15 +339,20 @@ pub const MAX_TAPS: usize = 64;
 pub fn transpose_conv_gemm(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, cout: usize, w: &[f32], wide_bias: &[f32], cols: &mut [f32], win: &Window, act: Act) {
     let n = wide_bias.len();
     pointwise(inp, id.c, cols, n, id.h * id.w, w, wide_bias, act);
-    for (p, row) in cols.chunks_exact(n).take(id.h * id.w).enumerate() {
-        let (iy, ix) = (p / id.w, p % id.w);
-        for t in 0..win.kh * win.kw {
-            let (oy, ox) = (iy * win.kh + t / win.kw, ix * win.kw + t % win.kw);
-            // Element by element: cout is tiny here (1 for the segmentation mask), and a
-            // copy_from_slice of a few floats becomes a memcpy call in wasm.
-            let dst = &mut out[(oy * od.w + ox) * od.c..][..cout];
-            for (d, &v) in dst.iter_mut().zip(&row[t * cout..(t + 1) * cout]) {
-                *d = v;
+    // Nested loops, not divisions: integer division per element is costly in this hot loop.
+    for (iy, rows) in cols.chunks_exact(n * id.w).take(id.h).enumerate() {
+        for (ix, row) in rows.chunks_exact(n).enumerate() {
+            let mut taps = row.chunks_exact(cout);
+            for ky in 0..win.kh {
+                let line = (iy * win.kh + ky) * od.w;
+                for kx in 0..win.kw {
+                    let dst = &mut out[(line + ix * win.kw + kx) * od.c..][..cout];
+                    // Element by element: cout is tiny (1 for the mask), and a copy_from_slice
+                    // of a few floats becomes a memcpy call in wasm.
+                    for (d, &v) in dst.iter_mut().zip(taps.next().unwrap_or(&[])) {
+                        *d = v;
+                    }
+                }
             }
         }
     }

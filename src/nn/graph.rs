@@ -59,6 +59,9 @@ struct Step {
     /// Arena tensor ids.
     input: usize,
     output: usize,
+    /// A tensor added to a 1x1 or depthwise convolution's result after its activation (a
+    /// residual ADD folded into the convolution, saving a pass over memory).
+    residual: Option<usize>,
 }
 
 /// An activation tensor's place in the arena.
@@ -281,17 +284,19 @@ impl Network {
             let (id, od, act) = (si.dims, so.dims, step.act);
             match &step.kernel {
                 Kernel::Pointwise { w, bias } => {
-                    kernels::pointwise(inp, id.c, out, od.c, od.h * od.w, w, bias, act)
+                    let residual = step.residual.map(|r| view(self.slots[r]));
+                    kernels::pointwise(inp, id.c, out, od.c, od.h * od.w, w, bias, act, residual)
                 }
                 Kernel::Conv { w, bias, win, cin, k } => {
                     kernels::im2col(inp, id, *cin, scratch, *k, od.h, od.w, win);
-                    kernels::pointwise(scratch, *k, out, od.c, od.h * od.w, w, bias, act)
+                    kernels::pointwise(scratch, *k, out, od.c, od.h * od.w, w, bias, act, None)
                 }
                 Kernel::TransposeConvGemm { w, bias, win, cout } => kernels::transpose_conv_gemm(
                     inp, id, out, od, *cout, w, bias, scratch, win, act,
                 ),
                 Kernel::Depthwise { w, bias, win } => {
-                    kernels::depthwise(inp, id, out, od, w, bias, win, act)
+                    let residual = step.residual.map(|r| view(self.slots[r]));
+                    kernels::depthwise(inp, id, out, od, w, bias, win, act, residual)
                 }
                 Kernel::TransposeConv { w, bias, win } => {
                     kernels::transpose_conv(inp, id, out, od, w, bias, win, act)
@@ -530,6 +535,7 @@ impl Planner {
                     self.readers[t] == 1
                         && steps[*p].act == Act::None
                         && steps[*p].output == src
+                        && steps[*p].residual.is_none()
                         && !matches!(steps[*p].kernel, Kernel::Resize { .. })
                 };
                 if let Some(p) = producer[t].filter(foldable) {
@@ -543,6 +549,7 @@ impl Planner {
                         act,
                         input: src,
                         output: out,
+                        residual: None,
                     });
                     producer[self.tensor(model, node.outputs[0], n)?] = Some(steps.len() - 1);
                 }
@@ -748,12 +755,42 @@ impl Planner {
                             ),
                         ));
                     }
+                    if op == BinOp::Add && bd == ad && act == Activation::None {
+                        // out = x + y where x comes from a 1x1 convolution read by nothing else,
+                        // and y is already computed when that convolution runs: add y in the
+                        // convolution's epilogue instead.
+                        let tx = self.tensor(model, node.inputs[0], n)?;
+                        let ty = self.tensor(model, node.inputs[1], n)?;
+                        let fusable = |t: usize, slot: usize, other_t: usize| {
+                            let p = producer[t]?;
+                            let ready = producer[other_t].map_or(true, |q| q < p);
+                            let ok = self.readers[t] == 1
+                                && steps[p].output == slot
+                                && steps[p].residual.is_none()
+                                && matches!(steps[p].kernel, Kernel::Pointwise { .. } | Kernel::Depthwise { .. })
+                                && ready;
+                            ok.then_some(p)
+                        };
+                        let fused = fusable(tx, src, ty).map(|p| (p, other)).or_else(|| fusable(ty, other, tx).map(|p| (p, src)));
+                        if let Some((p, residual)) = fused {
+                            let out = self.new_slot(model, node.outputs[0], n)?;
+                            if self.slots[out].0 != ad {
+                                let what = format!("output shape {:?} should be {:?}", self.slots[out].0, ad);
+                                return Err(Error::node(n, what));
+                            }
+                            steps[p].residual = Some(residual);
+                            steps[p].output = out;
+                            producer[self.tensor(model, node.outputs[0], n)?] = Some(p);
+                            continue;
+                        }
+                    }
                     let k = Kernel::Binary { op, b };
                     steps.push(Step {
                         kernel: k,
                         act: act_of(act),
                         input: a,
                         output: usize::MAX,
+                        residual: None,
                     });
                     let out = self.new_slot(model, node.outputs[0], n)?;
                     if self.slots[out].0 != ad {
@@ -878,6 +915,7 @@ impl Planner {
                 act,
                 input: src,
                 output: out,
+                residual: None,
             });
             producer[self.tensor(model, node.outputs[0], n)?] = Some(steps.len() - 1);
         }
@@ -1047,6 +1085,7 @@ fn allocate(
             } else {
                 None
             },
+            s.residual,
         ]
         .into_iter()
         .flatten()

@@ -150,10 +150,15 @@ fn tile4<'a>(rows: impl Fn(usize) -> [&'a [f32]; 4], k: usize, panel: &[f32], b0
 }
 
 /// Output pixels p..p+4 of every channel block, into `outs` (4 pixels): bias, the taps through
-/// the micro-kernel (rows from `rows(pixel, tap)`), then the activation.
+/// the micro-kernel (rows from `rows(pixel, tap)`), the activation, then `res` (the same 4
+/// pixels of a residual tensor) added if given.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn gemm_tile<'a>(rows: impl Fn(usize, usize) -> &'a [f32], p: usize, taps: usize, k: usize, outs: &mut [f32], cout: usize, w: &[f32], bias: &[f32], act: Act) {
+fn gemm_tile<'a>(rows: impl Fn(usize, usize) -> &'a [f32], p: usize, taps: usize, k: usize, outs: &mut [f32], cout: usize, w: &[f32], bias: &[f32], act: Act, res: Option<&[f32]>) {
+    let store = |outs: &mut [f32], v: F4, i: usize| match res {
+        Some(r) => act4(v, act).add(F4::load(r, i)).store(outs, i),
+        None => act4(v, act).store(outs, i),
+    };
     let mut wb = 0;
     let four = |t: usize| [rows(p, t), rows(p + 1, t), rows(p + 2, t), rows(p + 3, t)];
     for (o0, bw) in oc_blocks(cout) {
@@ -162,20 +167,21 @@ fn gemm_tile<'a>(rows: impl Fn(usize, usize) -> &'a [f32], p: usize, taps: usize
         if bw == 8 {
             let acc = tile8(four, k, panel, F4::load(bias, o0), F4::load(bias, o0 + 4));
             for (r, a) in acc.chunks_exact(2).enumerate() {
-                act4(a[0], act).store(outs, r * cout + o0);
-                act4(a[1], act).store(outs, r * cout + o0 + 4);
+                store(outs, a[0], r * cout + o0);
+                store(outs, a[1], r * cout + o0 + 4);
             }
         } else {
             let acc = tile4(four, k, panel, F4::load(bias, o0));
             for (r, a) in acc.into_iter().enumerate() {
-                act4(a, act).store(outs, r * cout + o0);
+                store(outs, a, r * cout + o0);
             }
         }
     }
 }
 
 /// One output pixel of every channel block (the pixels left over after the 4-pixel tiles).
-fn gemm_pixel<'a>(rows: impl Fn(usize) -> &'a [f32], taps: usize, k: usize, out: &mut [f32], cout: usize, w: &[f32], bias: &[f32], act: Act) {
+#[allow(clippy::too_many_arguments)]
+fn gemm_pixel<'a>(rows: impl Fn(usize) -> &'a [f32], taps: usize, k: usize, out: &mut [f32], cout: usize, w: &[f32], bias: &[f32], act: Act, res: Option<&[f32]>) {
     let mut wb = 0;
     for (o0, bw) in oc_blocks(cout) {
         let panel = &w[wb..wb + taps * k * bw];
@@ -187,21 +193,28 @@ fn gemm_pixel<'a>(rows: impl Fn(usize) -> &'a [f32], taps: usize, k: usize, out:
                     acc = F4::splat(x).mul_add(F4::load(wv, 4 * half), acc);
                 }
             }
-            act4(acc, act).store(out, o0 + 4 * half);
+            let v = act4(acc, act);
+            match res {
+                Some(r) => v.add(F4::load(r, o0 + 4 * half)).store(out, o0 + 4 * half),
+                None => v.store(out, o0 + 4 * half),
+            }
         }
     }
 }
 
-/// 1x1 convolution, stride 1: a GEMM [pixels x cin] * [cin x cout] + bias (cin a multiple of 4),
-/// weights packed by `pack_conv` with taps = 1.
-pub fn pointwise(inp: &[f32], cin: usize, out: &mut [f32], cout: usize, pixels: usize, w: &[f32], bias: &[f32], act: Act) {
+/// 1x1 convolution, stride 1: act(a GEMM [pixels x cin] * [cin x cout] + bias) + residual (cin
+/// a multiple of 4), weights packed by `pack_conv` with taps = 1.
+#[allow(clippy::too_many_arguments)]
+pub fn pointwise(inp: &[f32], cin: usize, out: &mut [f32], cout: usize, pixels: usize, w: &[f32], bias: &[f32], act: Act, residual: Option<&[f32]>) {
     let row = |p: usize, _t: usize| &inp[p * cin..(p + 1) * cin];
     let tiles = pixels / 4;
     for (tile, outs) in out.chunks_exact_mut(4 * cout).take(tiles).enumerate() {
-        gemm_tile(row, 4 * tile, 1, cin, outs, cout, w, bias, act);
+        let res = residual.map(|r| &r[4 * tile * cout..4 * (tile + 1) * cout]);
+        gemm_tile(row, 4 * tile, 1, cin, outs, cout, w, bias, act, res);
     }
     for p in tiles * 4..pixels {
-        gemm_pixel(|t| row(p, t), 1, cin, &mut out[p * cout..(p + 1) * cout], cout, w, bias, act);
+        let res = residual.map(|r| &r[p * cout..(p + 1) * cout]);
+        gemm_pixel(|t| row(p, t), 1, cin, &mut out[p * cout..(p + 1) * cout], cout, w, bias, act, res);
     }
 }
 
@@ -231,10 +244,29 @@ impl Window {
 /// Dropping the channel padding matters for the RGB stem: 27 values per pixel instead of 36.
 pub fn im2col(inp: &[f32], id: Dims, cin: usize, cols: &mut [f32], k: usize, oh: usize, ow: usize, win: &Window) {
     let mut rows = cols.chunks_exact_mut(k);
+    let inner = |a: usize, o: usize, kk: usize, size: usize| {
+        let start = o * win.stride[a];
+        start >= win.pad[a] && start - win.pad[a] + (kk - 1) * win.dilation[a] < size
+    };
     for oy in 0..oh {
+        let row_inner = inner(0, oy, win.kh, id.h);
         for ox in 0..ow {
             let Some(row) = rows.next() else { return };
             let mut dst = row.iter_mut();
+            if row_inner && inner(1, ox, win.kw, id.w) {
+                // Away from the borders: no padding to check.
+                let corner = (oy * win.stride[0] - win.pad[0]) * id.w + ox * win.stride[1] - win.pad[1];
+                for ky in 0..win.kh {
+                    for kx in 0..win.kw {
+                        let px = corner + ky * win.dilation[0] * id.w + kx * win.dilation[1];
+                        for (&s, d) in inp[px * id.c..][..cin].iter().zip(dst.by_ref()) {
+                            *d = s;
+                        }
+                    }
+                }
+                dst.for_each(|d| *d = 0.0);
+                continue;
+            }
             for ky in 0..win.kh {
                 let iy = win.tap(0, oy, ky, id.h);
                 for kx in 0..win.kw {
@@ -257,9 +289,16 @@ pub fn im2col(inp: &[f32], id: Dims, cin: usize, cols: &mut [f32], k: usize, oh:
 
 /// Depthwise convolution (multiplier 1): weights [kh][kw][c]. Per output pixel, the valid taps
 /// are listed once, then channels go 16 at a time (4 accumulators), then 4 at a time.
-pub fn depthwise(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bias: &[f32], win: &Window, act: Act) {
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bias: &[f32], win: &Window, act: Act, residual: Option<&[f32]>) {
     let c = id.c;
     assert!(inp.len() >= id.len() && out.len() >= od.len() && od.c == c && c % 4 == 0);
+    assert!(residual.map_or(true, |r| r.len() >= od.len()));
+    // act(acc), plus the residual when a following ADD was folded in.
+    let store = |out: &mut [f32], v: F4, i: usize| match residual {
+        Some(r) => act4(v, act).add(F4::load(r, i)).store(out, i),
+        None => act4(v, act).store(out, i),
+    };
     assert!(w.len() >= win.kh * win.kw * c && bias.len() >= c && win.kh * win.kw <= MAX_TAPS);
     // (input offset, weight offset) of each valid tap of the current output pixel.
     let mut taps = [(0usize, 0usize); MAX_TAPS];
@@ -312,10 +351,10 @@ pub fn depthwise(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bi
                         a3 = F4::load_unchecked(inp, i + 12).mul_add(F4::load_unchecked(w, k + 12), a3);
                     }
                 }
-                act4(a0, act).store(out, o + c0);
-                act4(a1, act).store(out, o + c0 + 4);
-                act4(a2, act).store(out, o + c0 + 8);
-                act4(a3, act).store(out, o + c0 + 12);
+                store(out, a0, o + c0);
+                store(out, a1, o + c0 + 4);
+                store(out, a2, o + c0 + 8);
+                store(out, a3, o + c0 + 12);
                 c0 += 16;
             }
             while c0 < c {
@@ -323,7 +362,7 @@ pub fn depthwise(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bi
                 for &(i, k) in taps {
                     acc = unsafe { F4::load_unchecked(inp, i + c0).mul_add(F4::load_unchecked(w, k + c0), acc) };
                 }
-                act4(acc, act).store(out, o + c0);
+                store(out, acc, o + c0);
                 c0 += 4;
             }
         }
@@ -338,7 +377,7 @@ pub const MAX_TAPS: usize = 64;
 /// bias repeated per tap, activation applied there), then each tap's values copied into place.
 pub fn transpose_conv_gemm(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, cout: usize, w: &[f32], wide_bias: &[f32], cols: &mut [f32], win: &Window, act: Act) {
     let n = wide_bias.len();
-    pointwise(inp, id.c, cols, n, id.h * id.w, w, wide_bias, act);
+    pointwise(inp, id.c, cols, n, id.h * id.w, w, wide_bias, act, None);
     // Nested loops, not divisions: integer division per element is costly in this hot loop.
     for (iy, rows) in cols.chunks_exact(n * id.w).take(id.h).enumerate() {
         for (ix, row) in rows.chunks_exact(n).enumerate() {

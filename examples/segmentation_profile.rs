@@ -18,16 +18,17 @@ fn main() {
         "{path}: {:.2} ms per inference",
         t.elapsed().as_secs_f64() * 1000.0 / 20.0
     );
-    let steps = net.profile_steps(20);
-    let mut by_kind: BTreeMap<&str, f64> = BTreeMap::new();
+    let start = std::time::Instant::now();
+    let steps = net.profile_steps(20, || start.elapsed().as_secs_f64() * 1000.0);
+    let mut by_kind: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
     for (what, ms) in &steps {
-        *by_kind
-            .entry(what.split(' ').next().unwrap_or(""))
-            .or_default() += ms;
+        let e = by_kind.entry(what.split(' ').next().unwrap_or("")).or_default();
+        e.0 += ms;
+        e.1 += 1;
     }
-    println!("\nby kind:");
-    for (kind, ms) in &by_kind {
-        println!("{ms:8.3} ms  {kind}");
+    println!("\nby kind ({} steps):", steps.len());
+    for (kind, (ms, n)) in &by_kind {
+        println!("{ms:8.3} ms  {n:3} x {kind}");
     }
     let mut slowest = steps.clone();
     slowest.sort_by(|a, b| b.1.total_cmp(&a.1));

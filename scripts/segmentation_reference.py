@@ -17,7 +17,10 @@ import skimage.data
 from PIL import Image
 
 MODELS = {"landscape": ("selfie_segmentation_landscape.tflite", 256, 144),
-          "square": ("selfie_segmentation.tflite", 256, 256)}
+          "square": ("selfie_segmentation.tflite", 256, 256),
+          # fuzz/make_seeds.py's model: every supported operator (incl. AVERAGE_POOL_2D and
+          # MEAN), random weights, 12x8 input.
+          "tiny": ("tiny.tflite", 12, 8)}
 
 
 def photos():
@@ -49,6 +52,8 @@ def main(model_dir, out_dir):
             running_mode=vision.RunningMode.IMAGE, output_confidence_masks=True, output_category_mask=False)
         with vision.ImageSegmenter.create_from_options(options) as seg:
             for name, img in photos().items():
+                if tag == "tiny" and name != "astronaut":
+                    continue
                 rgb = np.ascontiguousarray(fit(img, w, h))
                 result = seg.segment(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb))
                 masks = result.confidence_masks

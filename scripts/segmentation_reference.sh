@@ -12,7 +12,8 @@ out="$root/tests/fixtures/segmentation"
 mkdir -p "$work"
 [ -x "$work/meta/bin/python" ] || { python3 -m venv "$work/meta" && "$work/meta/bin/pip" install -q tflite-support==0.4.4; }
 [ -x "$work/mp/bin/python" ] || { python3 -m venv "$work/mp" && "$work/mp/bin/pip" install -q mediapipe==0.10.21 scikit-image==0.26.0 pillow==13.0.0 matplotlib==3.11.2; }
-"$work/meta/bin/python" "$root/scripts/segmentation_metadata.py" "$models" "$work/models"
+"$work/mp/bin/python" "$root/fuzz/make_seeds.py" "$out"
+"$work/meta/bin/python" "$root/scripts/segmentation_metadata.py" "$models" "$work/models" "$out/tiny.tflite"
 mkdir -p "$out/with_metadata"
-cp "$work/models/"*.tflite "$out/with_metadata/"
+cp "$work/models/selfie_segmentation"*.tflite "$out/with_metadata/"
 "$work/mp/bin/python" "$root/scripts/segmentation_reference.py" "$work/models" "$out"

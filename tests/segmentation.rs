@@ -113,6 +113,20 @@ fn masks_match_mediapipe_on_photographs() {
 }
 
 #[test]
+fn every_supported_operator_matches_mediapipe_on_a_tiny_model() {
+    // fuzz/make_seeds.py's model: every operator the engine supports (AVERAGE_POOL_2D, MEAN, ...
+    // and several activation placements), random weights; MediaPipe ran it too.
+    let dir = root().join("tests/fixtures/segmentation");
+    let mut seg = Segmenter::new(&std::fs::read(dir.join("tiny.tflite")).unwrap()).unwrap();
+    let (w, h, stride, frame) = rgba_frame(&dir.join("astronaut_tiny.png"));
+    let (_, _, _, reference) = png(&dir.join("astronaut_tiny_mask.png"));
+    let mask = seg.segment(&frame, w, h, stride).unwrap();
+    let max = mask.data.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(max < 1e-4, "max difference {max}");
+    assert!(reference.iter().any(|&v| v < 0.3) && reference.iter().any(|&v| v > 0.7), "a mask with contrast");
+}
+
+#[test]
 fn models_with_metadata_load_and_give_the_same_masks() {
     // Copies written by scripts/segmentation_metadata.py (the FlatBuffer is re-serialised, with
     // a metadata buffer added), as packages that ship these models for MediaPipe Tasks have them.

@@ -12,10 +12,14 @@ enum Kernel {
         w: Vec<f32>,
         bias: Vec<f32>,
     },
+    /// Any other convolution: im2col into the scratch space (rows of `k` values gathered from
+    /// the `cin` real input channels), then a GEMM.
     Conv {
         w: Vec<f32>,
         bias: Vec<f32>,
         win: Window,
+        cin: usize,
+        k: usize,
     },
     Depthwise {
         w: Vec<f32>,
@@ -55,6 +59,9 @@ struct Step {
     /// Arena tensor ids.
     input: usize,
     output: usize,
+    /// A tensor added to a 1x1 or depthwise convolution's result after its activation (a
+    /// residual ADD folded into the convolution, saving a pass over memory).
+    residual: Option<usize>,
 }
 
 /// An activation tensor's place in the arena.
@@ -217,15 +224,15 @@ impl Network {
 
     /// Runs each step alone `reps` times: (description, ms per run) per step, for finding the
     /// expensive layers (`cargo run --release --example segmentation_profile`).
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn profile_steps(&mut self, reps: usize) -> Vec<(String, f64)> {
+    /// `now()` is a clock in milliseconds (performance.now in the browser).
+    pub fn profile_steps(&mut self, reps: usize, now: impl Fn() -> f64) -> Vec<(String, f64)> {
         (0..self.steps.len())
             .map(|i| {
-                let t = std::time::Instant::now();
+                let t = now();
                 for _ in 0..reps {
                     self.run_step(i);
                 }
-                let ms = t.elapsed().as_secs_f64() * 1000.0 / reps as f64;
+                let ms = (now() - t) / reps as f64;
                 let s = &self.steps[i];
                 let kind = match &s.kernel {
                     Kernel::Pointwise { .. } => "pointwise".to_string(),
@@ -277,18 +284,19 @@ impl Network {
             let (id, od, act) = (si.dims, so.dims, step.act);
             match &step.kernel {
                 Kernel::Pointwise { w, bias } => {
-                    kernels::pointwise(inp, id.c, out, od.c, od.h * od.w, w, bias, act)
+                    let residual = step.residual.map(|r| view(self.slots[r]));
+                    kernels::pointwise(inp, id.c, out, od.c, od.h * od.w, w, bias, act, residual)
                 }
-                Kernel::Conv { w, bias, win } => {
-                    let k = win.kh * win.kw * id.c;
-                    kernels::im2col(inp, id, scratch, od.h, od.w, win);
-                    kernels::pointwise(scratch, k, out, od.c, od.h * od.w, w, bias, act)
+                Kernel::Conv { w, bias, win, cin, k } => {
+                    kernels::im2col(inp, id, *cin, scratch, *k, od.h, od.w, win);
+                    kernels::pointwise(scratch, *k, out, od.c, od.h * od.w, w, bias, act, None)
                 }
                 Kernel::TransposeConvGemm { w, bias, win, cout } => kernels::transpose_conv_gemm(
                     inp, id, out, od, *cout, w, bias, scratch, win, act,
                 ),
                 Kernel::Depthwise { w, bias, win } => {
-                    kernels::depthwise(inp, id, out, od, w, bias, win, act)
+                    let residual = step.residual.map(|r| view(self.slots[r]));
+                    kernels::depthwise(inp, id, out, od, w, bias, win, act, residual)
                 }
                 Kernel::TransposeConv { w, bias, win } => {
                     kernels::transpose_conv(inp, id, out, od, w, bias, win, act)
@@ -527,6 +535,7 @@ impl Planner {
                     self.readers[t] == 1
                         && steps[*p].act == Act::None
                         && steps[*p].output == src
+                        && steps[*p].residual.is_none()
                         && !matches!(steps[*p].kernel, Kernel::Resize { .. })
                 };
                 if let Some(p) = producer[t].filter(foldable) {
@@ -540,6 +549,7 @@ impl Planner {
                         act,
                         input: src,
                         output: out,
+                        residual: None,
                     });
                     producer[self.tensor(model, node.outputs[0], n)?] = Some(steps.len() - 1);
                 }
@@ -575,11 +585,9 @@ impl Planner {
                     let k = if taps == 1 && stride == [1, 1] {
                         Kernel::Pointwise { w: packed, bias }
                     } else {
-                        Kernel::Conv {
-                            w: packed,
-                            bias,
-                            win,
-                        }
+                        let k = (taps * in_c).div_ceil(4) * 4;
+                        let w = kernels::pack_conv(|o, _, j| w[o * taps * in_c + j], cout, 1, taps * in_c, cout_p, k);
+                        Kernel::Conv { w, bias, win, cin: in_c, k }
                     };
                     (
                         k,
@@ -607,6 +615,11 @@ impl Planner {
                             n,
                             format!("depth multiplier {multiplier}"),
                         ));
+                    }
+                    let fs = &model.tensors[self.tensor(model, node.inputs[1], n)?].shape;
+                    if fs.len() == 4 && fs[1] as i64 * fs[2] as i64 > kernels::MAX_TAPS as i64 {
+                        let what = format!("depthwise window {}x{}", fs[1], fs[2]);
+                        return Err(Error::unsupported(n, what));
                     }
                     let (_, kh, kw) =
                         self.filter(model, node, n, in_c, true, "DEPTHWISE_CONV_2D")?;
@@ -671,12 +684,11 @@ impl Planner {
                             wide,
                             id.c,
                         );
-                        let k = Kernel::TransposeConvGemm {
-                            w: packed,
-                            bias,
-                            win,
-                            cout,
-                        };
+                        // The bias repeated for every tap's columns.
+                        let wide_bias = (0..wide)
+                            .map(|j| if j < taps * cout { bias[j % cout] } else { 0.0 })
+                            .collect();
+                        let k = Kernel::TransposeConvGemm { w: packed, bias: wide_bias, win, cout };
                         (
                             k,
                             Act::None,
@@ -743,12 +755,42 @@ impl Planner {
                             ),
                         ));
                     }
+                    if op == BinOp::Add && bd == ad && act == Activation::None {
+                        // out = x + y where x comes from a 1x1 convolution read by nothing else,
+                        // and y is already computed when that convolution runs: add y in the
+                        // convolution's epilogue instead.
+                        let tx = self.tensor(model, node.inputs[0], n)?;
+                        let ty = self.tensor(model, node.inputs[1], n)?;
+                        let fusable = |t: usize, slot: usize, other_t: usize| {
+                            let p = producer[t]?;
+                            let ready = producer[other_t].map_or(true, |q| q < p);
+                            let ok = self.readers[t] == 1
+                                && steps[p].output == slot
+                                && steps[p].residual.is_none()
+                                && matches!(steps[p].kernel, Kernel::Pointwise { .. } | Kernel::Depthwise { .. })
+                                && ready;
+                            ok.then_some(p)
+                        };
+                        let fused = fusable(tx, src, ty).map(|p| (p, other)).or_else(|| fusable(ty, other, tx).map(|p| (p, src)));
+                        if let Some((p, residual)) = fused {
+                            let out = self.new_slot(model, node.outputs[0], n)?;
+                            if self.slots[out].0 != ad {
+                                let what = format!("output shape {:?} should be {:?}", self.slots[out].0, ad);
+                                return Err(Error::node(n, what));
+                            }
+                            steps[p].residual = Some(residual);
+                            steps[p].output = out;
+                            producer[self.tensor(model, node.outputs[0], n)?] = Some(p);
+                            continue;
+                        }
+                    }
                     let k = Kernel::Binary { op, b };
                     steps.push(Step {
                         kernel: k,
                         act: act_of(act),
                         input: a,
                         output: usize::MAX,
+                        residual: None,
                     });
                     let out = self.new_slot(model, node.outputs[0], n)?;
                     if self.slots[out].0 != ad {
@@ -873,6 +915,7 @@ impl Planner {
                 act,
                 input: src,
                 output: out,
+                residual: None,
             });
             producer[self.tensor(model, node.outputs[0], n)?] = Some(steps.len() - 1);
         }
@@ -895,12 +938,12 @@ impl Planner {
         let scratch_len = steps
             .iter()
             .map(|s| {
-                let (id, od) = (slots[s.input].dims, slots[s.output].dims);
+                let id = slots[s.input].dims;
                 match &s.kernel {
-                    Kernel::Conv { win, .. } => od.h * od.w * win.kh * win.kw * id.c,
                     Kernel::TransposeConvGemm { win, cout, .. } => {
                         id.h * id.w * (win.kh * win.kw * cout).div_ceil(4) * 4
                     }
+                    Kernel::Conv { k, .. } => slots[s.output].dims.h * slots[s.output].dims.w * k,
                     _ => 0,
                 }
             })
@@ -1042,6 +1085,7 @@ fn allocate(
             } else {
                 None
             },
+            s.residual,
         ]
         .into_iter()
         .flatten()

@@ -3,7 +3,7 @@
 //! that no later kernel reads into a real channel (the packed weights are zero there).
 //! Output channels are processed in blocks of 8 (two `F4`s) with a last block of 4 if needed.
 
-use super::simd::F4;
+use super::simd::{self, F4};
 
 /// Activation applied as a kernel's epilogue (TFLite's fused activations, plus the separate
 /// HARD_SWISH / LOGISTIC / RELU ops folded into the producing kernel).
@@ -46,23 +46,14 @@ pub fn act4(x: F4, act: Act) -> F4 {
                     .min(F4::splat(6.0)),
             )
             .mul(F4::splat(1.0 / 6.0)),
+        // 1 / (1 + e^-x); beyond |x| = 87 the result is 0 or 1 to float precision.
         Act::Sigmoid => {
-            let l = x.lanes();
-            F4::from_array([sigmoid(l[0]), sigmoid(l[1]), sigmoid(l[2]), sigmoid(l[3])])
+            let e = simd::exp(x.max(F4::splat(-87.0)).min(F4::splat(87.0)).mul(F4::splat(-1.0)));
+            F4::splat(1.0).div(F4::splat(1.0).add(e))
         }
     }
 }
 
-/// `act4` on one value.
-#[inline(always)]
-pub fn act1(x: f32, act: Act) -> f32 {
-    act4(F4::splat(x), act).lanes()[0]
-}
-
-#[inline(always)]
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
-}
 
 /// Output-channel blocks: (first channel, width 8 or 4).
 pub fn oc_blocks(cout: usize) -> impl Iterator<Item = (usize, usize)> {
@@ -92,92 +83,138 @@ pub fn pack_conv(
     out
 }
 
-/// 1x1 convolution, stride 1: a GEMM [pixels x cin] * [cin x cout] + bias, 4 pixels x 8 output
-/// channels at a time (8 accumulators). Weights packed by `pack_conv` (taps = 1, or the im2col
-/// width for `conv`). Iterators rather than indices keep bounds checks out of the inner loop.
-pub fn pointwise(
-    inp: &[f32],
-    cin: usize,
-    out: &mut [f32],
-    cout: usize,
-    pixels: usize,
-    w: &[f32],
-    bias: &[f32],
-    act: Act,
-) {
-    let tiles = pixels / 4;
-    for (t, (rows, outs)) in inp
-        .chunks_exact(4 * cin)
-        .zip(out.chunks_exact_mut(4 * cout))
-        .take(tiles)
-        .enumerate()
-    {
-        let _ = t;
-        let (r0, rest) = rows.split_at(cin);
-        let (r1, rest) = rest.split_at(cin);
-        let (r2, r3) = rest.split_at(cin);
-        let mut wb = 0;
-        for (o0, bw) in oc_blocks(cout) {
-            let panel = &w[wb..wb + cin * bw];
-            wb += cin * bw;
-            let xs = r0.iter().zip(r1).zip(r2.iter().zip(r3));
-            if bw == 8 {
-                let (b0, b1) = (F4::load(bias, o0), F4::load(bias, o0 + 4));
-                let (mut a00, mut a01, mut a10, mut a11) = (b0, b1, b0, b1);
-                let (mut a20, mut a21, mut a30, mut a31) = (b0, b1, b0, b1);
-                for (wv, ((&x0, &x1), (&x2, &x3))) in panel.chunks_exact(8).zip(xs) {
-                    let (w0, w1) = (F4::load(wv, 0), F4::load(wv, 4));
-                    let x0 = F4::splat(x0);
-                    a00 = x0.mul_add(w0, a00);
-                    a01 = x0.mul_add(w1, a01);
-                    let x1 = F4::splat(x1);
-                    a10 = x1.mul_add(w0, a10);
-                    a11 = x1.mul_add(w1, a11);
-                    let x2 = F4::splat(x2);
-                    a20 = x2.mul_add(w0, a20);
-                    a21 = x2.mul_add(w1, a21);
-                    let x3 = F4::splat(x3);
-                    a30 = x3.mul_add(w0, a30);
-                    a31 = x3.mul_add(w1, a31);
-                }
-                for (r, (lo, hi)) in [(a00, a01), (a10, a11), (a20, a21), (a30, a31)]
-                    .into_iter()
-                    .enumerate()
-                {
-                    act4(lo, act).store(outs, r * cout + o0);
-                    act4(hi, act).store(outs, r * cout + o0 + 4);
-                }
-            } else {
-                let b0 = F4::load(bias, o0);
-                let (mut a0, mut a1, mut a2, mut a3) = (b0, b0, b0, b0);
-                for (wv, ((&x0, &x1), (&x2, &x3))) in panel.chunks_exact(4).zip(xs) {
-                    let w0 = F4::load(wv, 0);
-                    a0 = F4::splat(x0).mul_add(w0, a0);
-                    a1 = F4::splat(x1).mul_add(w0, a1);
-                    a2 = F4::splat(x2).mul_add(w0, a2);
-                    a3 = F4::splat(x3).mul_add(w0, a3);
-                }
-                for (r, acc) in [a0, a1, a2, a3].into_iter().enumerate() {
-                    act4(acc, act).store(outs, r * cout + o0);
-                }
+/// The GEMM micro-kernel: 4 output pixels x 8 channels, starting from the bias (b0, b1). For
+/// each tap t, `rows(t)` gives the 4 pixels' input rows (k values each, k a multiple of 4) and
+/// the panel holds k x 8 packed weights. Inputs are read 4 at a time and broadcast lane by lane.
+/// Returns [pixel 0 lo, pixel 0 hi, pixel 1 lo, ...].
+#[inline(always)]
+fn tile8<'a>(rows: impl Fn(usize) -> [&'a [f32]; 4], k: usize, panel: &[f32], b0: F4, b1: F4) -> [F4; 8] {
+    let (mut a00, mut a01, mut a10, mut a11) = (b0, b1, b0, b1);
+    let (mut a20, mut a21, mut a30, mut a31) = (b0, b1, b0, b1);
+    for (t, tw) in panel.chunks_exact(k * 8).enumerate() {
+        let r = rows(t);
+        let rows = r[0].chunks_exact(4).zip(r[1].chunks_exact(4)).zip(r[2].chunks_exact(4).zip(r[3].chunks_exact(4)));
+        for (wv, ((x0, x1), (x2, x3))) in tw.chunks_exact(32).zip(rows) {
+            let (x0, x1, x2, x3) = (F4::load(x0, 0), F4::load(x1, 0), F4::load(x2, 0), F4::load(x3, 0));
+            macro_rules! step {
+                ($l:literal) => {
+                    let (w0, w1) = (F4::load(wv, 8 * $l), F4::load(wv, 8 * $l + 4));
+                    let s = x0.lane::<$l>();
+                    a00 = s.mul_add(w0, a00);
+                    a01 = s.mul_add(w1, a01);
+                    let s = x1.lane::<$l>();
+                    a10 = s.mul_add(w0, a10);
+                    a11 = s.mul_add(w1, a11);
+                    let s = x2.lane::<$l>();
+                    a20 = s.mul_add(w0, a20);
+                    a21 = s.mul_add(w1, a21);
+                    let s = x3.lane::<$l>();
+                    a30 = s.mul_add(w0, a30);
+                    a31 = s.mul_add(w1, a31);
+                };
+            }
+            step!(0);
+            step!(1);
+            step!(2);
+            step!(3);
+        }
+    }
+    [a00, a01, a10, a11, a20, a21, a30, a31]
+}
+
+/// `tile8` for a last block of 4 channels: returns one accumulator per pixel.
+#[inline(always)]
+fn tile4<'a>(rows: impl Fn(usize) -> [&'a [f32]; 4], k: usize, panel: &[f32], b0: F4) -> [F4; 4] {
+    let (mut a0, mut a1, mut a2, mut a3) = (b0, b0, b0, b0);
+    for (t, tw) in panel.chunks_exact(k * 4).enumerate() {
+        let r = rows(t);
+        let rows = r[0].chunks_exact(4).zip(r[1].chunks_exact(4)).zip(r[2].chunks_exact(4).zip(r[3].chunks_exact(4)));
+        for (wv, ((x0, x1), (x2, x3))) in tw.chunks_exact(16).zip(rows) {
+            let (x0, x1, x2, x3) = (F4::load(x0, 0), F4::load(x1, 0), F4::load(x2, 0), F4::load(x3, 0));
+            macro_rules! step {
+                ($l:literal) => {
+                    let w0 = F4::load(wv, 4 * $l);
+                    a0 = x0.lane::<$l>().mul_add(w0, a0);
+                    a1 = x1.lane::<$l>().mul_add(w0, a1);
+                    a2 = x2.lane::<$l>().mul_add(w0, a2);
+                    a3 = x3.lane::<$l>().mul_add(w0, a3);
+                };
+            }
+            step!(0);
+            step!(1);
+            step!(2);
+            step!(3);
+        }
+    }
+    [a0, a1, a2, a3]
+}
+
+/// Output pixels p..p+4 of every channel block, into `outs` (4 pixels): bias, the taps through
+/// the micro-kernel (rows from `rows(pixel, tap)`), the activation, then `res` (the same 4
+/// pixels of a residual tensor) added if given.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn gemm_tile<'a>(rows: impl Fn(usize, usize) -> &'a [f32], p: usize, taps: usize, k: usize, outs: &mut [f32], cout: usize, w: &[f32], bias: &[f32], act: Act, res: Option<&[f32]>) {
+    let store = |outs: &mut [f32], v: F4, i: usize| match res {
+        Some(r) => act4(v, act).add(F4::load(r, i)).store(outs, i),
+        None => act4(v, act).store(outs, i),
+    };
+    let mut wb = 0;
+    let four = |t: usize| [rows(p, t), rows(p + 1, t), rows(p + 2, t), rows(p + 3, t)];
+    for (o0, bw) in oc_blocks(cout) {
+        let panel = &w[wb..wb + taps * k * bw];
+        wb += taps * k * bw;
+        if bw == 8 {
+            let acc = tile8(four, k, panel, F4::load(bias, o0), F4::load(bias, o0 + 4));
+            for (r, a) in acc.chunks_exact(2).enumerate() {
+                store(outs, a[0], r * cout + o0);
+                store(outs, a[1], r * cout + o0 + 4);
+            }
+        } else {
+            let acc = tile4(four, k, panel, F4::load(bias, o0));
+            for (r, a) in acc.into_iter().enumerate() {
+                store(outs, a, r * cout + o0);
             }
         }
     }
-    // Remaining pixels (and the 1x1 tensors of squeeze-excitation blocks) one at a time.
-    for p in tiles * 4..pixels {
-        let row = &inp[p * cin..(p + 1) * cin];
-        let mut wb = 0;
-        for (o0, bw) in oc_blocks(cout) {
-            let panel = &w[wb..wb + cin * bw];
-            wb += cin * bw;
-            for half in 0..bw / 4 {
-                let mut acc = F4::load(bias, o0 + 4 * half);
-                for (wv, &x) in panel.chunks_exact(bw).zip(row) {
+}
+
+/// One output pixel of every channel block (the pixels left over after the 4-pixel tiles).
+#[allow(clippy::too_many_arguments)]
+fn gemm_pixel<'a>(rows: impl Fn(usize) -> &'a [f32], taps: usize, k: usize, out: &mut [f32], cout: usize, w: &[f32], bias: &[f32], act: Act, res: Option<&[f32]>) {
+    let mut wb = 0;
+    for (o0, bw) in oc_blocks(cout) {
+        let panel = &w[wb..wb + taps * k * bw];
+        wb += taps * k * bw;
+        for half in 0..bw / 4 {
+            let mut acc = F4::load(bias, o0 + 4 * half);
+            for (t, tw) in panel.chunks_exact(k * bw).enumerate() {
+                for (wv, &x) in tw.chunks_exact(bw).zip(rows(t)) {
                     acc = F4::splat(x).mul_add(F4::load(wv, 4 * half), acc);
                 }
-                act4(acc, act).store(out, p * cout + o0 + 4 * half);
+            }
+            let v = act4(acc, act);
+            match res {
+                Some(r) => v.add(F4::load(r, o0 + 4 * half)).store(out, o0 + 4 * half),
+                None => v.store(out, o0 + 4 * half),
             }
         }
+    }
+}
+
+/// 1x1 convolution, stride 1: act(a GEMM [pixels x cin] * [cin x cout] + bias) + residual (cin
+/// a multiple of 4), weights packed by `pack_conv` with taps = 1.
+#[allow(clippy::too_many_arguments)]
+pub fn pointwise(inp: &[f32], cin: usize, out: &mut [f32], cout: usize, pixels: usize, w: &[f32], bias: &[f32], act: Act, residual: Option<&[f32]>) {
+    let row = |p: usize, _t: usize| &inp[p * cin..(p + 1) * cin];
+    let tiles = pixels / 4;
+    for (tile, outs) in out.chunks_exact_mut(4 * cout).take(tiles).enumerate() {
+        let res = residual.map(|r| &r[4 * tile * cout..4 * (tile + 1) * cout]);
+        gemm_tile(row, 4 * tile, 1, cin, outs, cout, w, bias, act, res);
+    }
+    for p in tiles * 4..pixels {
+        let res = residual.map(|r| &r[p * cout..(p + 1) * cout]);
+        gemm_pixel(|t| row(p, t), 1, cin, &mut out[p * cout..(p + 1) * cout], cout, w, bias, act, res);
     }
 }
 
@@ -201,109 +238,160 @@ impl Window {
     }
 }
 
-/// Gathers each output pixel's receptive field (taps x c values, zeros outside the input) into
-/// a row of `cols`, so a general convolution becomes a `pointwise` GEMM over those rows.
-pub fn im2col(inp: &[f32], id: Dims, cols: &mut [f32], oh: usize, ow: usize, win: &Window) {
-    let k = win.kh * win.kw * id.c;
-    for (p, row) in cols.chunks_exact_mut(k).take(oh * ow).enumerate() {
-        let (oy, ox) = (p / ow, p % ow);
-        for (t, dst) in row.chunks_exact_mut(id.c).enumerate() {
-            match (
-                win.tap(0, oy, t / win.kw, id.h),
-                win.tap(1, ox, t % win.kw, id.w),
-            ) {
-                (Some(iy), Some(ix)) => {
-                    dst.copy_from_slice(&inp[(iy * id.w + ix) * id.c..][..id.c])
+/// Gathers each output pixel's receptive field into a row of `cols` (for every tap, the `cin`
+/// real input channels, zeros where the tap falls in the padding; the row is zero-padded to
+/// `k`, a multiple of 4), so a general convolution becomes a `pointwise` GEMM over those rows.
+/// Dropping the channel padding matters for the RGB stem: 27 values per pixel instead of 36.
+pub fn im2col(inp: &[f32], id: Dims, cin: usize, cols: &mut [f32], k: usize, oh: usize, ow: usize, win: &Window) {
+    let mut rows = cols.chunks_exact_mut(k);
+    let inner = |a: usize, o: usize, kk: usize, size: usize| {
+        let start = o * win.stride[a];
+        start >= win.pad[a] && start - win.pad[a] + (kk - 1) * win.dilation[a] < size
+    };
+    for oy in 0..oh {
+        let row_inner = inner(0, oy, win.kh, id.h);
+        for ox in 0..ow {
+            let Some(row) = rows.next() else { return };
+            let mut dst = row.iter_mut();
+            if row_inner && inner(1, ox, win.kw, id.w) {
+                // Away from the borders: no padding to check.
+                let corner = (oy * win.stride[0] - win.pad[0]) * id.w + ox * win.stride[1] - win.pad[1];
+                for ky in 0..win.kh {
+                    for kx in 0..win.kw {
+                        let px = corner + ky * win.dilation[0] * id.w + kx * win.dilation[1];
+                        for (&s, d) in inp[px * id.c..][..cin].iter().zip(dst.by_ref()) {
+                            *d = s;
+                        }
+                    }
                 }
-                _ => dst.fill(0.0),
+                dst.for_each(|d| *d = 0.0);
+                continue;
             }
+            for ky in 0..win.kh {
+                let iy = win.tap(0, oy, ky, id.h);
+                for kx in 0..win.kw {
+                    match (iy, win.tap(1, ox, kx, id.w)) {
+                        (Some(iy), Some(ix)) => {
+                            // Source first: zip stops on it without taking from `dst`.
+                            for (&s, d) in inp[(iy * id.w + ix) * id.c..][..cin].iter().zip(dst.by_ref()) {
+                                *d = s;
+                            }
+                        }
+                        _ => dst.by_ref().take(cin).for_each(|d| *d = 0.0),
+                    }
+                }
+            }
+            // The padding up to k.
+            dst.for_each(|d| *d = 0.0);
         }
     }
 }
 
-/// Depthwise convolution (multiplier 1): weights [kh][kw][c], 4 channels at a time.
-pub fn depthwise(
-    inp: &[f32],
-    id: Dims,
-    out: &mut [f32],
-    od: Dims,
-    w: &[f32],
-    bias: &[f32],
-    win: &Window,
-    act: Act,
-) {
+/// Depthwise convolution (multiplier 1): weights [kh][kw][c]. Per output pixel, the valid taps
+/// are listed once, then channels go 16 at a time (4 accumulators), then 4 at a time.
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bias: &[f32], win: &Window, act: Act, residual: Option<&[f32]>) {
     let c = id.c;
-    assert!(
-        inp.len() >= id.len()
-            && out.len() >= od.len()
-            && od.c == c
-            && w.len() >= win.kh * win.kw * c
-            && bias.len() >= c
-            && c % 4 == 0
-    );
-    // Valid taps of the current output pixel: (input offset, weight offset).
-    let mut taps = [(0usize, 0usize); 64];
-    let max_taps = taps.len();
+    assert!(inp.len() >= id.len() && out.len() >= od.len() && od.c == c && c % 4 == 0);
+    assert!(residual.map_or(true, |r| r.len() >= od.len()));
+    // act(acc), plus the residual when a following ADD was folded in.
+    let store = |out: &mut [f32], v: F4, i: usize| match residual {
+        Some(r) => act4(v, act).add(F4::load(r, i)).store(out, i),
+        None => act4(v, act).store(out, i),
+    };
+    assert!(w.len() >= win.kh * win.kw * c && bias.len() >= c && win.kh * win.kw <= MAX_TAPS);
+    // (input offset, weight offset) of each valid tap of the current output pixel.
+    let mut taps = [(0usize, 0usize); MAX_TAPS];
+    // Away from the borders every tap is valid, at a fixed distance from the window's corner.
+    let mut rel = [(0usize, 0usize); MAX_TAPS];
+    let all = win.kh * win.kw;
+    for (t, r) in rel.iter_mut().take(all).enumerate() {
+        let (ky, kx) = (t / win.kw, t % win.kw);
+        *r = ((ky * win.dilation[0] * id.w + kx * win.dilation[1]) * c, t * c);
+    }
+    let inner = |a: usize, o: usize, k: usize, size: usize| {
+        let start = o * win.stride[a];
+        start >= win.pad[a] && start - win.pad[a] + (k - 1) * win.dilation[a] < size
+    };
     for oy in 0..od.h {
+        let row_inner = inner(0, oy, win.kh, id.h);
         for ox in 0..od.w {
-            let mut n = 0;
-            for ky in 0..win.kh {
-                let Some(iy) = win.tap(0, oy, ky, id.h) else {
-                    continue;
-                };
-                for kx in 0..win.kw {
-                    let Some(ix) = win.tap(1, ox, kx, id.w) else {
-                        continue;
-                    };
-                    if n < max_taps {
+            let n = if row_inner && inner(1, ox, win.kw, id.w) {
+                let corner = ((oy * win.stride[0] - win.pad[0]) * id.w + ox * win.stride[1] - win.pad[1]) * c;
+                for (t, &(i, k)) in taps.iter_mut().zip(&rel[..all]) {
+                    *t = (corner + i, k);
+                }
+                all
+            } else {
+                let mut n = 0;
+                for ky in 0..win.kh {
+                    let Some(iy) = win.tap(0, oy, ky, id.h) else { continue };
+                    for kx in 0..win.kw {
+                        let Some(ix) = win.tap(1, ox, kx, id.w) else { continue };
                         taps[n] = ((iy * id.w + ix) * c, (ky * win.kw + kx) * c);
                         n += 1;
                     }
                 }
-            }
+                n
+            };
             let taps = &taps[..n];
             let o = (oy * od.w + ox) * c;
-            for c0 in (0..c).step_by(4) {
+            // SAFETY (all loads below): a tap has iy < id.h, ix < id.w, ky < kh, kx < kw, and
+            // c0 + 4 <= c, so i + c0 + 4 <= id.len() <= inp.len() and k + c0 + 4 <= w.len().
+            let mut c0 = 0;
+            while c0 + 16 <= c {
+                let (mut a0, mut a1) = (F4::load(bias, c0), F4::load(bias, c0 + 4));
+                let (mut a2, mut a3) = (F4::load(bias, c0 + 8), F4::load(bias, c0 + 12));
+                for &(i, k) in taps {
+                    let (i, k) = (i + c0, k + c0);
+                    unsafe {
+                        a0 = F4::load_unchecked(inp, i).mul_add(F4::load_unchecked(w, k), a0);
+                        a1 = F4::load_unchecked(inp, i + 4).mul_add(F4::load_unchecked(w, k + 4), a1);
+                        a2 = F4::load_unchecked(inp, i + 8).mul_add(F4::load_unchecked(w, k + 8), a2);
+                        a3 = F4::load_unchecked(inp, i + 12).mul_add(F4::load_unchecked(w, k + 12), a3);
+                    }
+                }
+                store(out, a0, o + c0);
+                store(out, a1, o + c0 + 4);
+                store(out, a2, o + c0 + 8);
+                store(out, a3, o + c0 + 12);
+                c0 += 16;
+            }
+            while c0 < c {
                 let mut acc = F4::load(bias, c0);
                 for &(i, k) in taps {
-                    // SAFETY: iy < id.h, ix < id.w and c0 + 4 <= c, so i + c0 + 4 <= id.len() <=
-                    // inp.len(); ky < kh, kx < kw, so k + c0 + 4 <= w.len() (asserted above).
-                    acc = unsafe {
-                        F4::load_unchecked(inp, i + c0).mul_add(F4::load_unchecked(w, k + c0), acc)
-                    };
+                    acc = unsafe { F4::load_unchecked(inp, i + c0).mul_add(F4::load_unchecked(w, k + c0), acc) };
                 }
-                act4(acc, act).store(out, o + c0);
+                store(out, acc, o + c0);
+                c0 += 4;
             }
         }
     }
 }
 
-/// Transposed convolution whose patches do not overlap (stride = kernel, no padding), as a GEMM
-/// into `cols` ([pixels x taps * cout], weights packed with `pack_conv` as cout' = taps * cout
-/// and bias 0) followed by a scatter that adds the bias and applies `act`.
-pub fn transpose_conv_gemm(
-    inp: &[f32],
-    id: Dims,
-    out: &mut [f32],
-    od: Dims,
-    cout: usize,
-    w: &[f32],
-    bias: &[f32],
-    cols: &mut [f32],
-    win: &Window,
-    act: Act,
-) {
-    let n = (win.kh * win.kw * cout).div_ceil(4) * 4;
-    // The GEMM's own bias is zero (the planner keeps n <= 64); the real bias is added below.
-    let zero = [0.0f32; 64];
-    pointwise(inp, id.c, cols, n, id.h * id.w, w, &zero[..n], Act::None);
-    for (p, row) in cols.chunks_exact(n).take(id.h * id.w).enumerate() {
-        let (iy, ix) = (p / id.w, p % id.w);
-        for t in 0..win.kh * win.kw {
-            let (oy, ox) = (iy * win.kh + t / win.kw, ix * win.kw + t % win.kw);
-            let o = &mut out[(oy * od.w + ox) * od.c..][..cout];
-            for ((dst, &v), &b) in o.iter_mut().zip(&row[t * cout..]).zip(bias) {
-                *dst = act1(v + b, act);
+/// Largest depthwise window (kh * kw) the kernel takes; the planner rejects larger ones.
+pub const MAX_TAPS: usize = 64;
+
+/// Transposed convolution whose patches do not overlap (stride = kernel, no padding): a GEMM
+/// into `cols` ([pixels x taps * cout], weights packed with `pack_conv` as cout' = taps * cout,
+/// bias repeated per tap, activation applied there), then each tap's values copied into place.
+pub fn transpose_conv_gemm(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, cout: usize, w: &[f32], wide_bias: &[f32], cols: &mut [f32], win: &Window, act: Act) {
+    let n = wide_bias.len();
+    pointwise(inp, id.c, cols, n, id.h * id.w, w, wide_bias, act, None);
+    // Nested loops, not divisions: integer division per element is costly in this hot loop.
+    for (iy, rows) in cols.chunks_exact(n * id.w).take(id.h).enumerate() {
+        for (ix, row) in rows.chunks_exact(n).enumerate() {
+            let mut taps = row.chunks_exact(cout);
+            for ky in 0..win.kh {
+                let line = (iy * win.kh + ky) * od.w;
+                for kx in 0..win.kw {
+                    let dst = &mut out[(line + ix * win.kw + kx) * od.c..][..cout];
+                    // Element by element: cout is tiny (1 for the mask), and a copy_from_slice
+                    // of a few floats becomes a memcpy call in wasm.
+                    for (d, &v) in dst.iter_mut().zip(taps.next().unwrap_or(&[])) {
+                        *d = v;
+                    }
+                }
             }
         }
     }
@@ -487,6 +575,30 @@ pub fn resize_bilinear(
                     .mul(wx0)
                     .add(F4::load(inp, p11 + c0).mul(wx1));
                 top.mul(wy0).add(bot.mul(wy1)).store(out, o + c0);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activations_match_their_definitions() {
+        for i in -2000..=2000 {
+            let x = i as f32 * 0.05;
+            let mut out = [0.0f32; 4];
+            for (act, want) in [
+                (Act::Sigmoid, 1.0 / (1.0 + (-x as f64).exp())),
+                (Act::HardSwish, x as f64 * (x as f64 + 3.0).clamp(0.0, 6.0) / 6.0),
+                (Act::Relu, (x as f64).max(0.0)),
+                (Act::Relu6, (x as f64).clamp(0.0, 6.0)),
+                (Act::ReluN1To1, (x as f64).clamp(-1.0, 1.0)),
+            ] {
+                act4(F4::splat(x), act).store(&mut out, 0);
+                let err = (out[0] as f64 - want).abs();
+                assert!(err <= 1e-6 * want.abs().max(1.0), "{act:?}({x}) = {} not {want}", out[0]);
             }
         }
     }

@@ -14,10 +14,6 @@ mod imp {
         pub fn splat(x: f32) -> F4 {
             F4(f32x4_splat(x))
         }
-        #[inline(always)]
-        pub fn from_array(a: [f32; 4]) -> F4 {
-            F4(f32x4(a[0], a[1], a[2], a[3]))
-        }
         /// Loads lanes `s[i..i + 4]` (panics, not UB, if out of range).
         #[inline(always)]
         pub fn load(s: &[f32], i: usize) -> F4 {
@@ -52,21 +48,36 @@ mod imp {
             F4(f32x4_add(f32x4_mul(self.0, b.0), c.0))
         }
         #[inline(always)]
+        pub fn div(self, o: F4) -> F4 {
+            F4(f32x4_div(self.0, o.0))
+        }
+        /// Lane `L` in all four lanes.
+        #[inline(always)]
+        pub fn lane<const L: usize>(self) -> F4 {
+            F4(match L {
+                0 => i32x4_shuffle::<0, 0, 0, 0>(self.0, self.0),
+                1 => i32x4_shuffle::<1, 1, 1, 1>(self.0, self.0),
+                2 => i32x4_shuffle::<2, 2, 2, 2>(self.0, self.0),
+                _ => i32x4_shuffle::<3, 3, 3, 3>(self.0, self.0),
+            })
+        }
+        /// Rounds to the nearest integer (ties to even).
+        #[inline(always)]
+        pub fn round(self) -> F4 {
+            F4(f32x4_nearest(self.0))
+        }
+        /// 2^n for lanes holding whole numbers n in [-126, 127].
+        #[inline(always)]
+        pub fn pow2i(self) -> F4 {
+            F4(i32x4_shl(i32x4_add(i32x4_trunc_sat_f32x4(self.0), i32x4_splat(127)), 23))
+        }
+        #[inline(always)]
         pub fn max(self, o: F4) -> F4 {
             F4(f32x4_pmax(self.0, o.0))
         }
         #[inline(always)]
         pub fn min(self, o: F4) -> F4 {
             F4(f32x4_pmin(self.0, o.0))
-        }
-        #[inline(always)]
-        pub fn lanes(self) -> [f32; 4] {
-            [
-                f32x4_extract_lane::<0>(self.0),
-                f32x4_extract_lane::<1>(self.0),
-                f32x4_extract_lane::<2>(self.0),
-                f32x4_extract_lane::<3>(self.0),
-            ]
         }
     }
 }
@@ -85,10 +96,6 @@ mod imp {
         #[inline(always)]
         pub fn splat(x: f32) -> F4 {
             F4([x; 4])
-        }
-        #[inline(always)]
-        pub fn from_array(a: [f32; 4]) -> F4 {
-            F4(a)
         }
         #[inline(always)]
         pub fn load(s: &[f32], i: usize) -> F4 {
@@ -117,6 +124,22 @@ mod imp {
         pub fn mul_add(self, b: F4, c: F4) -> F4 {
             self.mul(b).add(c)
         }
+        #[inline(always)]
+        pub fn div(self, o: F4) -> F4 {
+            map2(self.0, o.0, |a, b| a / b)
+        }
+        #[inline(always)]
+        pub fn lane<const L: usize>(self) -> F4 {
+            F4([self.0[L]; 4])
+        }
+        #[inline(always)]
+        pub fn round(self) -> F4 {
+            F4(self.0.map(f32::round_ties_even))
+        }
+        #[inline(always)]
+        pub fn pow2i(self) -> F4 {
+            F4(self.0.map(|n| f32::from_bits(((n as i32 + 127) as u32) << 23)))
+        }
         /// Like wasm's `pmax`: `a < b ? b : a`.
         #[inline(always)]
         pub fn max(self, o: F4) -> F4 {
@@ -126,11 +149,22 @@ mod imp {
         pub fn min(self, o: F4) -> F4 {
             map2(self.0, o.0, |a, b| if b < a { b } else { a })
         }
-        #[inline(always)]
-        pub fn lanes(self) -> [f32; 4] {
-            self.0
-        }
     }
 }
 
 pub use imp::F4;
+
+/// e^x for x in [-87, 88] (callers clamp): x = n ln2 + r with |r| <= ln2 / 2, e^r by its
+/// degree-6 Taylor polynomial (relative error < 2e-7), times 2^n built from the exponent bits.
+#[inline(always)]
+pub fn exp(x: F4) -> F4 {
+    let n = x.mul(F4::splat(std::f32::consts::LOG2_E)).round();
+    // ln 2 split in two so r stays exact to float precision (Cody and Waite).
+    let r = n.mul(F4::splat(-0.693_359_4)).add(x);
+    let r = n.mul(F4::splat(2.121_944_4e-4)).add(r);
+    let mut p = F4::splat(1.0 / 720.0);
+    for c in [1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
+        p = p.mul_add(r, F4::splat(c));
+    }
+    p.mul(n.pow2i())
+}

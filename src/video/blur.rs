@@ -72,6 +72,7 @@ impl MaskedBlur {
     }
 
     /// Blurs the background of the L-grid colour planes (0..255) given the refined mask.
+    #[inline(never)] // one call per frame (or row): keeps profiles readable
     pub fn run(&mut self, rgb: [&Plane; 3], alpha: &Plane) {
         max3x3(alpha, &mut self.dilated, &mut self.tmp_l);
         for w in self.dilated.data.iter_mut() {
@@ -101,6 +102,7 @@ impl MaskedBlur {
     }
 
     /// Area-averages `w` (in `dilated`) and, if `colour`, `rgb * w` into the B grid.
+    #[inline(never)] // one call per frame (or row): keeps profiles readable
     fn premultiply_down(&mut self, rgb: [&Plane; 3], colour: bool) {
         let (lw, lh, g) = (self.dilated.width, self.dilated.height, self.g);
         let (bw, bh) = (self.acc[0].width, self.acc[0].height);

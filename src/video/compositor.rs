@@ -106,20 +106,26 @@ impl std::error::Error for CompositorError {}
 #[derive(Default)]
 struct UpRows {
     width: usize,
+    /// Frame pixels per grid pixel, and the interpolation fractions within a block.
+    factor: usize,
+    weights: Vec<f32>,
     rows: [Vec<f32>; 2],
     held: [Option<u32>; 2],
 }
 
 impl UpRows {
-    fn new(planes: usize, width: usize) -> Self {
-        UpRows { width, rows: [vec![0.0; planes * width], vec![0.0; planes * width]], held: [None; 2] }
+    fn new(planes: usize, width: usize, factor: usize) -> Self {
+        let h = factor / 2;
+        let weights = (0..factor).map(|j| (j + h) as f32 / factor as f32 + 0.5 / factor as f32 - 0.5).collect();
+        let rows = [vec![0.0; planes * width], vec![0.0; planes * width]];
+        UpRows { width, factor, weights, rows, held: [None; 2] }
     }
 
     fn invalidate(&mut self) {
         self.held = [None; 2];
     }
 
-    fn slot_for(&mut self, i: u32, planes: &[&Plane], xt: &LinearTaps, keep: Option<usize>) -> usize {
+    fn slot_for(&mut self, i: u32, planes: &[&Plane], keep: Option<usize>) -> usize {
         if let Some(s) = self.held.iter().position(|&h| h == Some(i)) {
             return s;
         }
@@ -128,16 +134,17 @@ impl UpRows {
             None => usize::from(self.held[0].is_some() && self.held[1].is_none()),
         };
         for (j, p) in planes.iter().enumerate() {
-            xt.apply(p.row(i as usize), &mut self.rows[s][j * self.width..(j + 1) * self.width]);
+            let out = &mut self.rows[s][j * self.width..(j + 1) * self.width];
+            simd::upsample_row(p.row(i as usize), self.factor, &self.weights, out);
         }
         self.held[s] = Some(i);
         s
     }
 
     /// Plane `j` of output row `y` as a vertical `Lerp` (after `prepare(y)`).
-    fn prepare(&mut self, planes: &[&Plane], xt: &LinearTaps, yt: &LinearTaps, y: usize) -> (usize, usize, f32) {
-        let s0 = self.slot_for(yt.i0[y], planes, xt, None);
-        let s1 = self.slot_for(yt.i1[y], planes, xt, Some(s0));
+    fn prepare(&mut self, planes: &[&Plane], yt: &LinearTaps, y: usize) -> (usize, usize, f32) {
+        let s0 = self.slot_for(yt.i0[y], planes, None);
+        let s1 = self.slot_for(yt.i1[y], planes, Some(s0));
         (s0, s1, yt.f[y])
     }
 
@@ -164,13 +171,16 @@ pub struct Compositor {
     temporal: TemporalSmoother,
     refiner: GuidedRefiner,
     effect: Effect,
-    /// Working grid -> frame, blur grid -> frame.
-    lx: LinearTaps,
+    /// Vertical taps working grid -> frame, blur grid -> frame (horizontal: `UpRows`).
     ly: LinearTaps,
-    bx: LinearTaps,
     by: LinearTaps,
     up_l: UpRows,
     up_b: UpRows,
+    /// Per group of 4 frame pixels in a row: the working-grid columns it interpolates
+    /// from, and its matte class for the current pair of working-grid rows.
+    group_cols: Vec<(u32, u32)>,
+    group_class: Vec<u8>,
+    classified_rows: Option<(u32, u32)>,
 }
 
 impl Compositor {
@@ -187,12 +197,13 @@ impl Compositor {
             temporal: TemporalSmoother::default(),
             refiner: GuidedRefiner::new(1, 1),
             effect: Effect::None,
-            lx: LinearTaps::default(),
             ly: LinearTaps::default(),
-            bx: LinearTaps::default(),
             by: LinearTaps::default(),
             up_l: UpRows::default(),
             up_b: UpRows::default(),
+            group_cols: Vec::new(),
+            group_class: Vec::new(),
+            classified_rows: None,
         };
         c.configure_size();
         c
@@ -256,6 +267,7 @@ impl Compositor {
         let rgb = [&self.frame_l[0], &self.frame_l[1], &self.frame_l[2]];
         self.up_l.invalidate();
         self.up_b.invalidate();
+        self.classified_rows = None;
         let c = &self.refiner.coeffs;
         let coeffs = [&c[0], &c[1], &c[2], &c[3]];
         let w4 = 4 * self.width;
@@ -265,13 +277,19 @@ impl Compositor {
                 blur.run(rgb, &self.refiner.alpha);
                 let bg = [&blur.bg[0], &blur.bg[1], &blur.bg[2]];
                 for y in 0..self.height {
-                    let tl = self.up_l.prepare(&coeffs, &self.lx, &self.ly, y);
-                    let tb = self.up_b.prepare(&bg, &self.bx, &self.by, y);
+                    let tl = self.up_l.prepare(&coeffs, &self.ly, y);
+                    let tb = self.up_b.prepare(&bg, &self.by, y);
+                    let rows = (self.ly.i0[y], self.ly.i1[y]);
+                    if self.classified_rows != Some(rows) {
+                        self.classified_rows = Some(rows);
+                        classify(&self.refiner.class, self.frame_l[0].width, rows, &self.group_cols, &mut self.group_class);
+                    }
                     let (ul, ub) = (&self.up_l, &self.up_b);
                     simd::composite_blur(
                         &frame.rgba[y * frame.stride..y * frame.stride + w4],
                         [ul.lerp(tl, 0), ul.lerp(tl, 1), ul.lerp(tl, 2), ul.lerp(tl, 3)],
                         [ub.lerp(tb, 0), ub.lerp(tb, 1), ub.lerp(tb, 2)],
+                        &self.group_class,
                         &mut out[y * w4..(y + 1) * w4],
                     );
                 }
@@ -280,16 +298,21 @@ impl Compositor {
                 wrap.run_weight(&self.refiner.alpha);
                 let weight = [wrap.weight()];
                 for y in 0..self.height {
-                    let tl = self.up_l.prepare(&coeffs, &self.lx, &self.ly, y);
-                    let tb = self.up_b.prepare(&weight, &self.bx, &self.by, y);
+                    let tl = self.up_l.prepare(&coeffs, &self.ly, y);
+                    let tb = self.up_b.prepare(&weight, &self.by, y);
+                    let rows = (self.ly.i0[y], self.ly.i1[y]);
+                    if self.classified_rows != Some(rows) {
+                        self.classified_rows = Some(rows);
+                        classify(&self.refiner.class, self.frame_l[0].width, rows, &self.group_cols, &mut self.group_class);
+                    }
                     let (ul, ub) = (&self.up_l, &self.up_b);
                     let row = y * w4..(y + 1) * w4;
                     simd::composite_image(
                         &frame.rgba[y * frame.stride..y * frame.stride + w4],
                         [ul.lerp(tl, 0), ul.lerp(tl, 1), ul.lerp(tl, 2), ul.lerp(tl, 3)],
                         ub.lerp(tb, 0),
-                        &fitted[row.clone()],
-                        &fitted_blur[row.clone()],
+                        [&fitted[row.clone()], &fitted_blur[row.clone()]],
+                        &self.group_class,
                         &mut out[row],
                     );
                 }
@@ -309,7 +332,7 @@ impl Compositor {
         let coeffs = [&c[0], &c[1], &c[2], &c[3]];
         let w = self.width;
         for y in 0..self.height {
-            let t = self.up_l.prepare(&coeffs, &self.lx, &self.ly, y);
+            let t = self.up_l.prepare(&coeffs, &self.ly, y);
             let u = &self.up_l;
             simd::matte_row(
                 &frame.rgba[y * frame.stride..y * frame.stride + 4 * w],
@@ -346,10 +369,11 @@ impl Compositor {
         self.frame_l = [Plane::new(lw, lh), Plane::new(lw, lh), Plane::new(lw, lh)];
         self.sums = vec![0; 3 * w];
         self.refiner = GuidedRefiner::new(lw, lh);
-        let inv = 1.0 / self.factor as f32;
-        self.lx = LinearTaps::new(lw, w, inv);
-        self.ly = LinearTaps::new(lh, h, inv);
-        self.up_l = UpRows::new(4, w);
+        self.ly = LinearTaps::new(lh, h, 1.0 / self.factor as f32);
+        let lx = LinearTaps::new(lw, w, 1.0 / self.factor as f32);
+        self.group_cols = (0..w.div_ceil(4)).map(|g| (lx.i0[4 * g], lx.i1[(4 * g + 3).min(w - 1)])).collect();
+        self.group_class = vec![simd::EDGE; w.div_ceil(4)];
+        self.up_l = UpRows::new(4, w, self.factor);
         self.configure_effect();
     }
 
@@ -372,11 +396,20 @@ impl Compositor {
                 (wrap.g, 1)
             }
         };
-        let (bw, bh) = (lw.div_ceil(g), lh.div_ceil(g));
-        let inv = 1.0 / (factor * g) as f32;
-        self.bx = LinearTaps::new(bw, w, inv);
-        self.by = LinearTaps::new(bh, h, inv);
-        self.up_b = UpRows::new(planes, w);
+        let bh = lh.div_ceil(g);
+        self.by = LinearTaps::new(bh, h, 1.0 / (factor * g) as f32);
+        self.up_b = UpRows::new(planes, w, factor * g);
+    }
+}
+
+/// The class of each group of 4 frame pixels between working-grid rows `rows`: the common
+/// class of all the working-grid pixels it interpolates from, else edge.
+fn classify(class: &[u8], lw: usize, rows: (u32, u32), cols: &[(u32, u32)], out: &mut [u8]) {
+    let (r0, r1) = (&class[rows.0 as usize * lw..][..lw], &class[rows.1 as usize * lw..][..lw]);
+    for (o, &(c0, c1)) in out.iter_mut().zip(cols) {
+        let first = r0[c0 as usize];
+        let same = (c0..=c1).all(|c| r0[c as usize] == first && r1[c as usize] == first);
+        *o = if same { first } else { simd::EDGE };
     }
 }
 

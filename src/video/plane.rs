@@ -82,26 +82,20 @@ pub fn resample(src: &[f32], src_width: usize, dst: &mut Plane, xt: &LinearTaps,
 /// Separable mean over a (2r+1)^2 window, edges replicated, of four interleaved channels
 /// (a `[f32; 4]` per pixel, one RGBA float texture in GLSL; the four channels ride in one
 /// SIMD vector). Running sums: O(1) per pixel whatever the radius (the GLSL version takes
-/// 2r+1 taps per direction; same result). `scratch` holds one row.
+/// 2r+1 taps per direction; same result). `scratch` holds `width + 2r` pixels.
 pub fn box_mean4(src: &[[f32; 4]], dst: &mut [[f32; 4]], tmp: &mut [[f32; 4]], size: (usize, usize), r: usize, scratch: &mut [[f32; 4]]) {
     let (w, h) = size;
     let norm = 1.0 / (2 * r + 1) as f32;
     let clampi = |i: isize, n: usize| i.clamp(0, n as isize - 1) as usize;
     let add = |a: &mut [f32; 4], b: &[f32; 4]| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+    // Horizontal: the row with r replicated samples each side, then a running sum.
     for y in 0..h {
         let s = &src[y * w..(y + 1) * w];
-        let t = &mut tmp[y * w..(y + 1) * w];
-        let mut sum = [0.0f32; 4];
-        for i in -(r as isize)..=r as isize {
-            add(&mut sum, &s[clampi(i, w)]);
-        }
-        for x in 0..w {
-            let (a, b) = (&s[clampi(x as isize + r as isize + 1, w)], &s[clampi(x as isize - r as isize, w)]);
-            for c in 0..4 {
-                t[x][c] = sum[c] * norm;
-                sum[c] += a[c] - b[c];
-            }
-        }
+        let p = &mut scratch[..w + 2 * r];
+        p[..r].fill(s[0]);
+        p[r..r + w].copy_from_slice(s);
+        p[r + w..].fill(s[w - 1]);
+        simd::box_row4(p, r, norm, &mut tmp[y * w..(y + 1) * w]);
     }
     let sum = &mut scratch[..w];
     sum.fill([0.0; 4]);
@@ -113,32 +107,37 @@ pub fn box_mean4(src: &[[f32; 4]], dst: &mut [[f32; 4]], tmp: &mut [[f32; 4]], s
     }
     for y in 0..h {
         let (add_row, sub_row) = (clampi(y as isize + r as isize + 1, h), clampi(y as isize - r as isize, h));
-        for x in 0..w {
-            let (a, b) = (tmp[add_row * w + x], tmp[sub_row * w + x]);
-            for c in 0..4 {
-                dst[y * w + x][c] = sum[x][c] * norm;
-                sum[x][c] += a[c] - b[c];
-            }
-        }
+        let (a, b) = (&tmp[add_row * w..(add_row + 1) * w], &tmp[sub_row * w..(sub_row + 1) * w]);
+        simd::box_column_step(sum, a, b, norm, &mut dst[y * w..(y + 1) * w]);
     }
 }
 
 /// Separable 3x3 maximum (dilation), edges replicated.
+#[inline(never)] // one call per frame (or row): keeps profiles readable
 pub fn max3x3(src: &Plane, dst: &mut Plane, tmp: &mut Plane) {
     let (w, h) = (src.width, src.height);
     for y in 0..h {
         let s = src.row(y);
         let t = &mut tmp.data[y * w..(y + 1) * w];
         for x in 0..w {
-            t[x] = s[x.saturating_sub(1)].max(s[x]).max(s[(x + 1).min(w - 1)]);
+            t[x] = max(max(s[x.saturating_sub(1)], s[x]), s[(x + 1).min(w - 1)]);
         }
     }
     for y in 0..h {
         let (a, b, c) = (y.saturating_sub(1), y, (y + 1).min(h - 1));
         for x in 0..w {
-            dst.data[y * w + x] =
-                tmp.data[a * w + x].max(tmp.data[b * w + x]).max(tmp.data[c * w + x]);
+            dst.data[y * w + x] = max(max(tmp.data[a * w + x], tmp.data[b * w + x]), tmp.data[c * w + x]);
         }
+    }
+}
+
+/// `f32::max` without its NaN handling, which wasm compiles to a slow library call.
+#[inline(always)]
+fn max(a: f32, b: f32) -> f32 {
+    if a > b {
+        a
+    } else {
+        b
     }
 }
 
@@ -217,6 +216,24 @@ mod tests {
     }
 
     #[test]
+    fn block_upsampling_matches_the_linear_taps() {
+        for f in 1..=9usize {
+            for w in [f * 5, f * 5 - f / 2, 37] {
+                let n = w.div_ceil(f);
+                let src: Vec<f32> = (0..n).map(|i| ((i * 7919) % 13) as f32).collect();
+                let h = f / 2;
+                let weights: Vec<f32> = (0..f).map(|j| (j + h) as f32 / f as f32 + 0.5 / f as f32 - 0.5).collect();
+                let (mut a, mut b) = (vec![0.0; w], vec![0.0; w]);
+                LinearTaps::new(n, w, 1.0 / f as f32).apply(&src, &mut a);
+                simd::upsample_row(&src, f, &weights, &mut b);
+                for x in 0..w {
+                    assert!((a[x] - b[x]).abs() < 1e-4, "f {f} w {w} x {x}: {} vs {}", a[x], b[x]);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn box_mean_and_convolve_match_direct_sums() {
         let mut p = Plane::new(7, 5);
         for (i, v) in p.data.iter_mut().enumerate() {
@@ -225,7 +242,7 @@ mod tests {
         let mut t = Plane::new(7, 5);
         let quads: Vec<[f32; 4]> = p.data.iter().map(|&v| [v, 2.0 * v, -v, 1.0]).collect();
         let (mut dq, mut tq) = (vec![[0.0; 4]; 35], vec![[0.0; 4]; 35]);
-        box_mean4(&quads, &mut dq, &mut tq, (7, 5), 2, &mut [[0.0; 4]; 7]);
+        box_mean4(&quads, &mut dq, &mut tq, (7, 5), 2, &mut [[0.0; 4]; 11]);
         let at = |x: isize, y: isize| p.data[(y.clamp(0, 4) * 7 + x.clamp(0, 6)) as usize];
         for y in 0..5isize {
             for x in 0..7isize {

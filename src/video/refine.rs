@@ -21,6 +21,7 @@
 //! nothing but that one pass runs at full resolution (the "fast" guided filter).
 
 use super::plane::{box_mean4, resample, LinearTaps, Plane};
+use super::simd::{self, BACKGROUND, EDGE, PERSON};
 
 /// Window radius in working-grid pixels (4 frame pixels each at 720p): the window
 /// (20 frame pixels at 720p) spans the segmenter's edge error (its pixel is 5 frame pixels).
@@ -40,44 +41,58 @@ pub struct GuidedRefiner {
     height: usize,
     /// The coarse mask at the working grid.
     p: Plane,
-    /// Products to box-filter, four channels per pixel (see `run`), and their means.
-    prods: [Vec<[f32; 4]>; 4],
+    /// Horizontal box means of the products (see `run`), four channels per pixel.
+    hbox: [Vec<[f32; 4]>; 4],
+    /// Per quad: a padded row of products, then the vertical running sums and means rows.
+    padded: [Vec<[f32; 4]>; 4],
+    sums: [Vec<[f32; 4]>; 4],
     means: [Vec<[f32; 4]>; 4],
-    tmp: Vec<[f32; 4]>,
-    scratch: Vec<[f32; 4]>,
+    /// (a, b) per pixel, then their box means.
+    ab: Vec<[f32; 4]>,
+    ab_mean: Vec<[f32; 4]>,
     row_scratch: Vec<f32>,
     /// The coefficients per colour channel (scaled for 0..255 colour, stretch included)
     /// and the offset: refined mask = clamp(A[0] R + A[1] G + A[2] B + A[3], 0, 1).
     pub coeffs: [Plane; 4],
     /// The refined mask at the working grid (for the blur weights and the light wrap).
     pub alpha: Plane,
+    /// Per working-grid pixel: `simd::PERSON` if its affine function gives alpha >= 1 for
+    /// every colour, `simd::BACKGROUND` if <= 0 for every colour, else `simd::EDGE`. A
+    /// full-resolution pixel interpolates these functions (a convex combination), so where
+    /// all its neighbours agree it needs no evaluation.
+    pub class: Vec<u8>,
     taps: Option<((usize, usize), LinearTaps, LinearTaps)>,
 }
 
 impl GuidedRefiner {
     pub fn new(width: usize, height: usize) -> Self {
         let n = width * height;
-        let quads = || [vec![[0.0; 4]; n], vec![[0.0; 4]; n], vec![[0.0; 4]; n], vec![[0.0; 4]; n]];
+        let quads = |len: usize| [vec![[0.0; 4]; len], vec![[0.0; 4]; len], vec![[0.0; 4]; len], vec![[0.0; 4]; len]];
         let p = || Plane::new(width, height);
         GuidedRefiner {
             width,
             height,
             p: p(),
-            prods: quads(),
-            means: quads(),
-            tmp: vec![[0.0; 4]; n],
-            scratch: vec![[0.0; 4]; width],
+            hbox: quads(n),
+            padded: quads(width + 2 * RADIUS),
+            sums: quads(width),
+            means: quads(width),
+            ab: vec![[0.0; 4]; n],
+            ab_mean: vec![[0.0; 4]; n],
             row_scratch: vec![0.0; 2 * width],
             coeffs: [p(), p(), p(), p()],
             alpha: p(),
+            class: vec![EDGE; n],
             taps: None,
         }
     }
 
     /// Fits the coefficients (and alpha) from the working-grid colour planes (0..255) and
     /// the temporally smoothed mask at its own resolution.
+    #[inline(never)] // one call per frame: keeps profiles readable
     pub fn run(&mut self, rgb: [&Plane; 3], mask: &[f32], mask_w: usize, mask_h: usize) {
-        let (w, h) = (self.width, self.height);
+        let (w, h, r) = (self.width, self.height, RADIUS);
+        let norm = 1.0 / (2 * r + 1) as f32;
         // The mask spans the frame, as the working grid does (up to its partial last block,
         // a fraction of a pixel: neglected).
         if self.taps.as_ref().map(|t| t.0) != Some((mask_w, mask_h)) {
@@ -88,44 +103,49 @@ impl GuidedRefiner {
         let (_, xt, yt) = self.taps.as_ref().expect("set above");
         resample(mask, mask_w, &mut self.p, xt, yt, &mut self.row_scratch);
 
-        // Channels: [r g b p] [rp gp bp rr] [rg rb gg gb] [bb - - -], colour in 0..1.
+        // Horizontal box means of the products, row by row (the products are never stored
+        // whole): [r g b p] [rp gp bp rr] [rg rb gg gb] [bb - - -], colour in 0..1.
         const K: f32 = 1.0 / 255.0;
-        for k in 0..w * h {
-            let (r, g, b, p) = (rgb[0].data[k] * K, rgb[1].data[k] * K, rgb[2].data[k] * K, self.p.data[k]);
-            self.prods[0][k] = [r, g, b, p];
-            self.prods[1][k] = [r * p, g * p, b * p, r * r];
-            self.prods[2][k] = [r * g, r * b, g * g, g * b];
-            self.prods[3][k] = [b * b, 0.0, 0.0, 0.0];
+        for y in 0..h {
+            for x in 0..w {
+                let k = y * w + x;
+                let (cr, cg, cb, p) = (rgb[0].data[k] * K, rgb[1].data[k] * K, rgb[2].data[k] * K, self.p.data[k]);
+                self.padded[0][r + x] = [cr, cg, cb, p];
+                self.padded[1][r + x] = [cr * p, cg * p, cb * p, cr * cr];
+                self.padded[2][r + x] = [cr * cg, cr * cb, cg * cg, cg * cb];
+                self.padded[3][r + x] = [cb * cb, 0.0, 0.0, 0.0];
+            }
+            for (pad, out) in self.padded.iter_mut().zip(self.hbox.iter_mut()) {
+                let (first, last) = (pad[r], pad[r + w - 1]);
+                pad[..r].fill(first);
+                pad[r + w..].fill(last);
+                simd::box_row4(pad, r, norm, &mut out[y * w..(y + 1) * w]);
+            }
         }
-        for (src, dst) in self.prods.iter().zip(self.means.iter_mut()) {
-            box_mean4(src, dst, &mut self.tmp, (w, h), RADIUS, &mut self.scratch);
+        // Vertical running means, and the fit on each row as soon as its means are ready.
+        let clampi = |i: isize| i.clamp(0, h as isize - 1) as usize;
+        for (sum, hb) in self.sums.iter_mut().zip(&self.hbox) {
+            sum.fill([0.0; 4]);
+            for i in -(r as isize)..=r as isize {
+                let row = &hb[clampi(i) * w..(clampi(i) + 1) * w];
+                sum.iter_mut().zip(row).for_each(|(s, v)| (0..4).for_each(|c| s[c] += v[c]));
+            }
         }
-        for k in 0..w * h {
-            let [mr, mg, mb, mp] = self.means[0][k];
-            let [rp, gp, bp, rr] = self.means[1][k];
-            let [rg, rb, gg, gb] = self.means[2][k];
-            let bb = self.means[3][k][0];
-            // Covariance of the colour (+ EPS on the diagonal) and with the mask.
-            let (s00, s01, s02) = (rr - mr * mr + EPS, rg - mr * mg, rb - mr * mb);
-            let (s11, s12, s22) = (gg - mg * mg + EPS, gb - mg * mb, bb - mb * mb + EPS);
-            let c = [rp - mr * mp, gp - mg * mp, bp - mb * mp];
-            // S^-1 c by the adjugate; S is symmetric positive definite (EPS > 0).
-            let i00 = s11 * s22 - s12 * s12;
-            let i01 = s02 * s12 - s01 * s22;
-            let i02 = s01 * s12 - s02 * s11;
-            let i11 = s00 * s22 - s02 * s02;
-            let i12 = s01 * s02 - s00 * s12;
-            let i22 = s00 * s11 - s01 * s01;
-            let inv_det = 1.0 / (s00 * i00 + s01 * i01 + s02 * i02);
-            let a0 = (i00 * c[0] + i01 * c[1] + i02 * c[2]) * inv_det;
-            let a1 = (i01 * c[0] + i11 * c[1] + i12 * c[2]) * inv_det;
-            let a2 = (i02 * c[0] + i12 * c[1] + i22 * c[2]) * inv_det;
-            self.prods[0][k] = [a0, a1, a2, mp - a0 * mr - a1 * mg - a2 * mb];
+        for y in 0..h {
+            let (add, sub) = (clampi(y as isize + r as isize + 1), clampi(y as isize - r as isize));
+            for q in 0..4 {
+                let hb = &self.hbox[q];
+                simd::box_column_step(&mut self.sums[q], &hb[add * w..(add + 1) * w], &hb[sub * w..(sub + 1) * w], norm, &mut self.means[q]);
+            }
+            for x in 0..w {
+                self.ab[y * w + x] = fit(self.means[0][x], self.means[1][x], self.means[2][x], self.means[3][x][0]);
+            }
         }
-        box_mean4(&self.prods[0], &mut self.means[0], &mut self.tmp, (w, h), RADIUS, &mut self.scratch);
+        box_mean4(&self.ab, &mut self.ab_mean, &mut self.hbox[0], (w, h), r, &mut self.padded[0]);
+
         let stretch = 1.0 / (HIGH - LOW);
         for k in 0..w * h {
-            let [a0, a1, a2, b] = self.means[0][k];
+            let [a0, a1, a2, b] = self.ab_mean[k];
             let (a0, a1, a2) = (a0 * K * stretch, a1 * K * stretch, a2 * K * stretch);
             let b = (b - LOW) * stretch;
             self.coeffs[0].data[k] = a0;
@@ -134,6 +154,46 @@ impl GuidedRefiner {
             self.coeffs[3].data[k] = b;
             let q = a0 * rgb[0].data[k] + a1 * rgb[1].data[k] + a2 * rgb[2].data[k] + b;
             self.alpha.data[k] = q.clamp(0.0, 1.0);
+            // The extremes of the affine function over the colour cube (0..255 per channel).
+            let (mut lo, mut hi) = (b, b);
+            for a in [a0, a1, a2] {
+                if a < 0.0 {
+                    lo += 255.0 * a;
+                } else {
+                    hi += 255.0 * a;
+                }
+            }
+            self.class[k] = if lo >= 1.0 {
+                PERSON
+            } else if hi <= 0.0 {
+                BACKGROUND
+            } else {
+                EDGE
+            };
         }
     }
+}
+
+/// The local affine fit from the window means: `[a_r, a_g, a_b, b]`.
+#[inline(always)]
+fn fit(m0: [f32; 4], m1: [f32; 4], m2: [f32; 4], bb: f32) -> [f32; 4] {
+    let [mr, mg, mb, mp] = m0;
+    let [rp, gp, bp, rr] = m1;
+    let [rg, rb, gg, gb] = m2;
+    // Covariance of the colour (+ EPS on the diagonal) and with the mask.
+    let (s00, s01, s02) = (rr - mr * mr + EPS, rg - mr * mg, rb - mr * mb);
+    let (s11, s12, s22) = (gg - mg * mg + EPS, gb - mg * mb, bb - mb * mb + EPS);
+    let c = [rp - mr * mp, gp - mg * mp, bp - mb * mp];
+    // S^-1 c by the adjugate; S is symmetric positive definite (EPS > 0).
+    let i00 = s11 * s22 - s12 * s12;
+    let i01 = s02 * s12 - s01 * s22;
+    let i02 = s01 * s12 - s02 * s11;
+    let i11 = s00 * s22 - s02 * s02;
+    let i12 = s01 * s02 - s00 * s12;
+    let i22 = s00 * s11 - s01 * s01;
+    let inv_det = 1.0 / (s00 * i00 + s01 * i01 + s02 * i02);
+    let a0 = (i00 * c[0] + i01 * c[1] + i02 * c[2]) * inv_det;
+    let a1 = (i01 * c[0] + i11 * c[1] + i12 * c[2]) * inv_det;
+    let a2 = (i02 * c[0] + i12 * c[1] + i22 * c[2]) * inv_det;
+    [a0, a1, a2, mp - a0 * mr - a1 * mg - a2 * mb]
 }

@@ -77,6 +77,109 @@ pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
     }
 }
 
+/// Linear interpolation of a row of a grid of `f`-pixel blocks to full resolution (GL
+/// `LINEAR` + `CLAMP_TO_EDGE`, centres aligned): between samples k and k+1 lie the `f`
+/// outputs from `f k + f / 2` on, at fractions `weights[j] = (j + f/2 + 0.5) / f - 0.5`.
+#[inline(never)] // one call per frame (or row): keeps profiles readable
+pub fn upsample_row(src: &[f32], f: usize, weights: &[f32], out: &mut [f32]) {
+    let (n, w, h) = (src.len(), out.len(), f / 2);
+    assert!(n >= 1 && weights.len() >= f);
+    out[..h.min(w)].fill(src[0]);
+    let mut x = h;
+    #[allow(unused_mut)]
+    let mut k = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if f % 4 == 0 {
+        // SAFETY: k + 1 < n, x + f <= w, j + 4 <= f <= weights.len().
+        unsafe {
+            while k + 1 < n && x + f <= w {
+                let a = *src.get_unchecked(k);
+                let (va, vd) = (f32x4_splat(a), f32x4_splat(*src.get_unchecked(k + 1) - a));
+                for j in (0..f).step_by(4) {
+                    let t = v128_load(weights.as_ptr().add(j) as *const v128);
+                    v128_store(out.as_mut_ptr().add(x + j) as *mut v128, f32x4_add(va, f32x4_mul(t, vd)));
+                }
+                x += f;
+                k += 1;
+            }
+        }
+    }
+    while k + 1 < n && x < w {
+        let (a, d) = (src[k], src[k + 1] - src[k]);
+        let end = (x + f).min(w);
+        for (o, &t) in out[x..end].iter_mut().zip(weights) {
+            *o = a + t * d;
+        }
+        x = end;
+        k += 1;
+    }
+    if x < w {
+        out[x..].fill(src[n - 1]);
+    }
+}
+
+/// Horizontal running box mean of four-channel pixels: `p` is the row with `r` replicated
+/// pixels each side; `out[x] = sum(p[x..=x + 2r]) * norm`.
+pub fn box_row4(p: &[[f32; 4]], r: usize, norm: f32, out: &mut [[f32; 4]]) {
+    let w = out.len();
+    assert!(p.len() >= w + 2 * r);
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    // SAFETY: indices stay below w + 2r <= p.len(), and below w for out; [f32; 4] is
+    // 16 contiguous bytes.
+    unsafe {
+        let (pp, po) = (p.as_ptr() as *const v128, out.as_mut_ptr() as *mut v128);
+        let mut sum = f32x4_splat(0.0);
+        for i in 0..2 * r {
+            sum = f32x4_add(sum, v128_load(pp.add(i)));
+        }
+        let vn = f32x4_splat(norm);
+        for x in 0..w {
+            sum = f32x4_add(sum, v128_load(pp.add(x + 2 * r)));
+            v128_store(po.add(x), f32x4_mul(sum, vn));
+            sum = f32x4_sub(sum, v128_load(pp.add(x)));
+        }
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        let mut sum = [0.0f32; 4];
+        for v in &p[..2 * r] {
+            (0..4).for_each(|c| sum[c] += v[c]);
+        }
+        for x in 0..w {
+            for c in 0..4 {
+                sum[c] += p[x + 2 * r][c];
+                out[x][c] = sum[c] * norm;
+                sum[c] -= p[x][c];
+            }
+        }
+    }
+}
+
+/// One row of a vertical running box mean: `out = sum * norm; sum += add - sub`.
+pub fn box_column_step(sum: &mut [[f32; 4]], add: &[[f32; 4]], sub: &[[f32; 4]], norm: f32, out: &mut [[f32; 4]]) {
+    let w = out.len();
+    assert!(sum.len() >= w && add.len() >= w && sub.len() >= w);
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    // SAFETY: x < w, within every slice.
+    unsafe {
+        let vn = f32x4_splat(norm);
+        let ps = sum.as_mut_ptr() as *mut v128;
+        for x in 0..w {
+            let s = v128_load(ps.add(x));
+            v128_store((out.as_mut_ptr() as *mut v128).add(x), f32x4_mul(s, vn));
+            let d = f32x4_sub(v128_load((add.as_ptr() as *const v128).add(x)), v128_load((sub.as_ptr() as *const v128).add(x)));
+            v128_store(ps.add(x), f32x4_add(s, d));
+        }
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    for x in 0..w {
+        for c in 0..4 {
+            out[x][c] = sum[x][c] * norm;
+            sum[x][c] += add[x][c] - sub[x][c];
+        }
+    }
+}
+
 /// Adds one RGBA row (`4 * sums[0].len()` bytes) into per-column R, G, B sums.
 pub fn add_columns(row: &[u8], sums: [&mut [u32]; 3]) {
     let [r, g, b] = sums;
@@ -127,77 +230,128 @@ fn store(o: &mut [u8], c: [f32; 3]) {
     o[3] = 255;
 }
 
+/// What the matte is over a group of 4 output pixels, known from the guided filter's
+/// coefficients of every working-grid pixel the group interpolates from (see
+/// `refine::GuidedRefiner::class`): background (alpha 0 whatever the colour), person
+/// (alpha 1 whatever the colour), or edge (evaluate). Most groups are not edge, and their
+/// pixels skip the matte: the full-resolution pass then costs a fraction.
+pub const BACKGROUND: u8 = 0;
+pub const PERSON: u8 = 1;
+pub const EDGE: u8 = 2;
+
 /// Blur mode, one full-resolution row: alpha from the guided-filter coefficients `k`
-/// applied to the pixel's colour, then `bg + alpha * (frame - bg)`.
-pub fn composite_blur(frame: &[u8], k: [Lerp; 4], bg: [Lerp; 3], out: &mut [u8]) {
+/// applied to the pixel's colour, then `bg + alpha * (frame - bg)`. `classes` holds one
+/// class per group of 4 pixels.
+pub fn composite_blur(frame: &[u8], k: [Lerp; 4], bg: [Lerp; 3], classes: &[u8], out: &mut [u8]) {
     let w = out.len() / 4;
+    assert!(frame.len() >= 4 * w && classes.len() >= w.div_ceil(4));
+    assert!(k.iter().chain(&bg).all(|l| l.r0.len() >= w && l.r1.len() >= w));
     #[allow(unused_mut)]
     let mut x = 0;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    // SAFETY: x + 4 <= w; frame and out hold 4 * w bytes, the planes w samples
-    // (checked by the caller's slicing).
+    // SAFETY: x + 4 <= w; frame and out hold 4 * w bytes, the planes w samples (asserted).
     unsafe {
-        assert!(frame.len() >= 4 * w);
-        assert!(k.iter().chain(&bg).all(|l| l.r0.len() >= w && l.r1.len() >= w));
         while x + 4 <= w {
             let v = v128_load(frame.as_ptr().add(4 * x) as *const v128);
-            let c = unpack(v);
-            let alpha = alpha4(c, &k, x);
-            let mut o = [f32x4_splat(0.0); 3];
-            for k in 0..3 {
-                let g = lerp4(&bg[k], x);
-                o[k] = f32x4_add(g, f32x4_mul(alpha, f32x4_sub(c[k], g)));
-            }
-            v128_store(out.as_mut_ptr().add(4 * x) as *mut v128, pack(o));
+            let o = match *classes.get_unchecked(x / 4) {
+                PERSON => v128_or(v, u32x4_splat(0xff00_0000)),
+                BACKGROUND => pack([lerp4(&bg[0], x), lerp4(&bg[1], x), lerp4(&bg[2], x)]),
+                _ => {
+                    let c = unpack(v);
+                    let alpha = alpha4(c, &k, x);
+                    let mut o = [f32x4_splat(0.0); 3];
+                    for i in 0..3 {
+                        let g = lerp4(&bg[i], x);
+                        o[i] = f32x4_add(g, f32x4_mul(alpha, f32x4_sub(c[i], g)));
+                    }
+                    pack(o)
+                }
+            };
+            v128_store(out.as_mut_ptr().add(4 * x) as *mut v128, o);
             x += 4;
         }
     }
     for i in x..w {
-        let (alpha, c) = alpha_at(&frame[4 * i..4 * i + 4], &k, i);
-        let mut o = [0.0; 3];
-        for k in 0..3 {
-            let g = bg[k].at(i);
-            o[k] = g + alpha * (c[k] - g);
-        }
+        let px = &frame[4 * i..4 * i + 4];
+        let o = match classes[i / 4] {
+            PERSON => [px[0] as f32, px[1] as f32, px[2] as f32],
+            BACKGROUND => [bg[0].at(i), bg[1].at(i), bg[2].at(i)],
+            _ => {
+                let (alpha, c) = alpha_at(px, &k, i);
+                let mut o = [0.0; 3];
+                for j in 0..3 {
+                    let g = bg[j].at(i);
+                    o[j] = g + alpha * (c[j] - g);
+                }
+                o
+            }
+        };
         store(&mut out[4 * i..4 * i + 4], o);
     }
 }
 
 /// Image mode, one full-resolution row: the person, lit at the edge by the blurred image
 /// (`wrap` = local background fraction), over the cover-fitted image.
-pub fn composite_image(frame: &[u8], k: [Lerp; 4], wrap: Lerp, img: &[u8], img_blur: &[u8], out: &mut [u8]) {
+pub fn composite_image(frame: &[u8], k: [Lerp; 4], wrap: Lerp, img: [&[u8]; 2], classes: &[u8], out: &mut [u8]) {
     let w = out.len() / 4;
+    let [img, img_blur] = img;
+    assert!(frame.len() >= 4 * w && img.len() >= 4 * w && img_blur.len() >= 4 * w);
+    assert!(classes.len() >= w.div_ceil(4));
+    assert!(k.iter().chain([&wrap]).all(|l| l.r0.len() >= w && l.r1.len() >= w));
     #[allow(unused_mut)]
     let mut x = 0;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    // SAFETY: as in composite_blur; img and img_blur hold 4 * w bytes.
+    // SAFETY: as in composite_blur; img and img_blur hold 4 * w bytes (asserted).
     unsafe {
-        assert!(frame.len() >= 4 * w && img.len() >= 4 * w && img_blur.len() >= 4 * w);
-        assert!(k.iter().chain([&wrap]).all(|l| l.r0.len() >= w && l.r1.len() >= w));
         let strength = f32x4_splat(LIGHT_WRAP);
         while x + 4 <= w {
-            let c = unpack(v128_load(frame.as_ptr().add(4 * x) as *const v128));
-            let i = unpack(v128_load(img.as_ptr().add(4 * x) as *const v128));
-            let ib = unpack(v128_load(img_blur.as_ptr().add(4 * x) as *const v128));
-            let alpha = alpha4(c, &k, x);
-            let lw = f32x4_mul(f32x4_mul(strength, alpha), lerp4(&wrap, x));
-            let mut o = [f32x4_splat(0.0); 3];
-            for k in 0..3 {
-                let person = f32x4_add(c[k], f32x4_mul(lw, f32x4_sub(ib[k], c[k])));
-                o[k] = f32x4_add(i[k], f32x4_mul(alpha, f32x4_sub(person, i[k])));
-            }
-            v128_store(out.as_mut_ptr().add(4 * x) as *mut v128, pack(o));
+            let class = *classes.get_unchecked(x / 4);
+            let o = if class == BACKGROUND {
+                v128_load(img.as_ptr().add(4 * x) as *const v128)
+            } else {
+                let c = unpack(v128_load(frame.as_ptr().add(4 * x) as *const v128));
+                let ib = unpack(v128_load(img_blur.as_ptr().add(4 * x) as *const v128));
+                let alpha = if class == PERSON { f32x4_splat(1.0) } else { alpha4(c, &k, x) };
+                let lw = f32x4_mul(f32x4_mul(strength, alpha), lerp4(&wrap, x));
+                let mut o = [f32x4_splat(0.0); 3];
+                for j in 0..3 {
+                    let person = f32x4_add(c[j], f32x4_mul(lw, f32x4_sub(ib[j], c[j])));
+                    o[j] = if class == PERSON {
+                        person
+                    } else {
+                        let i = unpack(v128_load(img.as_ptr().add(4 * x) as *const v128))[j];
+                        f32x4_add(i, f32x4_mul(alpha, f32x4_sub(person, i)))
+                    };
+                }
+                pack(o)
+            };
+            v128_store(out.as_mut_ptr().add(4 * x) as *mut v128, o);
             x += 4;
         }
     }
     for p in x..w {
-        let (alpha, c) = alpha_at(&frame[4 * p..4 * p + 4], &k, p);
+        let class = classes[p / 4];
+        if class == BACKGROUND {
+            out[4 * p..4 * p + 3].copy_from_slice(&img[4 * p..4 * p + 3]);
+            out[4 * p + 3] = 255;
+            continue;
+        }
+        let (alpha, c) = if class == PERSON {
+            let px = &frame[4 * p..4 * p + 4];
+            (1.0, [px[0] as f32, px[1] as f32, px[2] as f32])
+        } else {
+            alpha_at(&frame[4 * p..4 * p + 4], &k, p)
+        };
         let lw = LIGHT_WRAP * alpha * wrap.at(p);
         let mut o = [0.0; 3];
-        for k in 0..3 {
-            let i = img[4 * p + k] as f32;
-            let person = c[k] + lw * (img_blur[4 * p + k] as f32 - c[k]);
-            o[k] = i + alpha * (person - i);
+        for j in 0..3 {
+            let person = c[j] + lw * (img_blur[4 * p + j] as f32 - c[j]);
+            o[j] = if class == PERSON {
+                person
+            } else {
+                let i = img[4 * p + j] as f32;
+                i + alpha * (person - i)
+            };
         }
         store(&mut out[4 * p..4 * p + 4], o);
     }
@@ -217,11 +371,14 @@ fn unpack(v: v128) -> [v128; 3] {
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
 fn pack(o: [v128; 3]) -> v128 {
+    // Round, then saturating narrowing (as the scalar `as u8`): [r0..r3 g0..g3 b0..b3
+    // 255 x4] as bytes, then interleaved to RGBA.
     let half = f32x4_splat(0.5);
-    let (zero, max) = (i32x4_splat(0), i32x4_splat(255));
-    let q = |v: v128| i32x4_min(i32x4_max(i32x4_trunc_sat_f32x4(f32x4_add(v, half)), zero), max);
-    let rgb = v128_or(v128_or(q(o[0]), i32x4_shl(q(o[1]), 8)), i32x4_shl(q(o[2]), 16));
-    v128_or(rgb, u32x4_splat(0xff00_0000))
+    let q = |v: v128| i32x4_trunc_sat_f32x4(f32x4_add(v, half));
+    let rg = i16x8_narrow_i32x4(q(o[0]), q(o[1]));
+    let ba = i16x8_narrow_i32x4(q(o[2]), i32x4_splat(255));
+    let planar = u8x16_narrow_i16x8(rg, ba);
+    i8x16_shuffle::<0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15>(planar, planar)
 }
 
 /// Lanes x..x+4 of a `Lerp`.
@@ -249,4 +406,58 @@ unsafe fn alpha4(c: [v128; 3], k: &[Lerp; 4], x: usize) -> v128 {
         lerp4(&k[3], x),
     );
     f32x4_min(f32x4_max(q, f32x4_splat(0.0)), f32x4_splat(1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The class shortcuts give the pixels the full evaluation gives.
+    #[test]
+    fn class_shortcuts_match_the_full_matte() {
+        let w = 67;
+        let mut seed = 1u32;
+        let mut rnd = || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (seed >> 8) as f32 / (1u32 << 24) as f32
+        };
+        let frame: Vec<u8> = (0..4 * w).map(|_| (rnd() * 255.0) as u8).collect();
+        let img: Vec<u8> = (0..4 * w).map(|i| if i % 4 == 3 { 255 } else { (rnd() * 255.0) as u8 }).collect();
+        let img_blur: Vec<u8> = (0..4 * w).map(|_| (rnd() * 255.0) as u8).collect();
+        // Coefficient rows: stretches of person (offset >= 1 + any colour term), background
+        // and edge, per group of 4.
+        let kind = |x: usize| (x / 4) % 3;
+        let mut rows = vec![vec![0.0f32; w]; 8];
+        #[allow(clippy::needless_range_loop)]
+        for x in 0..w {
+            for r in 0..2 {
+                let a = [(rnd() - 0.5) * 0.002, (rnd() - 0.5) * 0.002, (rnd() - 0.5) * 0.002];
+                let b = match kind(x) {
+                    0 => -1.0 - rnd(),
+                    1 => 2.0 + rnd(),
+                    _ => 0.5 + (rnd() - 0.5) * 0.2,
+                };
+                for c in 0..3 {
+                    rows[2 * c + r][x] = a[c];
+                }
+                rows[6 + r][x] = b;
+            }
+        }
+        let lerp = |c: usize| Lerp { r0: &rows[2 * c], r1: &rows[2 * c + 1], f: 0.3 };
+        let k = [lerp(0), lerp(1), lerp(2), lerp(3)];
+        let bg_rows: Vec<Vec<f32>> = (0..6).map(|_| (0..w).map(|_| rnd() * 255.0).collect()).collect();
+        let bg = [0, 1, 2].map(|c| Lerp { r0: &bg_rows[2 * c], r1: &bg_rows[2 * c + 1], f: 0.6 });
+        let classes: Vec<u8> = (0..w.div_ceil(4)).map(|g| [BACKGROUND, PERSON, EDGE][g % 3]).collect();
+        let all_edge = vec![EDGE; w.div_ceil(4)];
+        let (mut a, mut b) = (vec![0u8; 4 * w], vec![0u8; 4 * w]);
+        composite_blur(&frame, k, bg, &classes, &mut a);
+        composite_blur(&frame, k, bg, &all_edge, &mut b);
+        assert!(a.iter().zip(&b).all(|(x, y)| x.abs_diff(*y) <= 1));
+        let wrap = Lerp { r0: &bg_rows[0], r1: &bg_rows[1], f: 0.5 };
+        let wrap_rows: Vec<f32> = wrap.r0.iter().map(|v| v / 255.0).collect();
+        let wrap = Lerp { r0: &wrap_rows, r1: &wrap_rows, f: 0.0 };
+        composite_image(&frame, k, wrap, [&img, &img_blur], &classes, &mut a);
+        composite_image(&frame, k, wrap, [&img, &img_blur], &all_edge, &mut b);
+        assert!(a.iter().zip(&b).all(|(x, y)| x.abs_diff(*y) <= 1));
+    }
 }

@@ -40,6 +40,7 @@ impl TemporalSmoother {
 
     /// Smooths `mask` (values sanitised to 0..=1, NaN -> 0) into the state and returns it.
     /// A change of mask size resets. Allocates only when the mask size changes.
+    #[inline(never)] // one call per frame (or row): keeps profiles readable
     pub fn update(&mut self, mask: &[f32], width: usize, height: usize) -> &[f32] {
         if width != self.width || height != self.height || self.state.len() != mask.len() {
             self.state.clear();
@@ -62,11 +63,18 @@ impl TemporalSmoother {
     }
 }
 
+/// NaN -> 0, clamped to 0..=1 (comparisons, not `f32::max`, which wasm makes a call).
 #[inline(always)]
-#[allow(clippy::manual_clamp)] // unlike clamp, max drops NaN
 fn sanitise(m: f32) -> f32 {
-    // `max` drops a NaN; infinities clamp.
-    m.max(0.0).min(1.0)
+    if m > 0.0 {
+        if m < 1.0 {
+            m
+        } else {
+            1.0
+        }
+    } else {
+        0.0
+    }
 }
 
 #[inline(always)]

@@ -88,3 +88,20 @@ impl Segmenter {
         self.inner.mask().data.clone()
     }
 }
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = performance)]
+    fn now() -> f64;
+}
+
+/// Development aid: milliseconds per step of one inference of `model`, one line per step
+/// (what `examples/segmentation_profile.rs` prints natively, but for the wasm build).
+#[doc(hidden)]
+#[wasm_bindgen(js_name = profileSegmentation)]
+pub fn profile_segmentation(model: &[u8], reps: u32) -> Result<String, JsError> {
+    let mut net = crate::nn::Network::from_tflite(model).map_err(|e| JsError::new(&e.to_string()))?;
+    net.run();
+    let steps = net.profile_steps(reps.max(1) as usize, now);
+    Ok(steps.iter().map(|(what, ms)| format!("{ms:.4} {what}\n")).collect())
+}

@@ -1,0 +1,45 @@
+//! After the first inference, segmenting allocates nothing (the arena, scratch space and mask
+//! are reused). Its own test binary, since it installs a counting global allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use visio_media_effects::video::segmenter::Segmenter;
+
+struct Counting;
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn inference_allocates_nothing_after_the_first() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    for file in ["selfie_segmentation_landscape.tflite", "selfie_segmentation.tflite"] {
+        let path = root.join("node_modules/@mediapipe/selfie_segmentation").join(file);
+        let model = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run `npm install` first)", path.display()));
+        let mut seg = Segmenter::new(&model).unwrap();
+        // A camera-sized frame with some content, resized by the segmenter.
+        let (w, h) = (640, 360);
+        let frame: Vec<u8> = (0..w * h * 4).map(|i| (i * 7 % 251) as u8).collect();
+        seg.segment(&frame, w, h, w * 4).unwrap();
+        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        for _ in 0..3 {
+            seg.segment(&frame, w, h, w * 4).unwrap();
+        }
+        assert_eq!(ALLOCATIONS.load(Ordering::SeqCst) - before, 0, "{file}: allocations during inference");
+    }
+}

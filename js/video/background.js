@@ -264,6 +264,7 @@ async function startWorker(track, base) {
   let last = { ...start.stats, path: start.path };
   worker.addEventListener('message', ({ data }) => {
     if (data?.type === 'stats') last = { ...data.stats, path: start.path };
+    if (data?.type === 'ended') start.track.stop(); // the input ended: so does the output
   });
   let destroyed = null;
   return {

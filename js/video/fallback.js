@@ -74,6 +74,11 @@ export async function startFallback(track, options) {
   };
   if (useCallback) handle = video.requestVideoFrameCallback(onFrame);
   else onTimer();
+  // The camera track ended (unplugged, stopped by its owner): end the output track too.
+  // 'ended' fires only when the source ends it; a stop() by the owner is seen by polling.
+  const onEnded = () => { stopped = true; clearInterval(watch); output.stop(); };
+  const watch = setInterval(() => { if (track.readyState === 'ended') onEnded(); }, 1000);
+  track.addEventListener('ended', onEnded);
 
   return {
     track: output,
@@ -82,6 +87,8 @@ export async function startFallback(track, options) {
     stats: () => ({ ...pipeline.stats(), framesAlive: 0 }),
     async destroy() {
       stopped = true;
+      track.removeEventListener('ended', onEnded);
+      clearInterval(watch);
       if (useCallback) video.cancelVideoFrameCallback(handle);
       else clearTimeout(handle);
       video.pause();

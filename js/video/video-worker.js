@@ -10,7 +10,7 @@
 // Messages in: { type: 'probe' } | { type: 'start', ... } | { type: 'background', setting }
 //   | { type: 'reset' } | { type: 'destroy' }.
 // Messages out: { type: 'probe', mstp, vtg } | { type: 'ready', track? } | { type: 'error', message }
-//   | { type: 'stats', stats } | { type: 'destroyed', stats }.
+//   | { type: 'stats', stats } | { type: 'ended' } | { type: 'destroyed', stats }.
 
 import { FrameLedger, Pipeline } from './pipeline.js';
 
@@ -106,6 +106,11 @@ async function pump(readable, writable) {
       ledger.close(out);
       break; // the output track was stopped
     }
+  }
+  if (!stopping) {
+    // The camera track ended (unplugged, stopped by its owner): end the output track too.
+    await writer.close().catch(() => {});
+    postMessage({ type: 'ended' });
   }
 }
 

@@ -58,6 +58,20 @@ test('blurBackground and BackgroundProcessor reject bad input clearly', { timeou
       results.afterUpdate = { live: fx.track.readyState, errors: fx.stats().errors };
       await fx.destroy();
       results.trackLive = track.readyState;
+      // When the input ends, the output ends too (worker path, then the main-thread fallback).
+      results.endsWithInput = {};
+      for (const path of ['worker', 'fallback']) {
+        if (path === 'fallback') {
+          delete window.MediaStreamTrackProcessor;
+          delete window.MediaStreamTrackGenerator;
+        }
+        const input = track.clone();
+        const effect = await blurBackground(input, { blurRadius: 20 });
+        input.stop();
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        results.endsWithInput[path] = { path: effect.stats().path, output: effect.track.readyState };
+        await effect.destroy();
+      }
       track.stop();
       return results;
     });
@@ -87,6 +101,10 @@ test('blurBackground and BackgroundProcessor reject bad input clearly', { timeou
     assert.equal(r.updateThrows, 'RangeError');
     assert.deepEqual(r.afterUpdate, { live: 'live', errors: 0 });
     assert.equal(r.trackLive, 'live', 'the input track is never stopped');
+    assert.deepEqual(r.endsWithInput, {
+      worker: { path: 'worker-streams', output: 'ended' },
+      fallback: { path: 'main-thread', output: 'ended' },
+    }, 'the output track ends when the input does');
     assert.deepEqual(errors, []);
   });
 });

@@ -64,6 +64,7 @@ test('blurBackground: CPU renderer, worker path, MediaStreamTrackProcessor strea
     const m = measure('cpu/worker-streams', r);
     checkCommon(r, m, { path: 'worker-streams', renderer: 'cpu' });
     assert.ok(m.fpsRatio >= 0.9, `output ${r.outCount} frames for ${r.inCount} in (>= 90%)`);
+    assert.ok(r.timestampsJudged >= 20, `${r.timestampsJudged} output timestamps could be checked`);
     assert.equal(m.timestampsPreserved, 1, 'every output frame carries a camera frame timestamp');
     assert.equal(r.final.framesOpened, r.final.framesClosed + r.final.framesHandedOver, 'every frame closed exactly once');
     assert.deepEqual(errors, []);
@@ -76,6 +77,7 @@ test('blurBackground: WebGL2 renderer, worker path', { timeout: 120_000 }, async
     const r = await runBlur(page, { options: { blurRadius: 20, renderer: 'webgl2' }, width: WIDTH, height: HEIGHT, fps: FPS });
     const m = measure(`webgl2 (${gl.name})/worker-streams`, r);
     checkCommon(r, m, { path: 'worker-streams', renderer: 'webgl2' });
+    assert.ok(r.timestampsJudged >= 20, `${r.timestampsJudged} output timestamps could be checked`);
     assert.equal(m.timestampsPreserved, 1, 'every output frame carries a camera frame timestamp');
     assert.equal(r.final.framesOpened, r.final.framesClosed + r.final.framesHandedOver, 'every frame closed exactly once');
     // Frame rate only on a real GPU: the test machine's WebGL is SwiftShader, GL emulated on

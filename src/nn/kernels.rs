@@ -238,24 +238,43 @@ impl Window {
     }
 }
 
-/// Gathers each output pixel's receptive field into a row of `cols` (for every tap, the `cin`
-/// real input channels, zeros where the tap falls in the padding; the row is zero-padded to
-/// `k`, a multiple of 4), so a general convolution becomes a `pointwise` GEMM over those rows.
-/// Dropping the channel padding matters for the RGB stem: 27 values per pixel instead of 36.
-pub fn im2col(inp: &[f32], id: Dims, cin: usize, cols: &mut [f32], k: usize, oh: usize, ow: usize, win: &Window) {
+/// Gathers the receptive field of each pixel of output rows `oys` into a row of `cols` (for
+/// every tap, the `cin` real input channels, zeros where the tap falls in the padding; the row
+/// is zero-padded to `k`, a multiple of 4), so a general convolution becomes a `pointwise` GEMM
+/// over those rows. Dropping the channel padding matters for the RGB stem: 27 values per pixel
+/// instead of 36. Called one output row at a time so `cols` stays in cache for the GEMM.
+#[allow(clippy::too_many_arguments)]
+pub fn im2col(inp: &[f32], id: Dims, cin: usize, cols: &mut [f32], k: usize, oys: std::ops::Range<usize>, ow: usize, win: &Window) {
     let mut rows = cols.chunks_exact_mut(k);
     let inner = |a: usize, o: usize, kk: usize, size: usize| {
         let start = o * win.stride[a];
         start >= win.pad[a] && start - win.pad[a] + (kk - 1) * win.dilation[a] < size
     };
-    for oy in 0..oh {
+    for oy in oys {
         let row_inner = inner(0, oy, win.kh, id.h);
         for ox in 0..ow {
             let Some(row) = rows.next() else { return };
+            let interior = row_inner && inner(1, ox, win.kw, id.w);
+            let corner = if interior { (oy * win.stride[0] - win.pad[0]) * id.w + ox * win.stride[1] - win.pad[1] } else { 0 };
+            if interior && id.c == 4 && (win.kh * win.kw - 1) * cin + 4 <= k {
+                // Pixels of 4 floats (the RGB stem): one vector copy per tap, each store
+                // overlapping the next tap's place, then the padding up to k cleared.
+                let mut j = 0;
+                for ky in 0..win.kh {
+                    for kx in 0..win.kw {
+                        let px = corner + ky * win.dilation[0] * id.w + kx * win.dilation[1];
+                        F4::load(inp, px * 4).store(row, j);
+                        j += cin;
+                    }
+                }
+                for v in &mut row[j..] {
+                    *v = 0.0;
+                }
+                continue;
+            }
             let mut dst = row.iter_mut();
-            if row_inner && inner(1, ox, win.kw, id.w) {
+            if interior {
                 // Away from the borders: no padding to check.
-                let corner = (oy * win.stride[0] - win.pad[0]) * id.w + ox * win.stride[1] - win.pad[1];
                 for ky in 0..win.kh {
                     for kx in 0..win.kw {
                         let px = corner + ky * win.dilation[0] * id.w + kx * win.dilation[1];
@@ -603,3 +622,4 @@ mod tests {
         }
     }
 }
+

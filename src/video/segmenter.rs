@@ -114,6 +114,10 @@ impl Segmenter {
                     let bottom = p(r1, x0) + (p(r1, x1) - p(r1, x0)) * fx;
                     px[ch] = (top + (bottom - top) * fy) * SCALE;
                 }
+                // The channel padding: the arena reuses this memory, so clear what is left.
+                for v in &mut px[3..] {
+                    *v = 0.0;
+                }
             }
         }
     }

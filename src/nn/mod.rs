@@ -5,7 +5,7 @@
 mod flatbuf;
 mod graph;
 mod kernels;
-mod simd;
+pub(crate) mod simd;
 pub mod tflite;
 
 pub use graph::Network;

@@ -230,7 +230,11 @@ impl Network {
     pub fn profile_steps(&mut self, reps: usize, now: impl Fn() -> f64) -> Vec<(String, f64)> {
         let c = self.input_dims().c;
         for (j, v) in self.input_mut().iter_mut().enumerate() {
-            *v = if j % c < 3 { (j * 7 % 251) as f32 / 255.0 } else { 0.0 };
+            *v = if j % c < 3 {
+                (j * 7 % 251) as f32 / 255.0
+            } else {
+                0.0
+            };
         }
         (0..self.steps.len())
             .map(|i| {
@@ -293,7 +297,13 @@ impl Network {
                     let residual = step.residual.map(|r| view(self.slots[r]));
                     kernels::pointwise(inp, id.c, out, od.c, od.h * od.w, w, bias, act, residual)
                 }
-                Kernel::Conv { w, bias, win, cin, k } => {
+                Kernel::Conv {
+                    w,
+                    bias,
+                    win,
+                    cin,
+                    k,
+                } => {
                     for (oy, out_row) in out.chunks_exact_mut(od.w * od.c).enumerate() {
                         kernels::im2col(inp, id, *cin, scratch, *k, oy..oy + 1, od.w, win);
                         kernels::pointwise(scratch, *k, out_row, od.c, od.w, w, bias, act, None);
@@ -594,8 +604,21 @@ impl Planner {
                         Kernel::Pointwise { w: packed, bias }
                     } else {
                         let k = (taps * in_c).div_ceil(4) * 4;
-                        let w = kernels::pack_conv(|o, _, j| w[o * taps * in_c + j], cout, 1, taps * in_c, cout_p, k);
-                        Kernel::Conv { w, bias, win, cin: in_c, k }
+                        let w = kernels::pack_conv(
+                            |o, _, j| w[o * taps * in_c + j],
+                            cout,
+                            1,
+                            taps * in_c,
+                            cout_p,
+                            k,
+                        );
+                        Kernel::Conv {
+                            w,
+                            bias,
+                            win,
+                            cin: in_c,
+                            k,
+                        }
                     };
                     (
                         k,
@@ -696,7 +719,12 @@ impl Planner {
                         let wide_bias = (0..wide)
                             .map(|j| if j < taps * cout { bias[j % cout] } else { 0.0 })
                             .collect();
-                        let k = Kernel::TransposeConvGemm { w: packed, bias: wide_bias, win, cout };
+                        let k = Kernel::TransposeConvGemm {
+                            w: packed,
+                            bias: wide_bias,
+                            win,
+                            cout,
+                        };
                         (
                             k,
                             Act::None,
@@ -771,19 +799,27 @@ impl Planner {
                         let ty = self.tensor(model, node.inputs[1], n)?;
                         let fusable = |t: usize, slot: usize, other_t: usize| {
                             let p = producer[t]?;
-                            let ready = producer[other_t].map_or(true, |q| q < p);
+                            let ready = producer[other_t].is_none_or(|q| q < p);
                             let ok = self.readers[t] == 1
                                 && steps[p].output == slot
                                 && steps[p].residual.is_none()
-                                && matches!(steps[p].kernel, Kernel::Pointwise { .. } | Kernel::Depthwise { .. })
+                                && matches!(
+                                    steps[p].kernel,
+                                    Kernel::Pointwise { .. } | Kernel::Depthwise { .. }
+                                )
                                 && ready;
                             ok.then_some(p)
                         };
-                        let fused = fusable(tx, src, ty).map(|p| (p, other)).or_else(|| fusable(ty, other, tx).map(|p| (p, src)));
+                        let fused = fusable(tx, src, ty)
+                            .map(|p| (p, other))
+                            .or_else(|| fusable(ty, other, tx).map(|p| (p, src)));
                         if let Some((p, residual)) = fused {
                             let out = self.new_slot(model, node.outputs[0], n)?;
                             if self.slots[out].0 != ad {
-                                let what = format!("output shape {:?} should be {:?}", self.slots[out].0, ad);
+                                let what = format!(
+                                    "output shape {:?} should be {:?}",
+                                    self.slots[out].0, ad
+                                );
                                 return Err(Error::node(n, what));
                             }
                             steps[p].residual = Some(residual);

@@ -29,6 +29,10 @@ impl Dims {
     pub fn len(&self) -> usize {
         self.h * self.w * self.c
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 #[inline(always)]
@@ -48,12 +52,15 @@ pub fn act4(x: F4, act: Act) -> F4 {
             .mul(F4::splat(1.0 / 6.0)),
         // 1 / (1 + e^-x); beyond |x| = 87 the result is 0 or 1 to float precision.
         Act::Sigmoid => {
-            let e = simd::exp(x.max(F4::splat(-87.0)).min(F4::splat(87.0)).mul(F4::splat(-1.0)));
+            let e = simd::exp(
+                x.max(F4::splat(-87.0))
+                    .min(F4::splat(87.0))
+                    .mul(F4::splat(-1.0)),
+            );
             F4::splat(1.0).div(F4::splat(1.0).add(e))
         }
     }
 }
-
 
 /// Output-channel blocks: (first channel, width 8 or 4).
 pub fn oc_blocks(cout: usize) -> impl Iterator<Item = (usize, usize)> {
@@ -88,14 +95,28 @@ pub fn pack_conv(
 /// the panel holds k x 8 packed weights. Inputs are read 4 at a time and broadcast lane by lane.
 /// Returns [pixel 0 lo, pixel 0 hi, pixel 1 lo, ...].
 #[inline(always)]
-fn tile8<'a>(rows: impl Fn(usize) -> [&'a [f32]; 4], k: usize, panel: &[f32], b0: F4, b1: F4) -> [F4; 8] {
+fn tile8<'a>(
+    rows: impl Fn(usize) -> [&'a [f32]; 4],
+    k: usize,
+    panel: &[f32],
+    b0: F4,
+    b1: F4,
+) -> [F4; 8] {
     let (mut a00, mut a01, mut a10, mut a11) = (b0, b1, b0, b1);
     let (mut a20, mut a21, mut a30, mut a31) = (b0, b1, b0, b1);
     for (t, tw) in panel.chunks_exact(k * 8).enumerate() {
         let r = rows(t);
-        let rows = r[0].chunks_exact(4).zip(r[1].chunks_exact(4)).zip(r[2].chunks_exact(4).zip(r[3].chunks_exact(4)));
+        let rows = r[0]
+            .chunks_exact(4)
+            .zip(r[1].chunks_exact(4))
+            .zip(r[2].chunks_exact(4).zip(r[3].chunks_exact(4)));
         for (wv, ((x0, x1), (x2, x3))) in tw.chunks_exact(32).zip(rows) {
-            let (x0, x1, x2, x3) = (F4::load(x0, 0), F4::load(x1, 0), F4::load(x2, 0), F4::load(x3, 0));
+            let (x0, x1, x2, x3) = (
+                F4::load(x0, 0),
+                F4::load(x1, 0),
+                F4::load(x2, 0),
+                F4::load(x3, 0),
+            );
             macro_rules! step {
                 ($l:literal) => {
                     let (w0, w1) = (F4::load(wv, 8 * $l), F4::load(wv, 8 * $l + 4));
@@ -128,9 +149,17 @@ fn tile4<'a>(rows: impl Fn(usize) -> [&'a [f32]; 4], k: usize, panel: &[f32], b0
     let (mut a0, mut a1, mut a2, mut a3) = (b0, b0, b0, b0);
     for (t, tw) in panel.chunks_exact(k * 4).enumerate() {
         let r = rows(t);
-        let rows = r[0].chunks_exact(4).zip(r[1].chunks_exact(4)).zip(r[2].chunks_exact(4).zip(r[3].chunks_exact(4)));
+        let rows = r[0]
+            .chunks_exact(4)
+            .zip(r[1].chunks_exact(4))
+            .zip(r[2].chunks_exact(4).zip(r[3].chunks_exact(4)));
         for (wv, ((x0, x1), (x2, x3))) in tw.chunks_exact(16).zip(rows) {
-            let (x0, x1, x2, x3) = (F4::load(x0, 0), F4::load(x1, 0), F4::load(x2, 0), F4::load(x3, 0));
+            let (x0, x1, x2, x3) = (
+                F4::load(x0, 0),
+                F4::load(x1, 0),
+                F4::load(x2, 0),
+                F4::load(x3, 0),
+            );
             macro_rules! step {
                 ($l:literal) => {
                     let w0 = F4::load(wv, 4 * $l);
@@ -154,7 +183,18 @@ fn tile4<'a>(rows: impl Fn(usize) -> [&'a [f32]; 4], k: usize, panel: &[f32], b0
 /// pixels of a residual tensor) added if given.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn gemm_tile<'a>(rows: impl Fn(usize, usize) -> &'a [f32], p: usize, taps: usize, k: usize, outs: &mut [f32], cout: usize, w: &[f32], bias: &[f32], act: Act, res: Option<&[f32]>) {
+fn gemm_tile<'a>(
+    rows: impl Fn(usize, usize) -> &'a [f32],
+    p: usize,
+    taps: usize,
+    k: usize,
+    outs: &mut [f32],
+    cout: usize,
+    w: &[f32],
+    bias: &[f32],
+    act: Act,
+    res: Option<&[f32]>,
+) {
     let store = |outs: &mut [f32], v: F4, i: usize| match res {
         Some(r) => act4(v, act).add(F4::load(r, i)).store(outs, i),
         None => act4(v, act).store(outs, i),
@@ -181,7 +221,17 @@ fn gemm_tile<'a>(rows: impl Fn(usize, usize) -> &'a [f32], p: usize, taps: usize
 
 /// One output pixel of every channel block (the pixels left over after the 4-pixel tiles).
 #[allow(clippy::too_many_arguments)]
-fn gemm_pixel<'a>(rows: impl Fn(usize) -> &'a [f32], taps: usize, k: usize, out: &mut [f32], cout: usize, w: &[f32], bias: &[f32], act: Act, res: Option<&[f32]>) {
+fn gemm_pixel<'a>(
+    rows: impl Fn(usize) -> &'a [f32],
+    taps: usize,
+    k: usize,
+    out: &mut [f32],
+    cout: usize,
+    w: &[f32],
+    bias: &[f32],
+    act: Act,
+    res: Option<&[f32]>,
+) {
     let mut wb = 0;
     for (o0, bw) in oc_blocks(cout) {
         let panel = &w[wb..wb + taps * k * bw];
@@ -205,7 +255,17 @@ fn gemm_pixel<'a>(rows: impl Fn(usize) -> &'a [f32], taps: usize, k: usize, out:
 /// 1x1 convolution, stride 1: act(a GEMM [pixels x cin] * [cin x cout] + bias) + residual (cin
 /// a multiple of 4), weights packed by `pack_conv` with taps = 1.
 #[allow(clippy::too_many_arguments)]
-pub fn pointwise(inp: &[f32], cin: usize, out: &mut [f32], cout: usize, pixels: usize, w: &[f32], bias: &[f32], act: Act, residual: Option<&[f32]>) {
+pub fn pointwise(
+    inp: &[f32],
+    cin: usize,
+    out: &mut [f32],
+    cout: usize,
+    pixels: usize,
+    w: &[f32],
+    bias: &[f32],
+    act: Act,
+    residual: Option<&[f32]>,
+) {
     let row = |p: usize, _t: usize| &inp[p * cin..(p + 1) * cin];
     let tiles = pixels / 4;
     for (tile, outs) in out.chunks_exact_mut(4 * cout).take(tiles).enumerate() {
@@ -214,7 +274,17 @@ pub fn pointwise(inp: &[f32], cin: usize, out: &mut [f32], cout: usize, pixels: 
     }
     for p in tiles * 4..pixels {
         let res = residual.map(|r| &r[p * cout..(p + 1) * cout]);
-        gemm_pixel(|t| row(p, t), 1, cin, &mut out[p * cout..(p + 1) * cout], cout, w, bias, act, res);
+        gemm_pixel(
+            |t| row(p, t),
+            1,
+            cin,
+            &mut out[p * cout..(p + 1) * cout],
+            cout,
+            w,
+            bias,
+            act,
+            res,
+        );
     }
 }
 
@@ -244,7 +314,16 @@ impl Window {
 /// over those rows. Dropping the channel padding matters for the RGB stem: 27 values per pixel
 /// instead of 36. Called one output row at a time so `cols` stays in cache for the GEMM.
 #[allow(clippy::too_many_arguments)]
-pub fn im2col(inp: &[f32], id: Dims, cin: usize, cols: &mut [f32], k: usize, oys: std::ops::Range<usize>, ow: usize, win: &Window) {
+pub fn im2col(
+    inp: &[f32],
+    id: Dims,
+    cin: usize,
+    cols: &mut [f32],
+    k: usize,
+    oys: std::ops::Range<usize>,
+    ow: usize,
+    win: &Window,
+) {
     let mut rows = cols.chunks_exact_mut(k);
     let inner = |a: usize, o: usize, kk: usize, size: usize| {
         let start = o * win.stride[a];
@@ -255,7 +334,11 @@ pub fn im2col(inp: &[f32], id: Dims, cin: usize, cols: &mut [f32], k: usize, oys
         for ox in 0..ow {
             let Some(row) = rows.next() else { return };
             let interior = row_inner && inner(1, ox, win.kw, id.w);
-            let corner = if interior { (oy * win.stride[0] - win.pad[0]) * id.w + ox * win.stride[1] - win.pad[1] } else { 0 };
+            let corner = if interior {
+                (oy * win.stride[0] - win.pad[0]) * id.w + ox * win.stride[1] - win.pad[1]
+            } else {
+                0
+            };
             if interior && id.c == 4 && (win.kh * win.kw - 1) * cin + 4 <= k {
                 // Pixels of 4 floats (the RGB stem): one vector copy per tap, each store
                 // overlapping the next tap's place, then the padding up to k cleared.
@@ -292,7 +375,10 @@ pub fn im2col(inp: &[f32], id: Dims, cin: usize, cols: &mut [f32], k: usize, oys
                     match (iy, win.tap(1, ox, kx, id.w)) {
                         (Some(iy), Some(ix)) => {
                             // Source first: zip stops on it without taking from `dst`.
-                            for (&s, d) in inp[(iy * id.w + ix) * id.c..][..cin].iter().zip(dst.by_ref()) {
+                            for (&s, d) in inp[(iy * id.w + ix) * id.c..][..cin]
+                                .iter()
+                                .zip(dst.by_ref())
+                            {
                                 *d = s;
                             }
                         }
@@ -309,10 +395,20 @@ pub fn im2col(inp: &[f32], id: Dims, cin: usize, cols: &mut [f32], k: usize, oys
 /// Depthwise convolution (multiplier 1): weights [kh][kw][c]. Per output pixel, the valid taps
 /// are listed once, then channels go 16 at a time (4 accumulators), then 4 at a time.
 #[allow(clippy::too_many_arguments)]
-pub fn depthwise(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bias: &[f32], win: &Window, act: Act, residual: Option<&[f32]>) {
+pub fn depthwise(
+    inp: &[f32],
+    id: Dims,
+    out: &mut [f32],
+    od: Dims,
+    w: &[f32],
+    bias: &[f32],
+    win: &Window,
+    act: Act,
+    residual: Option<&[f32]>,
+) {
     let c = id.c;
-    assert!(inp.len() >= id.len() && out.len() >= od.len() && od.c == c && c % 4 == 0);
-    assert!(residual.map_or(true, |r| r.len() >= od.len()));
+    assert!(inp.len() >= id.len() && out.len() >= od.len() && od.c == c && c.is_multiple_of(4));
+    assert!(residual.is_none_or(|r| r.len() >= od.len()));
     // act(acc), plus the residual when a following ADD was folded in.
     let store = |out: &mut [f32], v: F4, i: usize| match residual {
         Some(r) => act4(v, act).add(F4::load(r, i)).store(out, i),
@@ -326,7 +422,10 @@ pub fn depthwise(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bi
     let all = win.kh * win.kw;
     for (t, r) in rel.iter_mut().take(all).enumerate() {
         let (ky, kx) = (t / win.kw, t % win.kw);
-        *r = ((ky * win.dilation[0] * id.w + kx * win.dilation[1]) * c, t * c);
+        *r = (
+            (ky * win.dilation[0] * id.w + kx * win.dilation[1]) * c,
+            t * c,
+        );
     }
     let inner = |a: usize, o: usize, k: usize, size: usize| {
         let start = o * win.stride[a];
@@ -336,7 +435,9 @@ pub fn depthwise(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bi
         let row_inner = inner(0, oy, win.kh, id.h);
         for ox in 0..od.w {
             let n = if row_inner && inner(1, ox, win.kw, id.w) {
-                let corner = ((oy * win.stride[0] - win.pad[0]) * id.w + ox * win.stride[1] - win.pad[1]) * c;
+                let corner = ((oy * win.stride[0] - win.pad[0]) * id.w + ox * win.stride[1]
+                    - win.pad[1])
+                    * c;
                 for (t, &(i, k)) in taps.iter_mut().zip(&rel[..all]) {
                     *t = (corner + i, k);
                 }
@@ -344,9 +445,13 @@ pub fn depthwise(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bi
             } else {
                 let mut n = 0;
                 for ky in 0..win.kh {
-                    let Some(iy) = win.tap(0, oy, ky, id.h) else { continue };
+                    let Some(iy) = win.tap(0, oy, ky, id.h) else {
+                        continue;
+                    };
                     for kx in 0..win.kw {
-                        let Some(ix) = win.tap(1, ox, kx, id.w) else { continue };
+                        let Some(ix) = win.tap(1, ox, kx, id.w) else {
+                            continue;
+                        };
                         taps[n] = ((iy * id.w + ix) * c, (ky * win.kw + kx) * c);
                         n += 1;
                     }
@@ -365,9 +470,12 @@ pub fn depthwise(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bi
                     let (i, k) = (i + c0, k + c0);
                     unsafe {
                         a0 = F4::load_unchecked(inp, i).mul_add(F4::load_unchecked(w, k), a0);
-                        a1 = F4::load_unchecked(inp, i + 4).mul_add(F4::load_unchecked(w, k + 4), a1);
-                        a2 = F4::load_unchecked(inp, i + 8).mul_add(F4::load_unchecked(w, k + 8), a2);
-                        a3 = F4::load_unchecked(inp, i + 12).mul_add(F4::load_unchecked(w, k + 12), a3);
+                        a1 = F4::load_unchecked(inp, i + 4)
+                            .mul_add(F4::load_unchecked(w, k + 4), a1);
+                        a2 = F4::load_unchecked(inp, i + 8)
+                            .mul_add(F4::load_unchecked(w, k + 8), a2);
+                        a3 = F4::load_unchecked(inp, i + 12)
+                            .mul_add(F4::load_unchecked(w, k + 12), a3);
                     }
                 }
                 store(out, a0, o + c0);
@@ -379,7 +487,9 @@ pub fn depthwise(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bi
             while c0 < c {
                 let mut acc = F4::load(bias, c0);
                 for &(i, k) in taps {
-                    acc = unsafe { F4::load_unchecked(inp, i + c0).mul_add(F4::load_unchecked(w, k + c0), acc) };
+                    acc = unsafe {
+                        F4::load_unchecked(inp, i + c0).mul_add(F4::load_unchecked(w, k + c0), acc)
+                    };
                 }
                 store(out, acc, o + c0);
                 c0 += 4;
@@ -394,7 +504,19 @@ pub const MAX_TAPS: usize = 64;
 /// Transposed convolution whose patches do not overlap (stride = kernel, no padding): a GEMM
 /// into `cols` ([pixels x taps * cout], weights packed with `pack_conv` as cout' = taps * cout,
 /// bias repeated per tap, activation applied there), then each tap's values copied into place.
-pub fn transpose_conv_gemm(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, cout: usize, w: &[f32], wide_bias: &[f32], cols: &mut [f32], win: &Window, act: Act) {
+#[allow(clippy::too_many_arguments)]
+pub fn transpose_conv_gemm(
+    inp: &[f32],
+    id: Dims,
+    out: &mut [f32],
+    od: Dims,
+    cout: usize,
+    w: &[f32],
+    wide_bias: &[f32],
+    cols: &mut [f32],
+    win: &Window,
+    act: Act,
+) {
     let n = wide_bias.len();
     pointwise(inp, id.c, cols, n, id.h * id.w, w, wide_bias, act, None);
     // Nested loops, not divisions: integer division per element is costly in this hot loop.
@@ -418,6 +540,7 @@ pub fn transpose_conv_gemm(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, cou
 
 /// Transposed convolution plus bias: every input pixel scatters a kh x kw patch
 /// (output (iy * stride + ky - pad, ...)). Weights [tap][cin][cout]. Fills `out` itself.
+#[allow(clippy::too_many_arguments)]
 pub fn transpose_conv(
     inp: &[f32],
     id: Dims,
@@ -610,16 +733,22 @@ mod tests {
             let mut out = [0.0f32; 4];
             for (act, want) in [
                 (Act::Sigmoid, 1.0 / (1.0 + (-x as f64).exp())),
-                (Act::HardSwish, x as f64 * (x as f64 + 3.0).clamp(0.0, 6.0) / 6.0),
+                (
+                    Act::HardSwish,
+                    x as f64 * (x as f64 + 3.0).clamp(0.0, 6.0) / 6.0,
+                ),
                 (Act::Relu, (x as f64).max(0.0)),
                 (Act::Relu6, (x as f64).clamp(0.0, 6.0)),
                 (Act::ReluN1To1, (x as f64).clamp(-1.0, 1.0)),
             ] {
                 act4(F4::splat(x), act).store(&mut out, 0);
                 let err = (out[0] as f64 - want).abs();
-                assert!(err <= 1e-6 * want.abs().max(1.0), "{act:?}({x}) = {} not {want}", out[0]);
+                assert!(
+                    err <= 1e-6 * want.abs().max(1.0),
+                    "{act:?}({x}) = {} not {want}",
+                    out[0]
+                );
             }
         }
     }
 }
-

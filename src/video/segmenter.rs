@@ -73,7 +73,7 @@ impl Segmenter {
         let need = (height - 1)
             .checked_mul(stride)
             .and_then(|n| n.checked_add(width * 4));
-        if need.map_or(true, |n| rgba.len() < n) {
+        if need.is_none_or(|n| rgba.len() < n) {
             return Err(Error::Input(format!(
                 "frame {width}x{height} stride {stride} needs {need:?} bytes, got {}",
                 rgba.len()

@@ -890,8 +890,11 @@ impl Planner {
                     arity(1)?;
                     let win = window(n, id, filter[0], filter[1], padding, stride, [1, 1])?;
                     let (oh, ow) = out_size(n, id, filter[0], filter[1], padding, stride, [1, 1])?;
+                    // A window covering the whole input (squeeze-excitation's global pooling)
+                    // is the spatial mean, which has a much faster kernel.
+                    let global = (oh, ow) == (1, 1) && filter == [id.h, id.w] && win.pad == [0, 0];
                     (
-                        Kernel::AveragePool { win },
+                        if global { Kernel::Mean } else { Kernel::AveragePool { win } },
                         act_of(act),
                         (
                             Dims {

@@ -5,6 +5,7 @@
 mod flatbuf;
 mod graph;
 mod kernels;
+mod plan;
 pub(crate) mod simd;
 pub mod tflite;
 

@@ -4,6 +4,8 @@
 
 use super::kernels::{self, Act, BinOp, Dims, Window};
 use super::Error;
+
+/// One step's computation, with its weights repacked at load.
 pub(super) enum Kernel {
     Pointwise {
         w: Vec<f32>,

@@ -433,7 +433,55 @@ pub fn depthwise(
     };
     for oy in 0..od.h {
         let row_inner = inner(0, oy, win.kh, id.h);
-        for ox in 0..od.w {
+        let mut ox = 0;
+        while ox < od.w {
+            if row_inner
+                && ox + 1 < od.w
+                && inner(1, ox, win.kw, id.w)
+                && inner(1, ox + 1, win.kw, id.w)
+            {
+                // Two neighbouring pixels away from the borders share each weight load.
+                let corner = ((oy * win.stride[0] - win.pad[0]) * id.w + ox * win.stride[1]
+                    - win.pad[1])
+                    * c;
+                let next = win.stride[1] * c;
+                let o = (oy * od.w + ox) * c;
+                let mut c0 = 0;
+                while c0 < c {
+                    let b = F4::load(bias, c0);
+                    let (mut a, mut b2) = (b, b);
+                    let wide = c0 + 8 <= c;
+                    let bh = if wide { F4::load(bias, c0 + 4) } else { b };
+                    let (mut ah, mut bh2) = (bh, bh);
+                    for &(i, k) in &rel[..all] {
+                        let (i, k) = (corner + i + c0, k + c0);
+                        // SAFETY: both pixels are interior, so every tap of either lies inside
+                        // the input: i + next + 8 <= id.len() when `wide` (else + 4), and
+                        // k + 8 <= w.len() likewise (asserted sizes above).
+                        unsafe {
+                            let w0 = F4::load_unchecked(w, k);
+                            a = F4::load_unchecked(inp, i).mul_add(w0, a);
+                            b2 = F4::load_unchecked(inp, i + next).mul_add(w0, b2);
+                            if wide {
+                                let w1 = F4::load_unchecked(w, k + 4);
+                                ah = F4::load_unchecked(inp, i + 4).mul_add(w1, ah);
+                                bh2 = F4::load_unchecked(inp, i + next + 4).mul_add(w1, bh2);
+                            }
+                        }
+                    }
+                    store(out, a, o + c0);
+                    store(out, b2, o + c + c0);
+                    if wide {
+                        store(out, ah, o + c0 + 4);
+                        store(out, bh2, o + c + c0 + 4);
+                        c0 += 8;
+                    } else {
+                        c0 += 4;
+                    }
+                }
+                ox += 2;
+                continue;
+            }
             let n = if row_inner && inner(1, ox, win.kw, id.w) {
                 let corner = ((oy * win.stride[0] - win.pad[0]) * id.w + ox * win.stride[1]
                     - win.pad[1])
@@ -494,6 +542,7 @@ pub fn depthwise(
                 store(out, acc, o + c0);
                 c0 += 4;
             }
+            ox += 1;
         }
     }
 }

@@ -775,6 +775,102 @@ pub fn resize_bilinear(
 mod tests {
     use super::*;
 
+    /// Straightforward depthwise convolution, for checking the optimised kernel.
+    fn depthwise_reference(
+        inp: &[f32],
+        id: Dims,
+        od: Dims,
+        w: &[f32],
+        bias: &[f32],
+        win: &Window,
+    ) -> Vec<f32> {
+        let mut out = vec![0.0; od.len()];
+        for oy in 0..od.h {
+            for ox in 0..od.w {
+                for ch in 0..id.c {
+                    let mut acc = bias[ch] as f64;
+                    for ky in 0..win.kh {
+                        for kx in 0..win.kw {
+                            let iy = (oy * win.stride[0] + ky * win.dilation[0]) as isize
+                                - win.pad[0] as isize;
+                            let ix = (ox * win.stride[1] + kx * win.dilation[1]) as isize
+                                - win.pad[1] as isize;
+                            if iy >= 0 && ix >= 0 && (iy as usize) < id.h && (ix as usize) < id.w {
+                                let x = inp[(iy as usize * id.w + ix as usize) * id.c + ch] as f64;
+                                acc += x * w[(ky * win.kw + kx) * id.c + ch] as f64;
+                            }
+                        }
+                    }
+                    out[(oy * od.w + ox) * od.c + ch] = acc as f32;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn depthwise_matches_a_direct_implementation() {
+        let mut seed = 1u32;
+        let mut rnd = move || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (seed >> 8) as f32 / (1 << 24) as f32 - 0.5
+        };
+        // (h, w, c, k, stride, dilation, pad): odd and even sizes, borders, channel blocks of 4/8/16.
+        for &(h, w, c, k, s, d, p) in &[
+            (7, 9, 4, 3, 1, 1, 1),
+            (8, 8, 8, 3, 2, 1, 0),
+            (5, 11, 12, 5, 1, 1, 2),
+            (9, 6, 16, 5, 2, 1, 1),
+            (6, 7, 20, 3, 1, 2, 2),
+            (1, 1, 8, 3, 1, 1, 1),
+            (4, 13, 24, 3, 1, 1, 0),
+        ] {
+            let id = Dims { h, w, c };
+            let oh = (h + 2 * p - (d * (k - 1) + 1)) / s + 1;
+            let ow = (w + 2 * p - (d * (k - 1) + 1)) / s + 1;
+            let od = Dims { h: oh, w: ow, c };
+            let win = Window {
+                kh: k,
+                kw: k,
+                stride: [s, s],
+                dilation: [d, d],
+                pad: [p, p],
+            };
+            let inp: Vec<f32> = (0..id.len()).map(|_| rnd()).collect();
+            let wts: Vec<f32> = (0..k * k * c).map(|_| rnd()).collect();
+            let bias: Vec<f32> = (0..c).map(|_| rnd()).collect();
+            let res: Vec<f32> = (0..od.len()).map(|_| rnd()).collect();
+            let want = depthwise_reference(&inp, id, od, &wts, &bias, &win);
+            let mut got = vec![0.0; od.len()];
+            depthwise(&inp, id, &mut got, od, &wts, &bias, &win, Act::None, None);
+            let mut with_res = vec![0.0; od.len()];
+            depthwise(
+                &inp,
+                id,
+                &mut with_res,
+                od,
+                &wts,
+                &bias,
+                &win,
+                Act::Relu,
+                Some(&res),
+            );
+            for i in 0..od.len() {
+                assert!(
+                    (got[i] - want[i]).abs() < 1e-5,
+                    "{h}x{w}x{c} k{k} s{s} d{d} p{p} at {i}: {} vs {}",
+                    got[i],
+                    want[i]
+                );
+                let r = want[i].max(0.0) + res[i];
+                assert!(
+                    (with_res[i] - r).abs() < 1e-5,
+                    "residual {h}x{w}x{c} at {i}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn activations_match_their_definitions() {
         for i in -2000..=2000 {

@@ -81,14 +81,14 @@ pub fn resample(src: &[f32], src_width: usize, dst: &mut Plane, xt: &LinearTaps,
 
 /// Separable mean over a (2r+1)^2 window, edges replicated, of four interleaved channels
 /// (a `[f32; 4]` per pixel, one RGBA float texture in GLSL; the four channels ride in one
-/// SIMD vector). Running sums: O(1) per pixel whatever the radius (the GLSL version takes
-/// 2r+1 taps per direction; same result). `scratch` holds `width + 2r` pixels.
+/// SIMD vector): 2r+1 taps horizontally, a running sum vertically (same result).
+/// `scratch` holds `width + 2r` pixels.
 pub fn box_mean4(src: &[[f32; 4]], dst: &mut [[f32; 4]], tmp: &mut [[f32; 4]], size: (usize, usize), r: usize, scratch: &mut [[f32; 4]]) {
     let (w, h) = size;
     let norm = 1.0 / (2 * r + 1) as f32;
     let clampi = |i: isize, n: usize| i.clamp(0, n as isize - 1) as usize;
     let add = |a: &mut [f32; 4], b: &[f32; 4]| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-    // Horizontal: the row with r replicated samples each side, then a running sum.
+    // Horizontal: the row with r replicated samples each side, then direct taps.
     for y in 0..h {
         let s = &src[y * w..(y + 1) * w];
         let p = &mut scratch[..w + 2 * r];

@@ -174,31 +174,40 @@ pub fn convolve(p: &mut Plane, tmp: &mut Plane, kernel: &[f32], pad: &mut [f32])
     }
 }
 
+/// Largest block `downsample_rgba` takes: its 16-bit column sums hold 257 rows of 255.
+pub const MAX_BLOCK: usize = 257;
+
 /// Area average of `factor x factor` blocks of an RGBA frame into R, G, B planes (0..255;
 /// the last block of a row or column averages the pixels it has). `sums` is scratch of
-/// `3 * width` counters.
-pub fn downsample_rgba(frame: &[u8], size: (usize, usize), stride: usize, factor: usize, out: [&mut Plane; 3], sums: &mut [u32]) {
+/// `4 * width` counters.
+pub fn downsample_rgba(frame: &[u8], size: (usize, usize), stride: usize, factor: usize, out: [&mut Plane; 3], sums: &mut [u16]) {
+    assert!(factor <= MAX_BLOCK);
     let [pr, pg, pb] = out;
-    let (lw, lh) = (pr.width, pr.height);
     let (width, height) = size;
-    let (sr, rest) = sums.split_at_mut(width);
-    let (sg, sb) = rest.split_at_mut(width);
-    for ly in 0..lh {
-        sr.fill(0);
-        sg.fill(0);
-        sb.fill(0);
+    let sums = &mut sums[..4 * width];
+    for ly in 0..pr.height {
+        sums.fill(0);
         let rows = ly * factor..((ly + 1) * factor).min(height);
         let nrows = rows.len();
         for y in rows {
-            simd::add_columns(&frame[y * stride..y * stride + 4 * width], [&mut *sr, &mut *sg, &mut *sb]);
+            simd::add_columns(&frame[y * stride..y * stride + 4 * width], sums);
         }
-        for lx in 0..lw {
-            let cols = lx * factor..((lx + 1) * factor).min(width);
-            let norm = 1.0 / (nrows * cols.len()) as f32;
-            let i = ly * lw + lx;
-            pr.data[i] = sr[cols.clone()].iter().sum::<u32>() as f32 * norm;
-            pg.data[i] = sg[cols.clone()].iter().sum::<u32>() as f32 * norm;
-            pb.data[i] = sb[cols].iter().sum::<u32>() as f32 * norm;
+        simd::block_means(sums, factor, nrows, [pr.row_mut(ly), pg.row_mut(ly), pb.row_mut(ly)]);
+    }
+}
+
+/// Area average of `g x g` blocks of a plane (the last block partial).
+pub fn area_down(src: &Plane, g: usize, dst: &mut Plane) {
+    for by in 0..dst.height {
+        for bx in 0..dst.width {
+            let (mut s, mut n) = (0.0, 0);
+            for y in by * g..((by + 1) * g).min(src.height) {
+                for x in bx * g..((bx + 1) * g).min(src.width) {
+                    s += src.data[y * src.width + x];
+                    n += 1;
+                }
+            }
+            dst.data[by * dst.width + bx] = s / n as f32;
         }
     }
 }

@@ -373,29 +373,64 @@ pub fn box_column_step(sum: &mut [[f32; 4]], add: &[[f32; 4]], sub: &[[f32; 4]],
     }
 }
 
-/// Adds one RGBA row (`4 * sums[0].len()` bytes) into per-column R, G, B sums.
-pub fn add_columns(row: &[u8], sums: [&mut [u32]; 3]) {
-    let [r, g, b] = sums;
-    let n = r.len().min(g.len()).min(b.len()).min(row.len() / 4);
+/// Adds one RGBA row (`sums.len()` bytes) into per-byte 16-bit column sums.
+pub fn add_columns(row: &[u8], sums: &mut [u16]) {
+    let n = sums.len();
+    assert!(row.len() >= n);
     #[allow(unused_mut)]
-    let mut x = 0;
+    let mut i = 0;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    // SAFETY: x + 4 <= n: 16 bytes of row and 4 u32 of each sum row.
+    // SAFETY: i + 16 <= n: 16 bytes of row, 16 u16 of sums.
     unsafe {
-        let m = u32x4_splat(0xff);
-        while x + 4 <= n {
-            let v = v128_load(row.as_ptr().add(4 * x) as *const v128);
-            for (s, sh) in [(r.as_mut_ptr(), 0), (g.as_mut_ptr(), 8), (b.as_mut_ptr(), 16)] {
-                let p = s.add(x) as *mut v128;
-                v128_store(p, u32x4_add(v128_load(p), v128_and(u32x4_shr(v, sh), m)));
-            }
-            x += 4;
+        while i + 16 <= n {
+            let v = v128_load(row.as_ptr().add(i) as *const v128);
+            let p = sums.as_mut_ptr().add(i) as *mut v128;
+            v128_store(p, i16x8_add(v128_load(p), u16x8_extend_low_u8x16(v)));
+            v128_store(p.add(1), i16x8_add(v128_load(p.add(1)), u16x8_extend_high_u8x16(v)));
+            i += 16;
         }
     }
-    for i in x..n {
-        r[i] += row[4 * i] as u32;
-        g[i] += row[4 * i + 1] as u32;
-        b[i] += row[4 * i + 2] as u32;
+    for j in i..n {
+        sums[j] += row[j] as u16;
+    }
+}
+
+/// Averages blocks of `f` columns of RGBA column sums (of `rows` rows) into R, G, B rows.
+pub fn block_means(sums: &[u16], f: usize, rows: usize, out: [&mut [f32]; 3]) {
+    let width = sums.len() / 4;
+    let [r, g, b] = out;
+    let lw = r.len().min(g.len()).min(b.len());
+    #[allow(unused_mut)]
+    let mut lx = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if f == 4 {
+        // SAFETY: 4 * lx + 4 <= width: 16 u16 of sums per block.
+        unsafe {
+            let norm = f32x4_splat(1.0 / (4 * rows) as f32);
+            while lx < lw && 4 * lx + 4 <= width {
+                let p = sums.as_ptr().add(16 * lx) as *const v128;
+                let v = i16x8_add(v128_load(p), v128_load(p.add(1)));
+                let v = i16x8_add(v, i16x8_shuffle::<4, 5, 6, 7, 0, 1, 2, 3>(v, v));
+                let m = f32x4_mul(f32x4_convert_i32x4(u32x4_extend_low_u16x8(v)), norm);
+                r[lx] = f32x4_extract_lane::<0>(m);
+                g[lx] = f32x4_extract_lane::<1>(m);
+                b[lx] = f32x4_extract_lane::<2>(m);
+                lx += 1;
+            }
+        }
+    }
+    for x in lx..lw {
+        let cols = x * f..((x + 1) * f).min(width);
+        let norm = 1.0 / (rows * cols.len()) as f32;
+        let mut s = [0u32; 3];
+        for c in cols {
+            for (k, v) in s.iter_mut().enumerate() {
+                *v += sums[4 * c + k] as u32;
+            }
+        }
+        r[x] = s[0] as f32 * norm;
+        g[x] = s[1] as f32 * norm;
+        b[x] = s[2] as f32 * norm;
     }
 }
 

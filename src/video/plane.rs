@@ -141,9 +141,13 @@ fn max(a: f32, b: f32) -> f32 {
     }
 }
 
-/// Normalised Gaussian taps `k[0..=2r]` for `sigma`, radius `ceil(3 sigma)`.
+/// Most taps a Gaussian kernel may have (sigma up to 10 pixels of its grid; the blur grids
+/// keep it under 4).
+pub const MAX_TAPS: usize = 61;
+
+/// Normalised Gaussian taps `k[0..=2r]` for `sigma`, radius `ceil(3 sigma)` (at most 30).
 pub fn gaussian_kernel(sigma: f32) -> Vec<f32> {
-    let r = (3.0 * sigma).ceil().max(1.0) as isize;
+    let r = (3.0 * sigma).ceil().clamp(1.0, (MAX_TAPS / 2) as f32) as isize;
     let k: Vec<f32> = (-r..=r).map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp()).collect();
     let sum: f32 = k.iter().sum();
     k.into_iter().map(|v| v / sum).collect()
@@ -164,13 +168,12 @@ pub fn convolve(p: &mut Plane, tmp: &mut Plane, kernel: &[f32], pad: &mut [f32])
         simd::convolve_row(padded, kernel, &mut tmp.data[y * w..(y + 1) * w]);
     }
     // Vertical: each output row is a weighted sum of 2r+1 whole rows.
+    let mut rows = [0usize; MAX_TAPS];
     for y in 0..h {
-        let out = &mut p.data[y * w..(y + 1) * w];
-        out.fill(0.0);
-        for (i, &k) in kernel.iter().enumerate() {
-            let row = (y as isize + i as isize - r as isize).clamp(0, h as isize - 1) as usize;
-            simd::axpy(k, &tmp.data[row * w..(row + 1) * w], out);
+        for (i, row) in rows[..kernel.len()].iter_mut().enumerate() {
+            *row = (y as isize + i as isize - r as isize).clamp(0, h as isize - 1) as usize;
         }
+        simd::convolve_column(&tmp.data, &rows[..kernel.len()], kernel, &mut p.data[y * w..(y + 1) * w]);
     }
 }
 

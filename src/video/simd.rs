@@ -56,24 +56,32 @@ pub fn convolve_row(p: &[f32], k: &[f32], out: &mut [f32]) {
     }
 }
 
-/// `y += a * x`.
-pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
-    let n = x.len().min(y.len());
+/// One output row of a vertical convolution: `out[x] = sum_i k[i] * src[rows[i] * w + x]`
+/// (`w = out.len()`), accumulated in registers.
+pub fn convolve_column(src: &[f32], rows: &[usize], k: &[f32], out: &mut [f32]) {
+    let w = out.len();
+    assert!(rows.len() == k.len() && rows.iter().all(|&r| (r + 1) * w <= src.len()));
     #[allow(unused_mut)]
-    let mut i = 0;
+    let mut x = 0;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    // SAFETY: i + 4 <= n, within both slices.
+    // SAFETY: r * w + x + 4 <= (r + 1) * w <= src.len() for every row (asserted).
     unsafe {
-        let va = f32x4_splat(a);
-        while i + 4 <= n {
-            let px = x.as_ptr().add(i) as *const v128;
-            let py = y.as_mut_ptr().add(i) as *mut v128;
-            v128_store(py, f32x4_add(v128_load(py), f32x4_mul(va, v128_load(px))));
-            i += 4;
+        while x + 4 <= w {
+            let mut acc = f32x4_splat(0.0);
+            for (&r, &ki) in rows.iter().zip(k) {
+                let v = v128_load(src.as_ptr().add(r * w + x) as *const v128);
+                acc = f32x4_add(acc, f32x4_mul(f32x4_splat(ki), v));
+            }
+            v128_store(out.as_mut_ptr().add(x) as *mut v128, acc);
+            x += 4;
         }
     }
-    for j in i..n {
-        y[j] += a * x[j];
+    for (j, o) in out.iter_mut().enumerate().skip(x) {
+        let mut acc = 0.0;
+        for (&r, &ki) in rows.iter().zip(k) {
+            acc += ki * src[r * w + j];
+        }
+        *o = acc;
     }
 }
 

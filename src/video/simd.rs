@@ -27,59 +27,65 @@ impl Lerp<'_> {
     }
 }
 
-/// `out[x] = sum_i k[i] * p[x + i]`, `p` holding `out.len() + k.len() - 1` samples.
+/// `out[x] = sum_i k[i] * p[x + i]` for a symmetric kernel `k` of odd length (folded:
+/// `k[r] p[x + r] + sum_{i<r} k[i] (p[x + i] + p[x + 2r - i])`), `p` holding
+/// `out.len() + k.len() - 1` samples.
 pub fn convolve_row(p: &[f32], k: &[f32], out: &mut [f32]) {
     let w = out.len();
-    assert!(p.len() + 1 >= w + k.len());
+    let r = k.len() / 2;
+    assert!(k.len() % 2 == 1 && p.len() + 1 >= w + k.len());
     #[allow(unused_mut)]
     let mut x = 0;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    // SAFETY: every load reads p[x + i .. x + i + 4] with x + 4 <= w and i < k.len(),
+    // SAFETY: every load reads p[x + i .. x + i + 4] with x + 4 <= w and i <= 2r,
     // inside p by the assertion; stores stay inside out.
     unsafe {
+        let ld = |i: usize| v128_load(p.as_ptr().add(i) as *const v128);
         while x + 4 <= w {
-            let mut acc = f32x4_splat(0.0);
-            for (i, &ki) in k.iter().enumerate() {
-                let v = v128_load(p.as_ptr().add(x + i) as *const v128);
-                acc = f32x4_add(acc, f32x4_mul(f32x4_splat(ki), v));
+            let mut acc = f32x4_mul(f32x4_splat(k[r]), ld(x + r));
+            for i in 0..r {
+                acc = f32x4_add(acc, f32x4_mul(f32x4_splat(k[i]), f32x4_add(ld(x + i), ld(x + 2 * r - i))));
             }
             v128_store(out.as_mut_ptr().add(x) as *mut v128, acc);
             x += 4;
         }
     }
     for (j, o) in out.iter_mut().enumerate().skip(x) {
-        let mut acc = 0.0;
-        for (i, &ki) in k.iter().enumerate() {
-            acc += ki * p[j + i];
+        let mut acc = k[r] * p[j + r];
+        for i in 0..r {
+            acc += k[i] * (p[j + i] + p[j + 2 * r - i]);
         }
         *o = acc;
     }
 }
 
-/// One output row of a vertical convolution: `out[x] = sum_i k[i] * src[rows[i] * w + x]`
-/// (`w = out.len()`), accumulated in registers.
+/// One output row of a vertical convolution with a symmetric kernel of odd length:
+/// `out[x] = sum_i k[i] * src[rows[i] * w + x]` (`w = out.len()`), folded as in
+/// `convolve_row` and accumulated in registers.
 pub fn convolve_column(src: &[f32], rows: &[usize], k: &[f32], out: &mut [f32]) {
     let w = out.len();
-    assert!(rows.len() == k.len() && rows.iter().all(|&r| (r + 1) * w <= src.len()));
+    let r = k.len() / 2;
+    assert!(k.len() % 2 == 1 && rows.len() == k.len() && rows.iter().all(|&i| (i + 1) * w <= src.len()));
     #[allow(unused_mut)]
     let mut x = 0;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    // SAFETY: r * w + x + 4 <= (r + 1) * w <= src.len() for every row (asserted).
+    // SAFETY: rows[i] * w + x + 4 <= (rows[i] + 1) * w <= src.len() (asserted).
     unsafe {
+        let ld = |i: usize, x: usize| v128_load(src.as_ptr().add(rows[i] * w + x) as *const v128);
         while x + 4 <= w {
-            let mut acc = f32x4_splat(0.0);
-            for (&r, &ki) in rows.iter().zip(k) {
-                let v = v128_load(src.as_ptr().add(r * w + x) as *const v128);
-                acc = f32x4_add(acc, f32x4_mul(f32x4_splat(ki), v));
+            let mut acc = f32x4_mul(f32x4_splat(k[r]), ld(r, x));
+            for i in 0..r {
+                acc = f32x4_add(acc, f32x4_mul(f32x4_splat(k[i]), f32x4_add(ld(i, x), ld(2 * r - i, x))));
             }
             v128_store(out.as_mut_ptr().add(x) as *mut v128, acc);
             x += 4;
         }
     }
     for (j, o) in out.iter_mut().enumerate().skip(x) {
-        let mut acc = 0.0;
-        for (&r, &ki) in rows.iter().zip(k) {
-            acc += ki * src[r * w + j];
+        let at = |i: usize| src[rows[i] * w + j];
+        let mut acc = k[r] * at(r);
+        for i in 0..r {
+            acc += k[i] * (at(i) + at(2 * r - i));
         }
         *o = acc;
     }
@@ -488,12 +494,13 @@ pub fn composite_blur(frame: &[u8], k: [Lerp; 4], bg: [Lerp; 3], classes: &[u8],
     // SAFETY: x + 4 <= w; frame and out hold 4 * w bytes, the planes w samples (asserted).
     unsafe {
         while x + 4 <= w {
-            let v = v128_load(frame.as_ptr().add(4 * x) as *const v128);
+            // The background groups (most of the frame) do not even read the frame.
+            let px = || v128_load(frame.as_ptr().add(4 * x) as *const v128);
             let o = match *classes.get_unchecked(x / 4) {
-                PERSON => v128_or(v, u32x4_splat(0xff00_0000)),
+                PERSON => v128_or(px(), u32x4_splat(0xff00_0000)),
                 BACKGROUND => pack([lerp4(&bg[0], x), lerp4(&bg[1], x), lerp4(&bg[2], x)]),
                 _ => {
-                    let c = unpack(v);
+                    let c = unpack(px());
                     let alpha = alpha4(c, &k, x);
                     let mut o = [f32x4_splat(0.0); 3];
                     for i in 0..3 {

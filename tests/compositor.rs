@@ -568,4 +568,13 @@ fn bad_input_is_an_error_and_sizes_may_change() {
     assert!(out2.chunks_exact(4).all(|p| p[..3].iter().all(|&v| v.abs_diff(128) <= 1) && p[3] == 255));
     c.set_background(Background::Image { rgba: vec![9; 3 * 5 * 4], width: 3, height: 5 }).unwrap();
     c.render(Frame { rgba: &f2, width: w2, height: h2, stride: 4 * w2 }, ok_mask, &mut out2).unwrap();
+    // Degenerate sizes work too, in every mode.
+    for (w, h) in [(1, 1), (2, 3), (5, 1), (1, 7)] {
+        let f = vec![77u8; w * h * 4];
+        let mut o = vec![0u8; w * h * 4];
+        for bg in [Background::Blur { radius: 20.0 }, Background::Image { rgba: vec![200; 16], width: 2, height: 2 }] {
+            c.set_background(bg).unwrap();
+            c.render(Frame { rgba: &f, width: w, height: h, stride: 4 * w }, Mask { data: &[0.5], width: 1, height: 1 }, &mut o).unwrap();
+        }
+    }
 }

@@ -6,7 +6,28 @@
 //! bilinear, temporal flicker vs lag, virtual background, pass-through, bad input.
 //! Run with `--nocapture` to see the measured figures.
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use visio_media_effects::video::{cover_fit, Background, Compositor, CompositorError, Frame, Mask};
+
+/// Counts this thread's heap allocations, to check that rendering allocates nothing.
+struct CountingAllocator;
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+// SAFETY: forwards to the system allocator; the counter is a const-initialised
+// thread-local without destructor, so touching it never allocates.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 const W: usize = 1280;
 const H: usize = 720;
@@ -502,6 +523,24 @@ fn image_mode_cover_fits_replaces_and_wraps_light_a_little() {
     assert!(replaced <= 2.0, "background not replaced: {replaced}");
     assert!(deep_change < 2.0, "person interior changed by {deep_change}");
     assert!(wrap > 2.0 && wrap < 40.0, "light wrap {wrap}");
+}
+
+#[test]
+fn rendering_allocates_nothing_once_sized() {
+    let s = scene(W, H, 0.0, Look::Textured, 6);
+    let m = low_res_mask(&s.cov, W, H, 0.03, &mut Rng(12));
+    let mut out = vec![0u8; W * H * 4];
+    let image = Background::Image { rgba: vec![128; 64 * 64 * 4], width: 64, height: 64 };
+    for bg in [Background::Blur { radius: 10.0 }, Background::Blur { radius: 20.0 }, image] {
+        let mut c = Compositor::new(W, H);
+        c.set_background(bg).unwrap();
+        c.render(frame(&s.frame, W, H), mask(&m), &mut out).unwrap();
+        let before = ALLOCATIONS.with(|n| n.get());
+        for _ in 0..3 {
+            c.render(frame(&s.frame, W, H), mask(&m), &mut out).unwrap();
+        }
+        assert_eq!(ALLOCATIONS.with(|n| n.get()), before, "render allocated");
+    }
 }
 
 #[test]

@@ -71,11 +71,18 @@ pub fn convolve_column(src: &[f32], rows: &[usize], k: &[f32], out: &mut [f32]) 
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     // SAFETY: rows[i] * w + x + 4 <= (rows[i] + 1) * w <= src.len() (asserted).
     unsafe {
-        let ld = |i: usize, x: usize| v128_load(src.as_ptr().add(rows[i] * w + x) as *const v128);
+        // Row starts and tap pairs resolved once per row, not per vector.
+        let mut starts = [src.as_ptr(); 64];
+        let starts = &mut starts[..k.len().min(64)];
+        assert!(starts.len() == k.len());
+        for (s, &i) in starts.iter_mut().zip(rows) {
+            *s = src.as_ptr().add(i * w);
+        }
+        let ld = |i: usize, x: usize| v128_load(starts[i].add(x) as *const v128);
         while x + 4 <= w {
             let mut acc = f32x4_mul(f32x4_splat(k[r]), ld(r, x));
             for i in 0..r {
-                acc = f32x4_add(acc, f32x4_mul(f32x4_splat(k[i]), f32x4_add(ld(i, x), ld(2 * r - i, x))));
+                acc = f32x4_add(acc, f32x4_mul(f32x4_splat(*k.get_unchecked(i)), f32x4_add(ld(i, x), ld(2 * r - i, x))));
             }
             v128_store(out.as_mut_ptr().add(x) as *mut v128, acc);
             x += 4;

@@ -114,6 +114,22 @@ pub fn upsample_row(src: &[f32], f: usize, weights: &[f32], out: &mut [f32]) {
         // SAFETY: k + 1 < n, x + f <= w, j + 4 <= f <= weights.len().
         unsafe {
             let t0 = v128_load(weights.as_ptr() as *const v128);
+            if f == 4 {
+                // Four segments per step: a = src[k..k+4], d = src[k+1..k+5] - a, each
+                // lane splatted in turn.
+                while k + 5 <= n && x + 16 <= w {
+                    let a = v128_load(src.as_ptr().add(k) as *const v128);
+                    let d = f32x4_sub(v128_load(src.as_ptr().add(k + 1) as *const v128), a);
+                    let po = out.as_mut_ptr().add(x) as *mut v128;
+                    let seg = |va: v128, vd: v128| f32x4_add(va, f32x4_mul(t0, vd));
+                    v128_store(po, seg(i32x4_shuffle::<0, 0, 0, 0>(a, a), i32x4_shuffle::<0, 0, 0, 0>(d, d)));
+                    v128_store(po.add(1), seg(i32x4_shuffle::<1, 1, 1, 1>(a, a), i32x4_shuffle::<1, 1, 1, 1>(d, d)));
+                    v128_store(po.add(2), seg(i32x4_shuffle::<2, 2, 2, 2>(a, a), i32x4_shuffle::<2, 2, 2, 2>(d, d)));
+                    v128_store(po.add(3), seg(i32x4_shuffle::<3, 3, 3, 3>(a, a), i32x4_shuffle::<3, 3, 3, 3>(d, d)));
+                    x += 16;
+                    k += 4;
+                }
+            }
             while k + 1 < n && x + f <= w {
                 let a = *src.get_unchecked(k);
                 let (va, vd) = (f32x4_splat(a), f32x4_splat(*src.get_unchecked(k + 1) - a));

@@ -104,7 +104,7 @@ fn low_res_mask(cov: &[f32], w: usize, h: usize, noise: f32, rng: &mut Rng) -> V
 }
 
 fn textured_background(x: usize, y: usize, rng: &mut Rng) -> [f32; 3] {
-    let checker = ((x / 4) + (y / 4)) % 2 == 0;
+    let checker = ((x / 4) + (y / 4)).is_multiple_of(2);
     let base = if checker { [40.0, 120.0, 70.0] } else { [190.0, 210.0, 110.0] };
     let stripe = 25.0 * ((x + 2 * y) as f32 * 0.9).sin();
     let n = 12.0 * rng.sym();
@@ -570,7 +570,8 @@ fn bad_input_is_an_error_and_sizes_may_change() {
         Frame { rgba, width, height, stride }
     }
     use CompositorError as E;
-    let cases: Vec<(Frame, Mask, usize, fn(&E) -> bool)> = vec![
+    type Case<'a> = (Frame<'a>, Mask<'a>, usize, fn(&E) -> bool);
+    let cases: Vec<Case> = vec![
         (fr(&f, 0, 36, 0), ok_mask, 64 * 36 * 4, |e| *e == E::EmptyFrame),
         (fr(&f, 64, 36, 200), ok_mask, 64 * 36 * 4, |e| matches!(e, E::StrideTooSmall { .. })),
         (fr(&f[..1000], 64, 36, 256), ok_mask, 64 * 36 * 4, |e| matches!(e, E::FrameTooShort { .. })),

@@ -52,9 +52,9 @@
 //!    (The CPU skips the matte for groups of 4 pixels whose every L neighbour is
 //!    saturated for all colours: same result, less work.) Mode `None` copies the frame.
 //!
-//! A GPU needs 4 + 2 + 2 box passes (separable) for step 3, 1 (dilate + weight + downsample)
-//! + 2 Gaussian passes for step 4, and one composite pass; everything but the composite
-//! runs on textures of at most 320x180 at 720p.
+//! A GPU needs 4 + 2 + 2 box passes (separable) for step 3, one dilate-weight-downsample
+//! pass and 2 Gaussian passes for step 4, and one composite pass; everything but the
+//! composite runs on textures of at most 320x180 at 720p.
 
 mod blur;
 mod compositor;

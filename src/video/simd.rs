@@ -30,6 +30,7 @@ impl Lerp<'_> {
 /// `out[x] = sum_i k[i] * p[x + i]` for a symmetric kernel `k` of odd length (folded:
 /// `k[r] p[x + r] + sum_{i<r} k[i] (p[x + i] + p[x + 2r - i])`), `p` holding
 /// `out.len() + k.len() - 1` samples.
+#[allow(clippy::needless_range_loop)] // taps i and 2r - i go in pairs
 pub fn convolve_row(p: &[f32], k: &[f32], out: &mut [f32]) {
     let w = out.len();
     let r = k.len() / 2;
@@ -62,6 +63,7 @@ pub fn convolve_row(p: &[f32], k: &[f32], out: &mut [f32]) {
 /// One output row of a vertical convolution with a symmetric kernel of odd length:
 /// `out[x] = sum_i k[i] * src[rows[i] * w + x]` (`w = out.len()`), folded as in
 /// `convolve_row` and accumulated in registers.
+#[allow(clippy::needless_range_loop)] // taps i and 2r - i go in pairs
 pub fn convolve_column(src: &[f32], rows: &[usize], k: &[f32], out: &mut [f32]) {
     let w = out.len();
     let r = k.len() / 2;

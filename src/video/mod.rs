@@ -52,9 +52,10 @@
 //!    (The CPU skips the matte for groups of 4 pixels whose every L neighbour is
 //!    saturated for all colours: same result, less work.) Mode `None` copies the frame.
 //!
-//! A GPU needs 4 + 2 + 2 box passes (separable) for step 3, one dilate-weight-downsample
-//! pass and 2 Gaussian passes for step 4, and one composite pass; everything but the
-//! composite runs on textures of at most 320x180 at 720p.
+//! On a GPU: step 3 is a products pass (4 render targets), 2 box passes per product
+//! texture, a fit pass and 2 box passes on `(a, b)`; step 4 one dilate-weight-downsample
+//! pass and 2 Gaussian passes; then the composite. Everything but the composite works on
+//! textures of at most 320x180 at 720p (the fitted image aside, made once).
 
 mod blur;
 mod compositor;

@@ -9,8 +9,10 @@ import { performance } from 'node:perf_hooks';
 const pkg = new URL('../pkg/', import.meta.url);
 const W = 1280, H = 720, MW = 256, MH = 144;
 
-// A textured frame with an elliptical "person", and its mask.
-function scene() {
+// A textured frame with an elliptical "person", and its mask (as
+// examples/compositor_bench.rs builds them: the wasm/native parity test compares both).
+export const SIZE = { W, H, MW, MH };
+export function scene() {
   const inside = (x, y) => ((x - 0.5) / 0.2) ** 2 + ((y - 0.8) / 0.55) ** 2 <= 1;
   const frame = new Uint8Array(W * H * 4);
   for (let y = 0; y < H; y++) {
@@ -25,16 +27,21 @@ function scene() {
   return { frame, mask };
 }
 
-export async function runCompositorBench({ frames = 100 } = {}) {
-  const { initSync, CpuCompositor } = await import(new URL('visio_media_effects.js', pkg));
-  const wasm = initSync({ module: new WebAssembly.Module(readFileSync(new URL('visio_media_effects_bg.wasm', pkg))) });
-  const { frame, mask } = scene();
+// The modes benchmarked, each a setter on a CpuCompositor.
+export function benchModes() {
   const image = new Uint8Array(1920 * 1080 * 4).map((_, i) => i % 251);
-  const modes = {
+  return {
     'blur radius 10': (c) => c.set_blur(10),
     'blur radius 20': (c) => c.set_blur(20),
     'image 1920x1080': (c) => c.set_image(image, 1920, 1080),
   };
+}
+
+export async function runCompositorBench({ frames = 100 } = {}) {
+  const { initSync, CpuCompositor } = await import(new URL('visio_media_effects.js', pkg));
+  const wasm = initSync({ module: new WebAssembly.Module(readFileSync(new URL('visio_media_effects_bg.wasm', pkg))) });
+  const { frame, mask } = scene();
+  const modes = benchModes();
   const results = {};
   for (const [name, set] of Object.entries(modes)) {
     const c = new CpuCompositor(W, H, MW, MH);

@@ -155,7 +155,7 @@ export async function runSegmentationBench() {
       'ours Chromium': c.ours.toFixed(2),
       'MediaPipe Chromium': c.theirs.toFixed(2),
       'ratio ours/MediaPipe': (c.ours / c.theirs).toFixed(2),
-      'mask MAD vs MediaPipe': c.mad.toFixed(5),
+      'mask MAD vs MediaPipe': c.mad.toExponential(1),
     };
   });
   console.log(`Node ${process.version}, Chromium ${chrome.version}`);

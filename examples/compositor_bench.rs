@@ -1,6 +1,10 @@
 //! Native micro-benchmark of the CPU background renderer on 1280x720 frames with a
 //! 256x144 mask: `cargo run --release --example compositor_bench`. (The browser figure
 //! comes from the wasm build: `node bench/compositor.mjs`.)
+//!
+//! `-- --dump DIR` renders each mode once instead and writes the outputs to
+//! `DIR/<mode>.rgba`: `tests/compositor-wasm.test.mjs` checks that the wasm SIMD build
+//! produces the very same bytes from the same scene (`bench/compositor.mjs`'s `scene`).
 
 use std::time::Instant;
 use visio_media_effects::video::{Background, Compositor, Frame, Mask};
@@ -11,7 +15,7 @@ const MW: usize = 256;
 const MH: usize = 144;
 
 fn main() {
-    // A textured frame with an elliptical "person" and its soft mask.
+    // A textured frame with an elliptical "person" and its mask (as bench/compositor.mjs).
     let inside = |x: f32, y: f32| ((x - 0.5) / 0.2).powi(2) + ((y - 0.8) / 0.55).powi(2) <= 1.0;
     let mut frame = vec![255u8; W * H * 4];
     for y in 0..H {
@@ -30,13 +34,20 @@ fn main() {
     let m = Mask { data: &mask, width: MW, height: MH };
 
     let modes = [
-        ("blur radius 10", Background::Blur { radius: 10.0 }),
-        ("blur radius 20", Background::Blur { radius: 20.0 }),
-        ("image 1920x1080", Background::Image { rgba: image, width: 1920, height: 1080 }),
+        ("blur10", "blur radius 10", Background::Blur { radius: 10.0 }),
+        ("blur20", "blur radius 20", Background::Blur { radius: 20.0 }),
+        ("image", "image 1920x1080", Background::Image { rgba: image, width: 1920, height: 1080 }),
     ];
-    for (name, bg) in modes {
+    let args: Vec<String> = std::env::args().collect();
+    let dump = args.iter().position(|a| a == "--dump").and_then(|i| args.get(i + 1));
+    for (key, name, bg) in modes {
         let mut c = Compositor::new(W, H);
         c.set_background(bg).unwrap();
+        if let Some(dir) = dump {
+            c.render(f, m, &mut out).unwrap();
+            std::fs::write(format!("{dir}/{key}.rgba"), &out).expect("write the dump");
+            continue;
+        }
         for _ in 0..10 {
             c.render(f, m, &mut out).unwrap();
         }

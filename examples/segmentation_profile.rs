@@ -22,7 +22,9 @@ fn main() {
     let steps = net.profile_steps(20, || start.elapsed().as_secs_f64() * 1000.0);
     let mut by_kind: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
     for (what, ms) in &steps {
-        let e = by_kind.entry(what.split(' ').next().unwrap_or("")).or_default();
+        let e = by_kind
+            .entry(what.split(' ').next().unwrap_or(""))
+            .or_default();
         e.0 += ms;
         e.1 += 1;
     }

@@ -6,7 +6,28 @@
 //! bilinear, temporal flicker vs lag, virtual background, pass-through, bad input.
 //! Run with `--nocapture` to see the measured figures.
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use visio_media_effects::video::{cover_fit, Background, Compositor, CompositorError, Frame, Mask};
+
+/// Counts this thread's heap allocations, to check that rendering allocates nothing.
+struct CountingAllocator;
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+// SAFETY: forwards to the system allocator; the counter is a const-initialised
+// thread-local without destructor, so touching it never allocates.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 const W: usize = 1280;
 const H: usize = 720;
@@ -83,7 +104,7 @@ fn low_res_mask(cov: &[f32], w: usize, h: usize, noise: f32, rng: &mut Rng) -> V
 }
 
 fn textured_background(x: usize, y: usize, rng: &mut Rng) -> [f32; 3] {
-    let checker = ((x / 4) + (y / 4)) % 2 == 0;
+    let checker = ((x / 4) + (y / 4)).is_multiple_of(2);
     let base = if checker { [40.0, 120.0, 70.0] } else { [190.0, 210.0, 110.0] };
     let stripe = 25.0 * ((x + 2 * y) as f32 * 0.9).sin();
     let n = 12.0 * rng.sym();
@@ -102,18 +123,37 @@ struct Scene {
     cov: Vec<f32>,
 }
 
+/// What the person and the background look like.
+#[derive(Clone, Copy)]
+enum Look {
+    /// Saturated, shaded clothes and a face over a high-frequency checker with stripes.
+    Textured,
+    /// Flat colours plus camera noise of +-`noise`.
+    Flat { person: [f32; 3], background: [f32; 3], noise: f32 },
+}
+
+const HALO_BG: [f32; 3] = [90.0, 110.0, 140.0];
+/// A red jumper on a grey-blue wall: about the same luma, very different hue.
+const CONTRASTING: Look = Look::Flat { person: [230.0, 40.0, 40.0], background: HALO_BG, noise: 4.0 };
+/// Person and background 12 levels apart: the frame gives the matte no edge to follow.
+const LOW_CONTRAST: Look = Look::Flat { person: [100.0, 118.0, 146.0], background: HALO_BG, noise: 3.0 };
+
 /// The frame: person over background, blended by the coverage (an anti-aliased edge).
-fn scene(w: usize, h: usize, dx: f32, textured: bool, seed: u64) -> Scene {
+fn scene(w: usize, h: usize, dx: f32, look: Look, seed: u64) -> Scene {
     let cov = coverage(w, h, dx);
     let mut rng = Rng(seed);
     let mut frame = vec![255u8; w * h * 4];
     for y in 0..h {
         for x in 0..w {
-            let (bg, fg) = if textured {
-                let head = (y as f32) < 0.5 * h as f32;
-                (textured_background(x, y, &mut rng), textured_person(x, y, head, &mut rng))
-            } else {
-                ([90.0, 110.0, 140.0], [230.0, 40.0, 40.0])
+            let (bg, fg) = match look {
+                Look::Textured => {
+                    let head = (y as f32) < 0.5 * h as f32;
+                    (textured_background(x, y, &mut rng), textured_person(x, y, head, &mut rng))
+                }
+                Look::Flat { person, background, noise } => {
+                    let n = noise * rng.sym();
+                    (background.map(|v| v + n), person.map(|v| v + n))
+                }
             };
             let t = cov[y * w + x];
             for c in 0..3 {
@@ -226,7 +266,7 @@ fn render(c: &mut Compositor, s: &Scene, m: &[f32]) -> Vec<u8> {
 
 #[test]
 fn blur_removes_background_detail_and_keeps_the_person() {
-    let s = scene(W, H, 0.0, true, 1);
+    let s = scene(W, H, 0.0, Look::Textured, 1);
     let m = low_res_mask(&s.cov, W, H, 0.03, &mut Rng(7));
     let (outside, inside_d) = distances(&s.cov, W, H);
     // Background well away from the edge (beyond the soft matte and the blur's reach of
@@ -300,15 +340,15 @@ fn naive_blur_composite(s: &Scene, sigma: f32) -> Vec<u8> {
 
 #[test]
 fn blurred_background_has_no_halo_where_a_naive_blur_has_one() {
-    let s = scene(W, H, 0.0, false, 2);
-    let m = low_res_mask(&s.cov, W, H, 0.03, &mut Rng(8));
+    let s = scene(W, H, 0.0, CONTRASTING, 2);
+    // The segmenter is off by 3 px and noisy.
+    let m = low_res_mask(&coverage(W, H, 3.0), W, H, 0.05, &mut Rng(8));
     let (outside, _) = distances(&s.cov, W, H);
-    let bg = [90.0, 110.0, 140.0];
     // A band just outside the silhouette: 3 to 15 pixels from the outline (the matte's own
     // soft edge takes the first 2 or so).
     let band: Vec<usize> = (0..W * H).filter(|&i| outside[i] >= 3.0 && outside[i] <= 15.0).collect();
     let stats = |img: &[u8]| {
-        let d: Vec<f32> = band.iter().map(|&i| colour_distance(img, i, bg)).collect();
+        let d: Vec<f32> = band.iter().map(|&i| colour_distance(img, i, HALO_BG)).collect();
         let max = d.iter().cloned().fold(0.0, f32::max);
         (d.iter().sum::<f32>() / d.len() as f32, max)
     };
@@ -316,14 +356,14 @@ fn blurred_background_has_no_halo_where_a_naive_blur_has_one() {
     c.set_background(Background::Blur { radius: 20.0 }).unwrap();
     let (mean, max) = stats(&render(&mut c, &s, &m));
     let (naive_mean, naive_max) = stats(&naive_blur_composite(&s, 20.0));
-    println!("halo band 3..15 px: mask-weighted blur mean {mean:.2} max {max:.2}; naive blur mean {naive_mean:.2} max {naive_max:.2}");
+    println!("halo band 3..15 px (RGB distance to the wall): mask-weighted blur mean {mean:.2} max {max:.2}; naive blur mean {naive_mean:.2} max {naive_max:.2}");
     assert!(max < 10.0, "halo: colour distance up to {max}");
     assert!(naive_max > 30.0 && naive_mean > 10.0, "the naive blur should show a halo here");
 }
 
 #[test]
 fn guided_upsampling_beats_bilinear_on_a_blocky_offset_mask() {
-    let s = scene(W, H, 0.0, true, 3);
+    let s = scene(W, H, 0.0, Look::Textured, 3);
     // A blocky mask of a silhouette 6 px off: binarised at 128x72, repeated to 256x144.
     let off = coverage(W, H, 6.0);
     let coarse = {
@@ -375,66 +415,70 @@ fn guided_upsampling_beats_bilinear_on_a_blocky_offset_mask() {
     assert!(e_ref < 0.75 * e_bil, "guided {e_ref} vs bilinear {e_bil}");
 }
 
-/// Mean absolute frame-to-frame change of the matte in the edge band, and the matte error
-/// after the person jumps, with or without temporal smoothing.
+/// Mean absolute frame-to-frame change of the matte in the edge band with and without
+/// temporal smoothing, on a flickering mask over a still scene; then the matte error after
+/// the person jumps. On a textured scene (the guide already steadies the edge) and on a
+/// low-contrast one (it cannot: the smoothing does all the work).
 #[test]
 fn temporal_smoothing_damps_flicker_and_follows_motion() {
-    let s = scene(W, H, 0.0, true, 4);
-    let (outside, inside_d) = distances(&s.cov, W, H);
-    let band: Vec<usize> = (0..W * H).filter(|&i| outside[i].max(inside_d[i]) <= 10.0).collect();
-    let mut rng = Rng(9);
-    // A flickering segmenter: the silhouette jitters by up to 2 px and the mask is noisy.
-    let masks: Vec<Vec<f32>> = (0..12)
-        .map(|_| {
-            let cov = coverage(W, H, 2.0 * rng.sym());
-            low_res_mask(&cov, W, H, 0.06, &mut rng)
-        })
-        .collect();
-    let flicker = |smooth: bool| {
+    for (name, look) in [("textured", Look::Textured), ("low contrast", LOW_CONTRAST)] {
+        let s = scene(W, H, 0.0, look, 4);
+        let (outside, inside_d) = distances(&s.cov, W, H);
+        let band: Vec<usize> = (0..W * H).filter(|&i| outside[i].max(inside_d[i]) <= 10.0).collect();
+        let mut rng = Rng(9);
+        // A flickering segmenter: the silhouette jitters by up to 2 px and the mask is noisy.
+        let masks: Vec<Vec<f32>> = (0..12)
+            .map(|_| {
+                let cov = coverage(W, H, 2.0 * rng.sym());
+                low_res_mask(&cov, W, H, 0.06, &mut rng)
+            })
+            .collect();
+        let flicker = |smooth: bool| {
+            let mut c = Compositor::new(W, H);
+            c.set_background(Background::Blur { radius: 20.0 }).unwrap();
+            let mut prev: Option<Vec<f32>> = None;
+            let mut change = 0.0f64;
+            for m in &masks {
+                if !smooth {
+                    c.reset_temporal();
+                }
+                let mut a = vec![0.0f32; W * H];
+                c.matte(frame(&s.frame, W, H), mask(m), &mut a).unwrap();
+                if let Some(p) = &prev {
+                    change += band.iter().map(|&i| (a[i] - p[i]).abs() as f64).sum::<f64>() / band.len() as f64;
+                }
+                prev = Some(a);
+            }
+            change / (masks.len() - 1) as f64
+        };
+        let (raw, smoothed) = (flicker(false), flicker(true));
+        println!("{name}: edge flicker (mean |frame-to-frame change| of the matte) raw {raw:.4}, smoothed {smoothed:.4} ({:.0}% less)", 100.0 * (1.0 - smoothed / raw));
+        assert!(smoothed < 0.5 * raw, "{name}: smoothing left {smoothed} vs {raw}");
+
+        // Motion: the person jumps 40 px right; the matte must follow within two frames.
+        let moved = scene(W, H, 40.0, look, 4);
+        let moved_mask = low_res_mask(&moved.cov, W, H, 0.0, &mut rng);
+        let (mo, mi) = distances(&moved.cov, W, H);
+        let moved_band: Vec<usize> = (0..W * H).filter(|&i| mo[i].max(mi[i]) <= 10.0).collect();
+        let error = |a: &[f32]| moved_band.iter().map(|&i| (a[i] - moved.cov[i]).abs() as f64).sum::<f64>() / moved_band.len() as f64;
         let mut c = Compositor::new(W, H);
         c.set_background(Background::Blur { radius: 20.0 }).unwrap();
-        let mut prev: Option<Vec<f32>> = None;
-        let mut change = 0.0f64;
-        for m in &masks {
-            if !smooth {
-                c.reset_temporal();
-            }
-            let mut a = vec![0.0f32; W * H];
+        let mut a = vec![0.0f32; W * H];
+        for m in &masks[..6] {
             c.matte(frame(&s.frame, W, H), mask(m), &mut a).unwrap();
-            if let Some(p) = &prev {
-                change += band.iter().map(|&i| (a[i] - p[i]).abs() as f64).sum::<f64>() / band.len() as f64;
-            }
-            prev = Some(a);
         }
-        change / (masks.len() - 1) as f64
-    };
-    let (raw, smoothed) = (flicker(false), flicker(true));
-    println!("edge flicker (mean |frame-to-frame change| of the matte): raw {raw:.4}, smoothed {smoothed:.4} ({:.0}% less)", 100.0 * (1.0 - smoothed / raw));
-    assert!(smoothed < 0.5 * raw, "smoothing left {smoothed} vs {raw}");
-
-    // Motion: the person jumps 40 px right; the matte must follow within two frames.
-    let moved = scene(W, H, 40.0, true, 4);
-    let moved_mask = low_res_mask(&moved.cov, W, H, 0.0, &mut rng);
-    let (mo, mi) = distances(&moved.cov, W, H);
-    let moved_band: Vec<usize> = (0..W * H).filter(|&i| mo[i].max(mi[i]) <= 10.0).collect();
-    let error = |a: &[f32]| moved_band.iter().map(|&i| (a[i] - moved.cov[i]).abs() as f64).sum::<f64>() / moved_band.len() as f64;
-    let mut c = Compositor::new(W, H);
-    c.set_background(Background::Blur { radius: 20.0 }).unwrap();
-    let mut a = vec![0.0f32; W * H];
-    for m in &masks[..6] {
-        c.matte(frame(&s.frame, W, H), mask(m), &mut a).unwrap();
+        let mut errors = Vec::new();
+        for _ in 0..3 {
+            c.matte(frame(&moved.frame, W, H), mask(&moved_mask), &mut a).unwrap();
+            errors.push(error(&a));
+        }
+        let mut fresh = Compositor::new(W, H);
+        fresh.set_background(Background::Blur { radius: 20.0 }).unwrap();
+        fresh.matte(frame(&moved.frame, W, H), mask(&moved_mask), &mut a).unwrap();
+        let settled = error(&a);
+        println!("{name}: after a 40 px jump, matte error per frame {errors:.4?} (no history: {settled:.4})");
+        assert!(errors[1] < 1.25 * settled + 0.005, "{name}: lagging: {errors:?} vs {settled}");
     }
-    let mut errors = Vec::new();
-    for _ in 0..3 {
-        c.matte(frame(&moved.frame, W, H), mask(&moved_mask), &mut a).unwrap();
-        errors.push(error(&a));
-    }
-    let mut fresh = Compositor::new(W, H);
-    fresh.set_background(Background::Blur { radius: 20.0 }).unwrap();
-    fresh.matte(frame(&moved.frame, W, H), mask(&moved_mask), &mut a).unwrap();
-    let settled = error(&a);
-    println!("after a 40 px jump, matte error per frame {errors:.4?} (no history: {settled:.4})");
-    assert!(errors[1] < 1.25 * settled + 0.005, "lagging: {errors:?} vs {settled}");
 }
 
 #[test]
@@ -462,7 +506,7 @@ fn image_mode_cover_fits_replaces_and_wraps_light_a_little() {
     let slope_y = (at(640, 600, 1) - at(640, 100, 1)) / 500.0;
     assert!((slope_x - slope_y).abs() < 0.01, "x {slope_x} vs y {slope_y}");
 
-    let s = scene(W, H, 0.0, true, 5);
+    let s = scene(W, H, 0.0, Look::Textured, 5);
     let m = low_res_mask(&s.cov, W, H, 0.03, &mut Rng(10));
     let mut c = Compositor::new(W, H);
     c.set_background(Background::Image { rgba: img, width: iw, height: ih }).unwrap();
@@ -479,6 +523,24 @@ fn image_mode_cover_fits_replaces_and_wraps_light_a_little() {
     assert!(replaced <= 2.0, "background not replaced: {replaced}");
     assert!(deep_change < 2.0, "person interior changed by {deep_change}");
     assert!(wrap > 2.0 && wrap < 40.0, "light wrap {wrap}");
+}
+
+#[test]
+fn rendering_allocates_nothing_once_sized() {
+    let s = scene(W, H, 0.0, Look::Textured, 6);
+    let m = low_res_mask(&s.cov, W, H, 0.03, &mut Rng(12));
+    let mut out = vec![0u8; W * H * 4];
+    let image = Background::Image { rgba: vec![128; 64 * 64 * 4], width: 64, height: 64 };
+    for bg in [Background::Blur { radius: 10.0 }, Background::Blur { radius: 20.0 }, image] {
+        let mut c = Compositor::new(W, H);
+        c.set_background(bg).unwrap();
+        c.render(frame(&s.frame, W, H), mask(&m), &mut out).unwrap();
+        let before = ALLOCATIONS.with(|n| n.get());
+        for _ in 0..3 {
+            c.render(frame(&s.frame, W, H), mask(&m), &mut out).unwrap();
+        }
+        assert_eq!(ALLOCATIONS.with(|n| n.get()), before, "render allocated");
+    }
 }
 
 #[test]
@@ -508,7 +570,8 @@ fn bad_input_is_an_error_and_sizes_may_change() {
         Frame { rgba, width, height, stride }
     }
     use CompositorError as E;
-    let cases: Vec<(Frame, Mask, usize, fn(&E) -> bool)> = vec![
+    type Case<'a> = (Frame<'a>, Mask<'a>, usize, fn(&E) -> bool);
+    let cases: Vec<Case> = vec![
         (fr(&f, 0, 36, 0), ok_mask, 64 * 36 * 4, |e| *e == E::EmptyFrame),
         (fr(&f, 64, 36, 200), ok_mask, 64 * 36 * 4, |e| matches!(e, E::StrideTooSmall { .. })),
         (fr(&f[..1000], 64, 36, 256), ok_mask, 64 * 36 * 4, |e| matches!(e, E::FrameTooShort { .. })),
@@ -545,4 +608,13 @@ fn bad_input_is_an_error_and_sizes_may_change() {
     assert!(out2.chunks_exact(4).all(|p| p[..3].iter().all(|&v| v.abs_diff(128) <= 1) && p[3] == 255));
     c.set_background(Background::Image { rgba: vec![9; 3 * 5 * 4], width: 3, height: 5 }).unwrap();
     c.render(Frame { rgba: &f2, width: w2, height: h2, stride: 4 * w2 }, ok_mask, &mut out2).unwrap();
+    // Degenerate sizes work too, in every mode.
+    for (w, h) in [(1, 1), (2, 3), (5, 1), (1, 7)] {
+        let f = vec![77u8; w * h * 4];
+        let mut o = vec![0u8; w * h * 4];
+        for bg in [Background::Blur { radius: 20.0 }, Background::Image { rgba: vec![200; 16], width: 2, height: 2 }] {
+            c.set_background(bg).unwrap();
+            c.render(Frame { rgba: &f, width: w, height: h, stride: 4 * w }, Mask { data: &[0.5], width: 1, height: 1 }, &mut o).unwrap();
+        }
+    }
 }

@@ -121,9 +121,17 @@ fn every_supported_operator_matches_mediapipe_on_a_tiny_model() {
     let (w, h, stride, frame) = rgba_frame(&dir.join("astronaut_tiny.png"));
     let (_, _, _, reference) = png(&dir.join("astronaut_tiny_mask.png"));
     let mask = seg.segment(&frame, w, h, stride).unwrap();
-    let max = mask.data.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    let max = mask
+        .data
+        .iter()
+        .zip(&reference)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
     assert!(max < 1e-4, "max difference {max}");
-    assert!(reference.iter().any(|&v| v < 0.3) && reference.iter().any(|&v| v > 0.7), "a mask with contrast");
+    assert!(
+        reference.iter().any(|&v| v < 0.3) && reference.iter().any(|&v| v > 0.7),
+        "a mask with contrast"
+    );
 }
 
 #[test]

@@ -28,9 +28,15 @@ static GLOBAL: Counting = Counting;
 #[test]
 fn inference_allocates_nothing_after_the_first() {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for file in ["selfie_segmentation_landscape.tflite", "selfie_segmentation.tflite"] {
-        let path = root.join("node_modules/@mediapipe/selfie_segmentation").join(file);
-        let model = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run `npm install` first)", path.display()));
+    for file in [
+        "selfie_segmentation_landscape.tflite",
+        "selfie_segmentation.tflite",
+    ] {
+        let path = root
+            .join("node_modules/@mediapipe/selfie_segmentation")
+            .join(file);
+        let model = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run `npm install` first)", path.display()));
         let mut seg = Segmenter::new(&model).unwrap();
         // A camera-sized frame with some content, resized by the segmenter.
         let (w, h) = (640, 360);
@@ -40,6 +46,10 @@ fn inference_allocates_nothing_after_the_first() {
         for _ in 0..3 {
             seg.segment(&frame, w, h, w * 4).unwrap();
         }
-        assert_eq!(ALLOCATIONS.load(Ordering::SeqCst) - before, 0, "{file}: allocations during inference");
+        assert_eq!(
+            ALLOCATIONS.load(Ordering::SeqCst) - before,
+            0,
+            "{file}: allocations during inference"
+        );
     }
 }

@@ -79,7 +79,7 @@ impl<'a> Table<'a> {
         }
         let vtable = vtable as usize;
         let vtable_len = u16_at(buf, vtable, what)? as usize;
-        if vtable_len < 4 || vtable_len % 2 != 0 {
+        if vtable_len < 4 || !vtable_len.is_multiple_of(2) {
             return Err(Error::malformed(format!(
                 "{what} at byte {pos} has a bad vtable size {vtable_len}"
             )));

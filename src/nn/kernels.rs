@@ -29,6 +29,10 @@ impl Dims {
     pub fn len(&self) -> usize {
         self.h * self.w * self.c
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 #[inline(always)]
@@ -48,12 +52,15 @@ pub fn act4(x: F4, act: Act) -> F4 {
             .mul(F4::splat(1.0 / 6.0)),
         // 1 / (1 + e^-x); beyond |x| = 87 the result is 0 or 1 to float precision.
         Act::Sigmoid => {
-            let e = simd::exp(x.max(F4::splat(-87.0)).min(F4::splat(87.0)).mul(F4::splat(-1.0)));
+            let e = simd::exp(
+                x.max(F4::splat(-87.0))
+                    .min(F4::splat(87.0))
+                    .mul(F4::splat(-1.0)),
+            );
             F4::splat(1.0).div(F4::splat(1.0).add(e))
         }
     }
 }
-
 
 /// Output-channel blocks: (first channel, width 8 or 4).
 pub fn oc_blocks(cout: usize) -> impl Iterator<Item = (usize, usize)> {
@@ -88,14 +95,28 @@ pub fn pack_conv(
 /// the panel holds k x 8 packed weights. Inputs are read 4 at a time and broadcast lane by lane.
 /// Returns [pixel 0 lo, pixel 0 hi, pixel 1 lo, ...].
 #[inline(always)]
-fn tile8<'a>(rows: impl Fn(usize) -> [&'a [f32]; 4], k: usize, panel: &[f32], b0: F4, b1: F4) -> [F4; 8] {
+fn tile8<'a>(
+    rows: impl Fn(usize) -> [&'a [f32]; 4],
+    k: usize,
+    panel: &[f32],
+    b0: F4,
+    b1: F4,
+) -> [F4; 8] {
     let (mut a00, mut a01, mut a10, mut a11) = (b0, b1, b0, b1);
     let (mut a20, mut a21, mut a30, mut a31) = (b0, b1, b0, b1);
     for (t, tw) in panel.chunks_exact(k * 8).enumerate() {
         let r = rows(t);
-        let rows = r[0].chunks_exact(4).zip(r[1].chunks_exact(4)).zip(r[2].chunks_exact(4).zip(r[3].chunks_exact(4)));
+        let rows = r[0]
+            .chunks_exact(4)
+            .zip(r[1].chunks_exact(4))
+            .zip(r[2].chunks_exact(4).zip(r[3].chunks_exact(4)));
         for (wv, ((x0, x1), (x2, x3))) in tw.chunks_exact(32).zip(rows) {
-            let (x0, x1, x2, x3) = (F4::load(x0, 0), F4::load(x1, 0), F4::load(x2, 0), F4::load(x3, 0));
+            let (x0, x1, x2, x3) = (
+                F4::load(x0, 0),
+                F4::load(x1, 0),
+                F4::load(x2, 0),
+                F4::load(x3, 0),
+            );
             macro_rules! step {
                 ($l:literal) => {
                     let (w0, w1) = (F4::load(wv, 8 * $l), F4::load(wv, 8 * $l + 4));
@@ -128,9 +149,17 @@ fn tile4<'a>(rows: impl Fn(usize) -> [&'a [f32]; 4], k: usize, panel: &[f32], b0
     let (mut a0, mut a1, mut a2, mut a3) = (b0, b0, b0, b0);
     for (t, tw) in panel.chunks_exact(k * 4).enumerate() {
         let r = rows(t);
-        let rows = r[0].chunks_exact(4).zip(r[1].chunks_exact(4)).zip(r[2].chunks_exact(4).zip(r[3].chunks_exact(4)));
+        let rows = r[0]
+            .chunks_exact(4)
+            .zip(r[1].chunks_exact(4))
+            .zip(r[2].chunks_exact(4).zip(r[3].chunks_exact(4)));
         for (wv, ((x0, x1), (x2, x3))) in tw.chunks_exact(16).zip(rows) {
-            let (x0, x1, x2, x3) = (F4::load(x0, 0), F4::load(x1, 0), F4::load(x2, 0), F4::load(x3, 0));
+            let (x0, x1, x2, x3) = (
+                F4::load(x0, 0),
+                F4::load(x1, 0),
+                F4::load(x2, 0),
+                F4::load(x3, 0),
+            );
             macro_rules! step {
                 ($l:literal) => {
                     let w0 = F4::load(wv, 4 * $l);
@@ -154,7 +183,18 @@ fn tile4<'a>(rows: impl Fn(usize) -> [&'a [f32]; 4], k: usize, panel: &[f32], b0
 /// pixels of a residual tensor) added if given.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn gemm_tile<'a>(rows: impl Fn(usize, usize) -> &'a [f32], p: usize, taps: usize, k: usize, outs: &mut [f32], cout: usize, w: &[f32], bias: &[f32], act: Act, res: Option<&[f32]>) {
+fn gemm_tile<'a>(
+    rows: impl Fn(usize, usize) -> &'a [f32],
+    p: usize,
+    taps: usize,
+    k: usize,
+    outs: &mut [f32],
+    cout: usize,
+    w: &[f32],
+    bias: &[f32],
+    act: Act,
+    res: Option<&[f32]>,
+) {
     let store = |outs: &mut [f32], v: F4, i: usize| match res {
         Some(r) => act4(v, act).add(F4::load(r, i)).store(outs, i),
         None => act4(v, act).store(outs, i),
@@ -181,7 +221,17 @@ fn gemm_tile<'a>(rows: impl Fn(usize, usize) -> &'a [f32], p: usize, taps: usize
 
 /// One output pixel of every channel block (the pixels left over after the 4-pixel tiles).
 #[allow(clippy::too_many_arguments)]
-fn gemm_pixel<'a>(rows: impl Fn(usize) -> &'a [f32], taps: usize, k: usize, out: &mut [f32], cout: usize, w: &[f32], bias: &[f32], act: Act, res: Option<&[f32]>) {
+fn gemm_pixel<'a>(
+    rows: impl Fn(usize) -> &'a [f32],
+    taps: usize,
+    k: usize,
+    out: &mut [f32],
+    cout: usize,
+    w: &[f32],
+    bias: &[f32],
+    act: Act,
+    res: Option<&[f32]>,
+) {
     let mut wb = 0;
     for (o0, bw) in oc_blocks(cout) {
         let panel = &w[wb..wb + taps * k * bw];
@@ -205,7 +255,17 @@ fn gemm_pixel<'a>(rows: impl Fn(usize) -> &'a [f32], taps: usize, k: usize, out:
 /// 1x1 convolution, stride 1: act(a GEMM [pixels x cin] * [cin x cout] + bias) + residual (cin
 /// a multiple of 4), weights packed by `pack_conv` with taps = 1.
 #[allow(clippy::too_many_arguments)]
-pub fn pointwise(inp: &[f32], cin: usize, out: &mut [f32], cout: usize, pixels: usize, w: &[f32], bias: &[f32], act: Act, residual: Option<&[f32]>) {
+pub fn pointwise(
+    inp: &[f32],
+    cin: usize,
+    out: &mut [f32],
+    cout: usize,
+    pixels: usize,
+    w: &[f32],
+    bias: &[f32],
+    act: Act,
+    residual: Option<&[f32]>,
+) {
     let row = |p: usize, _t: usize| &inp[p * cin..(p + 1) * cin];
     let tiles = pixels / 4;
     for (tile, outs) in out.chunks_exact_mut(4 * cout).take(tiles).enumerate() {
@@ -214,7 +274,17 @@ pub fn pointwise(inp: &[f32], cin: usize, out: &mut [f32], cout: usize, pixels: 
     }
     for p in tiles * 4..pixels {
         let res = residual.map(|r| &r[p * cout..(p + 1) * cout]);
-        gemm_pixel(|t| row(p, t), 1, cin, &mut out[p * cout..(p + 1) * cout], cout, w, bias, act, res);
+        gemm_pixel(
+            |t| row(p, t),
+            1,
+            cin,
+            &mut out[p * cout..(p + 1) * cout],
+            cout,
+            w,
+            bias,
+            act,
+            res,
+        );
     }
 }
 
@@ -238,24 +308,56 @@ impl Window {
     }
 }
 
-/// Gathers each output pixel's receptive field into a row of `cols` (for every tap, the `cin`
-/// real input channels, zeros where the tap falls in the padding; the row is zero-padded to
-/// `k`, a multiple of 4), so a general convolution becomes a `pointwise` GEMM over those rows.
-/// Dropping the channel padding matters for the RGB stem: 27 values per pixel instead of 36.
-pub fn im2col(inp: &[f32], id: Dims, cin: usize, cols: &mut [f32], k: usize, oh: usize, ow: usize, win: &Window) {
+/// Gathers the receptive field of each pixel of output rows `oys` into a row of `cols` (for
+/// every tap, the `cin` real input channels, zeros where the tap falls in the padding; the row
+/// is zero-padded to `k`, a multiple of 4), so a general convolution becomes a `pointwise` GEMM
+/// over those rows. Dropping the channel padding matters for the RGB stem: 27 values per pixel
+/// instead of 36. Called one output row at a time so `cols` stays in cache for the GEMM.
+#[allow(clippy::too_many_arguments)]
+pub fn im2col(
+    inp: &[f32],
+    id: Dims,
+    cin: usize,
+    cols: &mut [f32],
+    k: usize,
+    oys: std::ops::Range<usize>,
+    ow: usize,
+    win: &Window,
+) {
     let mut rows = cols.chunks_exact_mut(k);
     let inner = |a: usize, o: usize, kk: usize, size: usize| {
         let start = o * win.stride[a];
         start >= win.pad[a] && start - win.pad[a] + (kk - 1) * win.dilation[a] < size
     };
-    for oy in 0..oh {
+    for oy in oys {
         let row_inner = inner(0, oy, win.kh, id.h);
         for ox in 0..ow {
             let Some(row) = rows.next() else { return };
+            let interior = row_inner && inner(1, ox, win.kw, id.w);
+            let corner = if interior {
+                (oy * win.stride[0] - win.pad[0]) * id.w + ox * win.stride[1] - win.pad[1]
+            } else {
+                0
+            };
+            if interior && id.c == 4 && (win.kh * win.kw - 1) * cin + 4 <= k {
+                // Pixels of 4 floats (the RGB stem): one vector copy per tap, each store
+                // overlapping the next tap's place, then the padding up to k cleared.
+                let mut j = 0;
+                for ky in 0..win.kh {
+                    for kx in 0..win.kw {
+                        let px = corner + ky * win.dilation[0] * id.w + kx * win.dilation[1];
+                        F4::load(inp, px * 4).store(row, j);
+                        j += cin;
+                    }
+                }
+                for v in &mut row[j..] {
+                    *v = 0.0;
+                }
+                continue;
+            }
             let mut dst = row.iter_mut();
-            if row_inner && inner(1, ox, win.kw, id.w) {
+            if interior {
                 // Away from the borders: no padding to check.
-                let corner = (oy * win.stride[0] - win.pad[0]) * id.w + ox * win.stride[1] - win.pad[1];
                 for ky in 0..win.kh {
                     for kx in 0..win.kw {
                         let px = corner + ky * win.dilation[0] * id.w + kx * win.dilation[1];
@@ -273,7 +375,10 @@ pub fn im2col(inp: &[f32], id: Dims, cin: usize, cols: &mut [f32], k: usize, oh:
                     match (iy, win.tap(1, ox, kx, id.w)) {
                         (Some(iy), Some(ix)) => {
                             // Source first: zip stops on it without taking from `dst`.
-                            for (&s, d) in inp[(iy * id.w + ix) * id.c..][..cin].iter().zip(dst.by_ref()) {
+                            for (&s, d) in inp[(iy * id.w + ix) * id.c..][..cin]
+                                .iter()
+                                .zip(dst.by_ref())
+                            {
                                 *d = s;
                             }
                         }
@@ -290,10 +395,20 @@ pub fn im2col(inp: &[f32], id: Dims, cin: usize, cols: &mut [f32], k: usize, oh:
 /// Depthwise convolution (multiplier 1): weights [kh][kw][c]. Per output pixel, the valid taps
 /// are listed once, then channels go 16 at a time (4 accumulators), then 4 at a time.
 #[allow(clippy::too_many_arguments)]
-pub fn depthwise(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bias: &[f32], win: &Window, act: Act, residual: Option<&[f32]>) {
+pub fn depthwise(
+    inp: &[f32],
+    id: Dims,
+    out: &mut [f32],
+    od: Dims,
+    w: &[f32],
+    bias: &[f32],
+    win: &Window,
+    act: Act,
+    residual: Option<&[f32]>,
+) {
     let c = id.c;
-    assert!(inp.len() >= id.len() && out.len() >= od.len() && od.c == c && c % 4 == 0);
-    assert!(residual.map_or(true, |r| r.len() >= od.len()));
+    assert!(inp.len() >= id.len() && out.len() >= od.len() && od.c == c && c.is_multiple_of(4));
+    assert!(residual.is_none_or(|r| r.len() >= od.len()));
     // act(acc), plus the residual when a following ADD was folded in.
     let store = |out: &mut [f32], v: F4, i: usize| match residual {
         Some(r) => act4(v, act).add(F4::load(r, i)).store(out, i),
@@ -307,7 +422,10 @@ pub fn depthwise(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bi
     let all = win.kh * win.kw;
     for (t, r) in rel.iter_mut().take(all).enumerate() {
         let (ky, kx) = (t / win.kw, t % win.kw);
-        *r = ((ky * win.dilation[0] * id.w + kx * win.dilation[1]) * c, t * c);
+        *r = (
+            (ky * win.dilation[0] * id.w + kx * win.dilation[1]) * c,
+            t * c,
+        );
     }
     let inner = |a: usize, o: usize, k: usize, size: usize| {
         let start = o * win.stride[a];
@@ -315,9 +433,59 @@ pub fn depthwise(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bi
     };
     for oy in 0..od.h {
         let row_inner = inner(0, oy, win.kh, id.h);
-        for ox in 0..od.w {
+        let mut ox = 0;
+        while ox < od.w {
+            if row_inner
+                && ox + 1 < od.w
+                && inner(1, ox, win.kw, id.w)
+                && inner(1, ox + 1, win.kw, id.w)
+            {
+                // Two neighbouring pixels away from the borders share each weight load.
+                let corner = ((oy * win.stride[0] - win.pad[0]) * id.w + ox * win.stride[1]
+                    - win.pad[1])
+                    * c;
+                let next = win.stride[1] * c;
+                let o = (oy * od.w + ox) * c;
+                let mut c0 = 0;
+                while c0 < c {
+                    let b = F4::load(bias, c0);
+                    let (mut a, mut b2) = (b, b);
+                    let wide = c0 + 8 <= c;
+                    let bh = if wide { F4::load(bias, c0 + 4) } else { b };
+                    let (mut ah, mut bh2) = (bh, bh);
+                    for &(i, k) in &rel[..all] {
+                        let (i, k) = (corner + i + c0, k + c0);
+                        // SAFETY: both pixels are interior, so every tap of either lies inside
+                        // the input: i + next + 8 <= id.len() when `wide` (else + 4), and
+                        // k + 8 <= w.len() likewise (asserted sizes above).
+                        unsafe {
+                            let w0 = F4::load_unchecked(w, k);
+                            a = F4::load_unchecked(inp, i).mul_add(w0, a);
+                            b2 = F4::load_unchecked(inp, i + next).mul_add(w0, b2);
+                            if wide {
+                                let w1 = F4::load_unchecked(w, k + 4);
+                                ah = F4::load_unchecked(inp, i + 4).mul_add(w1, ah);
+                                bh2 = F4::load_unchecked(inp, i + next + 4).mul_add(w1, bh2);
+                            }
+                        }
+                    }
+                    store(out, a, o + c0);
+                    store(out, b2, o + c + c0);
+                    if wide {
+                        store(out, ah, o + c0 + 4);
+                        store(out, bh2, o + c + c0 + 4);
+                        c0 += 8;
+                    } else {
+                        c0 += 4;
+                    }
+                }
+                ox += 2;
+                continue;
+            }
             let n = if row_inner && inner(1, ox, win.kw, id.w) {
-                let corner = ((oy * win.stride[0] - win.pad[0]) * id.w + ox * win.stride[1] - win.pad[1]) * c;
+                let corner = ((oy * win.stride[0] - win.pad[0]) * id.w + ox * win.stride[1]
+                    - win.pad[1])
+                    * c;
                 for (t, &(i, k)) in taps.iter_mut().zip(&rel[..all]) {
                     *t = (corner + i, k);
                 }
@@ -325,9 +493,13 @@ pub fn depthwise(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bi
             } else {
                 let mut n = 0;
                 for ky in 0..win.kh {
-                    let Some(iy) = win.tap(0, oy, ky, id.h) else { continue };
+                    let Some(iy) = win.tap(0, oy, ky, id.h) else {
+                        continue;
+                    };
                     for kx in 0..win.kw {
-                        let Some(ix) = win.tap(1, ox, kx, id.w) else { continue };
+                        let Some(ix) = win.tap(1, ox, kx, id.w) else {
+                            continue;
+                        };
                         taps[n] = ((iy * id.w + ix) * c, (ky * win.kw + kx) * c);
                         n += 1;
                     }
@@ -346,9 +518,12 @@ pub fn depthwise(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bi
                     let (i, k) = (i + c0, k + c0);
                     unsafe {
                         a0 = F4::load_unchecked(inp, i).mul_add(F4::load_unchecked(w, k), a0);
-                        a1 = F4::load_unchecked(inp, i + 4).mul_add(F4::load_unchecked(w, k + 4), a1);
-                        a2 = F4::load_unchecked(inp, i + 8).mul_add(F4::load_unchecked(w, k + 8), a2);
-                        a3 = F4::load_unchecked(inp, i + 12).mul_add(F4::load_unchecked(w, k + 12), a3);
+                        a1 = F4::load_unchecked(inp, i + 4)
+                            .mul_add(F4::load_unchecked(w, k + 4), a1);
+                        a2 = F4::load_unchecked(inp, i + 8)
+                            .mul_add(F4::load_unchecked(w, k + 8), a2);
+                        a3 = F4::load_unchecked(inp, i + 12)
+                            .mul_add(F4::load_unchecked(w, k + 12), a3);
                     }
                 }
                 store(out, a0, o + c0);
@@ -360,11 +535,14 @@ pub fn depthwise(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, w: &[f32], bi
             while c0 < c {
                 let mut acc = F4::load(bias, c0);
                 for &(i, k) in taps {
-                    acc = unsafe { F4::load_unchecked(inp, i + c0).mul_add(F4::load_unchecked(w, k + c0), acc) };
+                    acc = unsafe {
+                        F4::load_unchecked(inp, i + c0).mul_add(F4::load_unchecked(w, k + c0), acc)
+                    };
                 }
                 store(out, acc, o + c0);
                 c0 += 4;
             }
+            ox += 1;
         }
     }
 }
@@ -375,7 +553,19 @@ pub const MAX_TAPS: usize = 64;
 /// Transposed convolution whose patches do not overlap (stride = kernel, no padding): a GEMM
 /// into `cols` ([pixels x taps * cout], weights packed with `pack_conv` as cout' = taps * cout,
 /// bias repeated per tap, activation applied there), then each tap's values copied into place.
-pub fn transpose_conv_gemm(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, cout: usize, w: &[f32], wide_bias: &[f32], cols: &mut [f32], win: &Window, act: Act) {
+#[allow(clippy::too_many_arguments)]
+pub fn transpose_conv_gemm(
+    inp: &[f32],
+    id: Dims,
+    out: &mut [f32],
+    od: Dims,
+    cout: usize,
+    w: &[f32],
+    wide_bias: &[f32],
+    cols: &mut [f32],
+    win: &Window,
+    act: Act,
+) {
     let n = wide_bias.len();
     pointwise(inp, id.c, cols, n, id.h * id.w, w, wide_bias, act, None);
     // Nested loops, not divisions: integer division per element is costly in this hot loop.
@@ -399,6 +589,7 @@ pub fn transpose_conv_gemm(inp: &[f32], id: Dims, out: &mut [f32], od: Dims, cou
 
 /// Transposed convolution plus bias: every input pixel scatters a kh x kw patch
 /// (output (iy * stride + ky - pad, ...)). Weights [tap][cin][cout]. Fills `out` itself.
+#[allow(clippy::too_many_arguments)]
 pub fn transpose_conv(
     inp: &[f32],
     id: Dims,
@@ -584,6 +775,102 @@ pub fn resize_bilinear(
 mod tests {
     use super::*;
 
+    /// Straightforward depthwise convolution, for checking the optimised kernel.
+    fn depthwise_reference(
+        inp: &[f32],
+        id: Dims,
+        od: Dims,
+        w: &[f32],
+        bias: &[f32],
+        win: &Window,
+    ) -> Vec<f32> {
+        let mut out = vec![0.0; od.len()];
+        for oy in 0..od.h {
+            for ox in 0..od.w {
+                for ch in 0..id.c {
+                    let mut acc = bias[ch] as f64;
+                    for ky in 0..win.kh {
+                        for kx in 0..win.kw {
+                            let iy = (oy * win.stride[0] + ky * win.dilation[0]) as isize
+                                - win.pad[0] as isize;
+                            let ix = (ox * win.stride[1] + kx * win.dilation[1]) as isize
+                                - win.pad[1] as isize;
+                            if iy >= 0 && ix >= 0 && (iy as usize) < id.h && (ix as usize) < id.w {
+                                let x = inp[(iy as usize * id.w + ix as usize) * id.c + ch] as f64;
+                                acc += x * w[(ky * win.kw + kx) * id.c + ch] as f64;
+                            }
+                        }
+                    }
+                    out[(oy * od.w + ox) * od.c + ch] = acc as f32;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn depthwise_matches_a_direct_implementation() {
+        let mut seed = 1u32;
+        let mut rnd = move || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (seed >> 8) as f32 / (1 << 24) as f32 - 0.5
+        };
+        // (h, w, c, k, stride, dilation, pad): odd and even sizes, borders, channel blocks of 4/8/16.
+        for &(h, w, c, k, s, d, p) in &[
+            (7, 9, 4, 3, 1, 1, 1),
+            (8, 8, 8, 3, 2, 1, 0),
+            (5, 11, 12, 5, 1, 1, 2),
+            (9, 6, 16, 5, 2, 1, 1),
+            (6, 7, 20, 3, 1, 2, 2),
+            (1, 1, 8, 3, 1, 1, 1),
+            (4, 13, 24, 3, 1, 1, 0),
+        ] {
+            let id = Dims { h, w, c };
+            let oh = (h + 2 * p - (d * (k - 1) + 1)) / s + 1;
+            let ow = (w + 2 * p - (d * (k - 1) + 1)) / s + 1;
+            let od = Dims { h: oh, w: ow, c };
+            let win = Window {
+                kh: k,
+                kw: k,
+                stride: [s, s],
+                dilation: [d, d],
+                pad: [p, p],
+            };
+            let inp: Vec<f32> = (0..id.len()).map(|_| rnd()).collect();
+            let wts: Vec<f32> = (0..k * k * c).map(|_| rnd()).collect();
+            let bias: Vec<f32> = (0..c).map(|_| rnd()).collect();
+            let res: Vec<f32> = (0..od.len()).map(|_| rnd()).collect();
+            let want = depthwise_reference(&inp, id, od, &wts, &bias, &win);
+            let mut got = vec![0.0; od.len()];
+            depthwise(&inp, id, &mut got, od, &wts, &bias, &win, Act::None, None);
+            let mut with_res = vec![0.0; od.len()];
+            depthwise(
+                &inp,
+                id,
+                &mut with_res,
+                od,
+                &wts,
+                &bias,
+                &win,
+                Act::Relu,
+                Some(&res),
+            );
+            for i in 0..od.len() {
+                assert!(
+                    (got[i] - want[i]).abs() < 1e-5,
+                    "{h}x{w}x{c} k{k} s{s} d{d} p{p} at {i}: {} vs {}",
+                    got[i],
+                    want[i]
+                );
+                let r = want[i].max(0.0) + res[i];
+                assert!(
+                    (with_res[i] - r).abs() < 1e-5,
+                    "residual {h}x{w}x{c} at {i}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn activations_match_their_definitions() {
         for i in -2000..=2000 {
@@ -591,14 +878,21 @@ mod tests {
             let mut out = [0.0f32; 4];
             for (act, want) in [
                 (Act::Sigmoid, 1.0 / (1.0 + (-x as f64).exp())),
-                (Act::HardSwish, x as f64 * (x as f64 + 3.0).clamp(0.0, 6.0) / 6.0),
+                (
+                    Act::HardSwish,
+                    x as f64 * (x as f64 + 3.0).clamp(0.0, 6.0) / 6.0,
+                ),
                 (Act::Relu, (x as f64).max(0.0)),
                 (Act::Relu6, (x as f64).clamp(0.0, 6.0)),
                 (Act::ReluN1To1, (x as f64).clamp(-1.0, 1.0)),
             ] {
                 act4(F4::splat(x), act).store(&mut out, 0);
                 let err = (out[0] as f64 - want).abs();
-                assert!(err <= 1e-6 * want.abs().max(1.0), "{act:?}({x}) = {} not {want}", out[0]);
+                assert!(
+                    err <= 1e-6 * want.abs().max(1.0),
+                    "{act:?}({x}) = {} not {want}",
+                    out[0]
+                );
             }
         }
     }

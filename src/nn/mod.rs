@@ -5,7 +5,8 @@
 mod flatbuf;
 mod graph;
 mod kernels;
-mod simd;
+mod plan;
+pub(crate) mod simd;
 pub mod tflite;
 
 pub use graph::Network;

@@ -69,7 +69,10 @@ mod imp {
         /// 2^n for lanes holding whole numbers n in [-126, 127].
         #[inline(always)]
         pub fn pow2i(self) -> F4 {
-            F4(i32x4_shl(i32x4_add(i32x4_trunc_sat_f32x4(self.0), i32x4_splat(127)), 23))
+            F4(i32x4_shl(
+                i32x4_add(i32x4_trunc_sat_f32x4(self.0), i32x4_splat(127)),
+                23,
+            ))
         }
         #[inline(always)]
         pub fn max(self, o: F4) -> F4 {
@@ -138,7 +141,9 @@ mod imp {
         }
         #[inline(always)]
         pub fn pow2i(self) -> F4 {
-            F4(self.0.map(|n| f32::from_bits(((n as i32 + 127) as u32) << 23)))
+            F4(self
+                .0
+                .map(|n| f32::from_bits(((n as i32 + 127) as u32) << 23)))
         }
         /// Like wasm's `pmax`: `a < b ? b : a`.
         #[inline(always)]

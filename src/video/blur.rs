@@ -106,6 +106,19 @@ impl MaskedBlur {
     fn premultiply_down(&mut self, rgb: [&Plane; 3], colour: bool) {
         let (lw, lh, g) = (self.dilated.width, self.dilated.height, self.g);
         let (bw, bh) = (self.acc[0].width, self.acc[0].height);
+        if g == 1 {
+            // B is L: a plain product (vectorised), same values as the general loop.
+            let [r, gr, b, w] = &mut self.acc;
+            w.data.copy_from_slice(&self.dilated.data);
+            if colour {
+                for (c, out) in [&mut r.data, &mut gr.data, &mut b.data].into_iter().enumerate() {
+                    for ((o, &v), &wt) in out.iter_mut().zip(&rgb[c].data).zip(&self.dilated.data) {
+                        *o = v * wt;
+                    }
+                }
+            }
+            return;
+        }
         for by in 0..bh {
             for bx in 0..bw {
                 let mut s = [0.0f32; 4];

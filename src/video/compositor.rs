@@ -4,7 +4,7 @@
 //! never per frame) and runs the passes in order.
 
 use super::blur::{blur_planes, grid_for, MaskedBlur};
-use super::plane::{downsample_rgba, LinearTaps, Plane};
+use super::plane::{area_down, downsample_rgba, LinearTaps, Plane};
 use super::refine::GuidedRefiner;
 use super::simd::{self, Lerp};
 use super::temporal::TemporalSmoother;
@@ -167,7 +167,7 @@ pub struct Compositor {
     /// Frame pixels per working-grid pixel, and the working grid's size.
     factor: usize,
     frame_l: [Plane; 3],
-    sums: Vec<u32>,
+    sums: Vec<u16>,
     temporal: TemporalSmoother,
     refiner: GuidedRefiner,
     effect: Effect,
@@ -367,7 +367,7 @@ impl Compositor {
         self.factor = ((w.min(h) as f32 / WORKING_ROWS as f32).round() as usize).max(1);
         let (lw, lh) = (w.div_ceil(self.factor), h.div_ceil(self.factor));
         self.frame_l = [Plane::new(lw, lh), Plane::new(lw, lh), Plane::new(lw, lh)];
-        self.sums = vec![0; 3 * w];
+        self.sums = vec![0; 4 * w];
         self.refiner = GuidedRefiner::new(lw, lh);
         self.ly = LinearTaps::new(lh, h, 1.0 / self.factor as f32);
         let lx = LinearTaps::new(lw, w, 1.0 / self.factor as f32);
@@ -392,7 +392,7 @@ impl Compositor {
             Effect::Image { wrap, fitted, fitted_blur, source } => {
                 *wrap = MaskedBlur::new(lw, lh, WRAP_SIGMA * to_l);
                 *fitted = cover_fit(&source.0, source.1, source.2, w, h);
-                *fitted_blur = blurred(fitted, w, h, factor * wrap.g, grid_for(WRAP_SIGMA * to_l).1);
+                *fitted_blur = blurred(fitted, w, h, (factor, wrap.g), grid_for(WRAP_SIGMA * to_l).1);
                 (wrap.g, 1)
             }
         };
@@ -490,13 +490,20 @@ pub fn cover_fit(src: &[u8], sw: usize, sh: usize, w: usize, h: usize) -> Vec<u8
 
 /// `img` (w x h RGBA) blurred with a Gaussian of `sigma` pixels of a grid of
 /// `factor x factor` blocks, back at full resolution: the light the wrap borrows.
-fn blurred(img: &[u8], w: usize, h: usize, factor: usize, sigma: f32) -> Vec<u8> {
-    let (bw, bh) = (w.div_ceil(factor), h.div_ceil(factor));
+fn blurred(img: &[u8], w: usize, h: usize, factors: (usize, usize), sigma: f32) -> Vec<u8> {
+    // Frame -> working grid -> blur grid, as for the frame itself.
+    let (f, g) = factors;
+    let (lw, lh) = (w.div_ceil(f), h.div_ceil(f));
+    let mut l = [Plane::new(lw, lh), Plane::new(lw, lh), Plane::new(lw, lh)];
+    let [r, gr, b] = &mut l;
+    downsample_rgba(img, (w, h), 4 * w, f, [r, gr, b], &mut vec![0; 4 * w]);
+    let (bw, bh) = (lw.div_ceil(g), lh.div_ceil(g));
     let mut planes = [Plane::new(bw, bh), Plane::new(bw, bh), Plane::new(bw, bh)];
-    let [r, g, b] = &mut planes;
-    downsample_rgba(img, (w, h), 4 * w, factor, [r, g, b], &mut vec![0; 3 * w]);
+    for (src, dst) in l.iter().zip(planes.iter_mut()) {
+        area_down(src, g, dst);
+    }
     blur_planes(&mut planes, sigma);
-    let inv = 1.0 / factor as f32;
+    let inv = 1.0 / (f * g) as f32;
     let (xt, yt) = (LinearTaps::new(bw, w, inv), LinearTaps::new(bh, h, inv));
     let mut out = vec![255u8; w * h * 4];
     let mut full = Plane::new(w, h);

@@ -81,14 +81,14 @@ pub fn resample(src: &[f32], src_width: usize, dst: &mut Plane, xt: &LinearTaps,
 
 /// Separable mean over a (2r+1)^2 window, edges replicated, of four interleaved channels
 /// (a `[f32; 4]` per pixel, one RGBA float texture in GLSL; the four channels ride in one
-/// SIMD vector). Running sums: O(1) per pixel whatever the radius (the GLSL version takes
-/// 2r+1 taps per direction; same result). `scratch` holds `width + 2r` pixels.
+/// SIMD vector): 2r+1 taps horizontally, a running sum vertically (same result).
+/// `scratch` holds `width + 2r` pixels.
 pub fn box_mean4(src: &[[f32; 4]], dst: &mut [[f32; 4]], tmp: &mut [[f32; 4]], size: (usize, usize), r: usize, scratch: &mut [[f32; 4]]) {
     let (w, h) = size;
     let norm = 1.0 / (2 * r + 1) as f32;
     let clampi = |i: isize, n: usize| i.clamp(0, n as isize - 1) as usize;
     let add = |a: &mut [f32; 4], b: &[f32; 4]| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-    // Horizontal: the row with r replicated samples each side, then a running sum.
+    // Horizontal: the row with r replicated samples each side, then direct taps.
     for y in 0..h {
         let s = &src[y * w..(y + 1) * w];
         let p = &mut scratch[..w + 2 * r];
@@ -141,9 +141,13 @@ fn max(a: f32, b: f32) -> f32 {
     }
 }
 
-/// Normalised Gaussian taps `k[0..=2r]` for `sigma`, radius `ceil(3 sigma)`.
+/// Most taps a Gaussian kernel may have (sigma up to 10 pixels of its grid; the blur grids
+/// keep it under 4).
+pub const MAX_TAPS: usize = 61;
+
+/// Normalised Gaussian taps `k[0..=2r]` for `sigma`, radius `ceil(3 sigma)` (at most 30).
 pub fn gaussian_kernel(sigma: f32) -> Vec<f32> {
-    let r = (3.0 * sigma).ceil().max(1.0) as isize;
+    let r = (3.0 * sigma).ceil().clamp(1.0, (MAX_TAPS / 2) as f32) as isize;
     let k: Vec<f32> = (-r..=r).map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp()).collect();
     let sum: f32 = k.iter().sum();
     k.into_iter().map(|v| v / sum).collect()
@@ -164,41 +168,49 @@ pub fn convolve(p: &mut Plane, tmp: &mut Plane, kernel: &[f32], pad: &mut [f32])
         simd::convolve_row(padded, kernel, &mut tmp.data[y * w..(y + 1) * w]);
     }
     // Vertical: each output row is a weighted sum of 2r+1 whole rows.
+    let mut rows = [0usize; MAX_TAPS];
     for y in 0..h {
-        let out = &mut p.data[y * w..(y + 1) * w];
-        out.fill(0.0);
-        for (i, &k) in kernel.iter().enumerate() {
-            let row = (y as isize + i as isize - r as isize).clamp(0, h as isize - 1) as usize;
-            simd::axpy(k, &tmp.data[row * w..(row + 1) * w], out);
+        for (i, row) in rows[..kernel.len()].iter_mut().enumerate() {
+            *row = (y as isize + i as isize - r as isize).clamp(0, h as isize - 1) as usize;
         }
+        simd::convolve_column(&tmp.data, &rows[..kernel.len()], kernel, &mut p.data[y * w..(y + 1) * w]);
     }
 }
 
+/// Largest block `downsample_rgba` takes: its 16-bit column sums hold 257 rows of 255.
+pub const MAX_BLOCK: usize = 257;
+
 /// Area average of `factor x factor` blocks of an RGBA frame into R, G, B planes (0..255;
 /// the last block of a row or column averages the pixels it has). `sums` is scratch of
-/// `3 * width` counters.
-pub fn downsample_rgba(frame: &[u8], size: (usize, usize), stride: usize, factor: usize, out: [&mut Plane; 3], sums: &mut [u32]) {
+/// `4 * width` counters.
+pub fn downsample_rgba(frame: &[u8], size: (usize, usize), stride: usize, factor: usize, out: [&mut Plane; 3], sums: &mut [u16]) {
+    assert!(factor <= MAX_BLOCK);
     let [pr, pg, pb] = out;
-    let (lw, lh) = (pr.width, pr.height);
     let (width, height) = size;
-    let (sr, rest) = sums.split_at_mut(width);
-    let (sg, sb) = rest.split_at_mut(width);
-    for ly in 0..lh {
-        sr.fill(0);
-        sg.fill(0);
-        sb.fill(0);
+    let sums = &mut sums[..4 * width];
+    for ly in 0..pr.height {
+        sums.fill(0);
         let rows = ly * factor..((ly + 1) * factor).min(height);
         let nrows = rows.len();
         for y in rows {
-            simd::add_columns(&frame[y * stride..y * stride + 4 * width], [&mut *sr, &mut *sg, &mut *sb]);
+            simd::add_columns(&frame[y * stride..y * stride + 4 * width], sums);
         }
-        for lx in 0..lw {
-            let cols = lx * factor..((lx + 1) * factor).min(width);
-            let norm = 1.0 / (nrows * cols.len()) as f32;
-            let i = ly * lw + lx;
-            pr.data[i] = sr[cols.clone()].iter().sum::<u32>() as f32 * norm;
-            pg.data[i] = sg[cols.clone()].iter().sum::<u32>() as f32 * norm;
-            pb.data[i] = sb[cols].iter().sum::<u32>() as f32 * norm;
+        simd::block_means(sums, factor, nrows, [pr.row_mut(ly), pg.row_mut(ly), pb.row_mut(ly)]);
+    }
+}
+
+/// Area average of `g x g` blocks of a plane (the last block partial).
+pub fn area_down(src: &Plane, g: usize, dst: &mut Plane) {
+    for by in 0..dst.height {
+        for bx in 0..dst.width {
+            let (mut s, mut n) = (0.0, 0);
+            for y in by * g..((by + 1) * g).min(src.height) {
+                for x in bx * g..((bx + 1) * g).min(src.width) {
+                    s += src.data[y * src.width + x];
+                    n += 1;
+                }
+            }
+            dst.data[by * dst.width + bx] = s / n as f32;
         }
     }
 }

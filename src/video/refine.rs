@@ -21,7 +21,7 @@
 //! nothing but that one pass runs at full resolution (the "fast" guided filter).
 
 use super::plane::{box_mean4, resample, LinearTaps, Plane};
-use super::simd::{self, BACKGROUND, EDGE, PERSON};
+use super::simd::{self, EDGE};
 
 /// Window radius in working-grid pixels (4 frame pixels each at 720p): the window
 /// (20 frame pixels at 720p) spans the segmenter's edge error (its pixel is 5 frame pixels).
@@ -105,16 +105,15 @@ impl GuidedRefiner {
 
         // Horizontal box means of the products, row by row (the products are never stored
         // whole): [r g b p] [rp gp bp rr] [rg rb gg gb] [bb - - -], colour in 0..1.
-        const K: f32 = 1.0 / 255.0;
         for y in 0..h {
-            for x in 0..w {
-                let k = y * w + x;
-                let (cr, cg, cb, p) = (rgb[0].data[k] * K, rgb[1].data[k] * K, rgb[2].data[k] * K, self.p.data[k]);
-                self.padded[0][r + x] = [cr, cg, cb, p];
-                self.padded[1][r + x] = [cr * p, cg * p, cb * p, cr * cr];
-                self.padded[2][r + x] = [cr * cg, cr * cb, cg * cg, cg * cb];
-                self.padded[3][r + x] = [cb * cb, 0.0, 0.0, 0.0];
-            }
+            let row = y * w..(y + 1) * w;
+            let [p0, p1, p2, p3] = &mut self.padded;
+            simd::products_row(
+                [&rgb[0].data[row.clone()], &rgb[1].data[row.clone()], &rgb[2].data[row.clone()]],
+                &self.p.data[row],
+                1.0 / 255.0,
+                [&mut p0[r..], &mut p1[r..], &mut p2[r..], &mut p3[r..]],
+            );
             for (pad, out) in self.padded.iter_mut().zip(self.hbox.iter_mut()) {
                 let (first, last) = (pad[r], pad[r + w - 1]);
                 pad[..r].fill(first);
@@ -137,63 +136,23 @@ impl GuidedRefiner {
                 let hb = &self.hbox[q];
                 simd::box_column_step(&mut self.sums[q], &hb[add * w..(add + 1) * w], &hb[sub * w..(sub + 1) * w], norm, &mut self.means[q]);
             }
-            for x in 0..w {
-                self.ab[y * w + x] = fit(self.means[0][x], self.means[1][x], self.means[2][x], self.means[3][x][0]);
-            }
+            let m = &self.means;
+            simd::fit_row([&m[0], &m[1], &m[2], &m[3]], EPS, &mut self.ab[y * w..(y + 1) * w]);
         }
         box_mean4(&self.ab, &mut self.ab_mean, &mut self.hbox[0], (w, h), r, &mut self.padded[0]);
 
-        let stretch = 1.0 / (HIGH - LOW);
-        for k in 0..w * h {
-            let [a0, a1, a2, b] = self.ab_mean[k];
-            let (a0, a1, a2) = (a0 * K * stretch, a1 * K * stretch, a2 * K * stretch);
-            let b = (b - LOW) * stretch;
-            self.coeffs[0].data[k] = a0;
-            self.coeffs[1].data[k] = a1;
-            self.coeffs[2].data[k] = a2;
-            self.coeffs[3].data[k] = b;
-            let q = a0 * rgb[0].data[k] + a1 * rgb[1].data[k] + a2 * rgb[2].data[k] + b;
-            self.alpha.data[k] = q.clamp(0.0, 1.0);
-            // The extremes of the affine function over the colour cube (0..255 per channel).
-            let (mut lo, mut hi) = (b, b);
-            for a in [a0, a1, a2] {
-                if a < 0.0 {
-                    lo += 255.0 * a;
-                } else {
-                    hi += 255.0 * a;
-                }
-            }
-            self.class[k] = if lo >= 1.0 {
-                PERSON
-            } else if hi <= 0.0 {
-                BACKGROUND
-            } else {
-                EDGE
-            };
+        for y in 0..h {
+            let row = y * w..(y + 1) * w;
+            let [c0, c1, c2, c3] = &mut self.coeffs;
+            simd::coefficients_row(
+                &self.ab_mean[row.clone()],
+                [&rgb[0].data[row.clone()], &rgb[1].data[row.clone()], &rgb[2].data[row.clone()]],
+                LOW,
+                1.0 / (HIGH - LOW),
+                [&mut c0.data[row.clone()], &mut c1.data[row.clone()], &mut c2.data[row.clone()], &mut c3.data[row.clone()]],
+                &mut self.alpha.data[row.clone()],
+                &mut self.class[row],
+            );
         }
     }
-}
-
-/// The local affine fit from the window means: `[a_r, a_g, a_b, b]`.
-#[inline(always)]
-fn fit(m0: [f32; 4], m1: [f32; 4], m2: [f32; 4], bb: f32) -> [f32; 4] {
-    let [mr, mg, mb, mp] = m0;
-    let [rp, gp, bp, rr] = m1;
-    let [rg, rb, gg, gb] = m2;
-    // Covariance of the colour (+ EPS on the diagonal) and with the mask.
-    let (s00, s01, s02) = (rr - mr * mr + EPS, rg - mr * mg, rb - mr * mb);
-    let (s11, s12, s22) = (gg - mg * mg + EPS, gb - mg * mb, bb - mb * mb + EPS);
-    let c = [rp - mr * mp, gp - mg * mp, bp - mb * mp];
-    // S^-1 c by the adjugate; S is symmetric positive definite (EPS > 0).
-    let i00 = s11 * s22 - s12 * s12;
-    let i01 = s02 * s12 - s01 * s22;
-    let i02 = s01 * s12 - s02 * s11;
-    let i11 = s00 * s22 - s02 * s02;
-    let i12 = s01 * s02 - s00 * s12;
-    let i22 = s00 * s11 - s01 * s01;
-    let inv_det = 1.0 / (s00 * i00 + s01 * i01 + s02 * i02);
-    let a0 = (i00 * c[0] + i01 * c[1] + i02 * c[2]) * inv_det;
-    let a1 = (i01 * c[0] + i11 * c[1] + i12 * c[2]) * inv_det;
-    let a2 = (i02 * c[0] + i12 * c[1] + i22 * c[2]) * inv_det;
-    [a0, a1, a2, mp - a0 * mr - a1 * mg - a2 * mb]
 }

@@ -1,6 +1,7 @@
 //! Person segmentation of camera frames with a MediaPipe selfie-segmentation model: resizes an
 //! RGBA frame to the model's input, runs the network and exposes the person-probability mask.
 
+use crate::nn::simd::F4;
 use crate::nn::{Error, Network};
 
 /// Person probability per pixel, in [0, 1], at the model's resolution, row-major.
@@ -72,7 +73,7 @@ impl Segmenter {
         let need = (height - 1)
             .checked_mul(stride)
             .and_then(|n| n.checked_add(width * 4));
-        if need.map_or(true, |n| rgba.len() < n) {
+        if need.is_none_or(|n| rgba.len() < n) {
             return Err(Error::Input(format!(
                 "frame {width}x{height} stride {stride} needs {need:?} bytes, got {}",
                 rgba.len()
@@ -100,20 +101,30 @@ impl Segmenter {
                 .extend((0..mw).map(|x| source_position(x, width, mw)));
             self.columns_for = width;
         }
+        // The input has 3 channels padded to 4 (checked in `new`): one RGBA pixel per F4. The
+        // scale zeroes the alpha lane, which is the channel padding (the arena reuses this
+        // memory, so it must be cleared).
         let input = self.net.input_mut();
-        let c = input.len() / (mw * mh);
-        const SCALE: f32 = 1.0 / 255.0;
-        for y in 0..mh {
+        let scale = F4::load(&[1.0 / 255.0, 1.0 / 255.0, 1.0 / 255.0, 0.0], 0);
+        let pixel = |r: &[u8], x: usize| {
+            let b = &r[x * 4..x * 4 + 4];
+            F4::load(&[b[0] as f32, b[1] as f32, b[2] as f32, b[3] as f32], 0)
+        };
+        for (y, row) in input.chunks_exact_mut(mw * 4).take(mh).enumerate() {
             let (y0, y1, fy) = source_position(y, height, mh);
             let (r0, r1) = (&rgba[y0 * stride..], &rgba[y1 * stride..]);
-            let row = &mut input[y * mw * c..(y + 1) * mw * c];
-            for (px, &(x0, x1, fx)) in row.chunks_exact_mut(c).zip(&self.columns) {
-                for ch in 0..3 {
-                    let p = |r: &[u8], x: usize| r[x * 4 + ch] as f32;
-                    let top = p(r0, x0) + (p(r0, x1) - p(r0, x0)) * fx;
-                    let bottom = p(r1, x0) + (p(r1, x1) - p(r1, x0)) * fx;
-                    px[ch] = (top + (bottom - top) * fy) * SCALE;
+            if width == mw && height == mh {
+                for (x, px) in row.chunks_exact_mut(4).enumerate() {
+                    pixel(r0, x).mul(scale).store(px, 0);
                 }
+                continue;
+            }
+            let (wy0, wy1) = (F4::splat(1.0 - fy), F4::splat(fy));
+            for (px, &(x0, x1, fx)) in row.chunks_exact_mut(4).zip(&self.columns) {
+                let (wx0, wx1) = (F4::splat(1.0 - fx), F4::splat(fx));
+                let top = pixel(r0, x0).mul(wx0).add(pixel(r0, x1).mul(wx1));
+                let bottom = pixel(r1, x0).mul(wx0).add(pixel(r1, x1).mul(wx1));
+                top.mul(wy0).add(bottom.mul(wy1)).mul(scale).store(px, 0);
             }
         }
     }

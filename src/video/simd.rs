@@ -27,53 +27,76 @@ impl Lerp<'_> {
     }
 }
 
-/// `out[x] = sum_i k[i] * p[x + i]`, `p` holding `out.len() + k.len() - 1` samples.
+/// `out[x] = sum_i k[i] * p[x + i]` for a symmetric kernel `k` of odd length (folded:
+/// `k[r] p[x + r] + sum_{i<r} k[i] (p[x + i] + p[x + 2r - i])`), `p` holding
+/// `out.len() + k.len() - 1` samples.
+#[allow(clippy::needless_range_loop)] // taps i and 2r - i go in pairs
 pub fn convolve_row(p: &[f32], k: &[f32], out: &mut [f32]) {
     let w = out.len();
-    assert!(p.len() + 1 >= w + k.len());
+    let r = k.len() / 2;
+    assert!(k.len() % 2 == 1 && p.len() + 1 >= w + k.len());
     #[allow(unused_mut)]
     let mut x = 0;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    // SAFETY: every load reads p[x + i .. x + i + 4] with x + 4 <= w and i < k.len(),
+    // SAFETY: every load reads p[x + i .. x + i + 4] with x + 4 <= w and i <= 2r,
     // inside p by the assertion; stores stay inside out.
     unsafe {
+        let ld = |i: usize| v128_load(p.as_ptr().add(i) as *const v128);
         while x + 4 <= w {
-            let mut acc = f32x4_splat(0.0);
-            for (i, &ki) in k.iter().enumerate() {
-                let v = v128_load(p.as_ptr().add(x + i) as *const v128);
-                acc = f32x4_add(acc, f32x4_mul(f32x4_splat(ki), v));
+            let mut acc = f32x4_mul(f32x4_splat(k[r]), ld(x + r));
+            for i in 0..r {
+                acc = f32x4_add(acc, f32x4_mul(f32x4_splat(k[i]), f32x4_add(ld(x + i), ld(x + 2 * r - i))));
             }
             v128_store(out.as_mut_ptr().add(x) as *mut v128, acc);
             x += 4;
         }
     }
     for (j, o) in out.iter_mut().enumerate().skip(x) {
-        let mut acc = 0.0;
-        for (i, &ki) in k.iter().enumerate() {
-            acc += ki * p[j + i];
+        let mut acc = k[r] * p[j + r];
+        for i in 0..r {
+            acc += k[i] * (p[j + i] + p[j + 2 * r - i]);
         }
         *o = acc;
     }
 }
 
-/// `y += a * x`.
-pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
-    let n = x.len().min(y.len());
+/// One output row of a vertical convolution with a symmetric kernel of odd length:
+/// `out[x] = sum_i k[i] * src[rows[i] * w + x]` (`w = out.len()`), folded as in
+/// `convolve_row` and accumulated in registers.
+#[allow(clippy::needless_range_loop)] // taps i and 2r - i go in pairs
+pub fn convolve_column(src: &[f32], rows: &[usize], k: &[f32], out: &mut [f32]) {
+    let w = out.len();
+    let r = k.len() / 2;
+    assert!(k.len() % 2 == 1 && rows.len() == k.len() && rows.iter().all(|&i| (i + 1) * w <= src.len()));
     #[allow(unused_mut)]
-    let mut i = 0;
+    let mut x = 0;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    // SAFETY: i + 4 <= n, within both slices.
+    // SAFETY: rows[i] * w + x + 4 <= (rows[i] + 1) * w <= src.len() (asserted).
     unsafe {
-        let va = f32x4_splat(a);
-        while i + 4 <= n {
-            let px = x.as_ptr().add(i) as *const v128;
-            let py = y.as_mut_ptr().add(i) as *mut v128;
-            v128_store(py, f32x4_add(v128_load(py), f32x4_mul(va, v128_load(px))));
-            i += 4;
+        // Row starts and tap pairs resolved once per row, not per vector.
+        let mut starts = [src.as_ptr(); 64];
+        let starts = &mut starts[..k.len().min(64)];
+        assert!(starts.len() == k.len());
+        for (s, &i) in starts.iter_mut().zip(rows) {
+            *s = src.as_ptr().add(i * w);
+        }
+        let ld = |i: usize, x: usize| v128_load(starts[i].add(x) as *const v128);
+        while x + 4 <= w {
+            let mut acc = f32x4_mul(f32x4_splat(k[r]), ld(r, x));
+            for i in 0..r {
+                acc = f32x4_add(acc, f32x4_mul(f32x4_splat(*k.get_unchecked(i)), f32x4_add(ld(i, x), ld(2 * r - i, x))));
+            }
+            v128_store(out.as_mut_ptr().add(x) as *mut v128, acc);
+            x += 4;
         }
     }
-    for j in i..n {
-        y[j] += a * x[j];
+    for (j, o) in out.iter_mut().enumerate().skip(x) {
+        let at = |i: usize| src[rows[i] * w + j];
+        let mut acc = k[r] * at(r);
+        for i in 0..r {
+            acc += k[i] * (at(i) + at(2 * r - i));
+        }
+        *o = acc;
     }
 }
 
@@ -89,15 +112,36 @@ pub fn upsample_row(src: &[f32], f: usize, weights: &[f32], out: &mut [f32]) {
     #[allow(unused_mut)]
     let mut k = 0;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    if f % 4 == 0 {
+    if f.is_multiple_of(4) {
         // SAFETY: k + 1 < n, x + f <= w, j + 4 <= f <= weights.len().
         unsafe {
+            let t0 = v128_load(weights.as_ptr() as *const v128);
+            if f == 4 {
+                // Four segments per step: a = src[k..k+4], d = src[k+1..k+5] - a, each
+                // lane splatted in turn.
+                while k + 5 <= n && x + 16 <= w {
+                    let a = v128_load(src.as_ptr().add(k) as *const v128);
+                    let d = f32x4_sub(v128_load(src.as_ptr().add(k + 1) as *const v128), a);
+                    let po = out.as_mut_ptr().add(x) as *mut v128;
+                    let seg = |va: v128, vd: v128| f32x4_add(va, f32x4_mul(t0, vd));
+                    v128_store(po, seg(i32x4_shuffle::<0, 0, 0, 0>(a, a), i32x4_shuffle::<0, 0, 0, 0>(d, d)));
+                    v128_store(po.add(1), seg(i32x4_shuffle::<1, 1, 1, 1>(a, a), i32x4_shuffle::<1, 1, 1, 1>(d, d)));
+                    v128_store(po.add(2), seg(i32x4_shuffle::<2, 2, 2, 2>(a, a), i32x4_shuffle::<2, 2, 2, 2>(d, d)));
+                    v128_store(po.add(3), seg(i32x4_shuffle::<3, 3, 3, 3>(a, a), i32x4_shuffle::<3, 3, 3, 3>(d, d)));
+                    x += 16;
+                    k += 4;
+                }
+            }
             while k + 1 < n && x + f <= w {
                 let a = *src.get_unchecked(k);
                 let (va, vd) = (f32x4_splat(a), f32x4_splat(*src.get_unchecked(k + 1) - a));
-                for j in (0..f).step_by(4) {
+                let po = out.as_mut_ptr().add(x);
+                v128_store(po as *mut v128, f32x4_add(va, f32x4_mul(t0, vd)));
+                let mut j = 4;
+                while j < f {
                     let t = v128_load(weights.as_ptr().add(j) as *const v128);
-                    v128_store(out.as_mut_ptr().add(x + j) as *mut v128, f32x4_add(va, f32x4_mul(t, vd)));
+                    v128_store(po.add(j) as *mut v128, f32x4_add(va, f32x4_mul(t, vd)));
+                    j += 4;
                 }
                 x += f;
                 k += 1;
@@ -118,8 +162,9 @@ pub fn upsample_row(src: &[f32], f: usize, weights: &[f32], out: &mut [f32]) {
     }
 }
 
-/// Horizontal running box mean of four-channel pixels: `p` is the row with `r` replicated
-/// pixels each side; `out[x] = sum(p[x..=x + 2r]) * norm`.
+/// Horizontal box mean of four-channel pixels: `p` is the row with `r` replicated pixels
+/// each side; `out[x] = sum(p[x..=x + 2r]) * norm`. Direct taps, not a running sum: the
+/// windows are small and a running sum is one long chain of dependent additions.
 pub fn box_row4(p: &[[f32; 4]], r: usize, norm: f32, out: &mut [[f32; 4]]) {
     let w = out.len();
     assert!(p.len() >= w + 2 * r);
@@ -128,30 +173,217 @@ pub fn box_row4(p: &[[f32; 4]], r: usize, norm: f32, out: &mut [[f32; 4]]) {
     // 16 contiguous bytes.
     unsafe {
         let (pp, po) = (p.as_ptr() as *const v128, out.as_mut_ptr() as *mut v128);
-        let mut sum = f32x4_splat(0.0);
-        for i in 0..2 * r {
-            sum = f32x4_add(sum, v128_load(pp.add(i)));
-        }
         let vn = f32x4_splat(norm);
         for x in 0..w {
-            sum = f32x4_add(sum, v128_load(pp.add(x + 2 * r)));
+            let mut sum = v128_load(pp.add(x));
+            for i in 1..=2 * r {
+                sum = f32x4_add(sum, v128_load(pp.add(x + i)));
+            }
             v128_store(po.add(x), f32x4_mul(sum, vn));
-            sum = f32x4_sub(sum, v128_load(pp.add(x)));
         }
     }
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    {
-        let mut sum = [0.0f32; 4];
-        for v in &p[..2 * r] {
+    for x in 0..w {
+        let mut sum = p[x];
+        for v in &p[x + 1..=x + 2 * r] {
             (0..4).for_each(|c| sum[c] += v[c]);
         }
-        for x in 0..w {
-            for c in 0..4 {
-                sum[c] += p[x + 2 * r][c];
-                out[x][c] = sum[c] * norm;
-                sum[c] -= p[x][c];
-            }
+        out[x] = sum.map(|v| v * norm);
+    }
+}
+
+/// One row of the guided filter's products, four channels per pixel, colour scaled by `k`:
+/// `[r g b p] [rp gp bp rr] [rg rb gg gb] [bb 0 0 0]`.
+pub fn products_row(rgb: [&[f32]; 3], p: &[f32], k: f32, out: [&mut [[f32; 4]]; 4]) {
+    let w = p.len();
+    let [o0, o1, o2, o3] = out;
+    assert!(rgb.iter().all(|c| c.len() >= w) && o0.len() >= w && o1.len() >= w && o2.len() >= w && o3.len() >= w);
+    #[allow(unused_mut)]
+    let mut x = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    // SAFETY: x + 4 <= w, within every slice (asserted); [f32; 4] is one v128.
+    unsafe {
+        let (vk, zero) = (f32x4_splat(k), f32x4_splat(0.0));
+        let ld = |s: &[f32], x: usize| v128_load(s.as_ptr().add(x) as *const v128);
+        let st = |o: &mut [[f32; 4]], x: usize, v: [v128; 4]| {
+            let po = o.as_mut_ptr().add(x) as *mut v128;
+            (0..4).for_each(|i| v128_store(po.add(i), v[i]));
+        };
+        while x + 4 <= w {
+            let (r, g, b, m) = (f32x4_mul(ld(rgb[0], x), vk), f32x4_mul(ld(rgb[1], x), vk), f32x4_mul(ld(rgb[2], x), vk), ld(p, x));
+            st(o0, x, transpose([r, g, b, m]));
+            st(o1, x, transpose([f32x4_mul(r, m), f32x4_mul(g, m), f32x4_mul(b, m), f32x4_mul(r, r)]));
+            st(o2, x, transpose([f32x4_mul(r, g), f32x4_mul(r, b), f32x4_mul(g, g), f32x4_mul(g, b)]));
+            st(o3, x, transpose([f32x4_mul(b, b), zero, zero, zero]));
+            x += 4;
         }
+    }
+    for i in x..w {
+        let (r, g, b, m) = (rgb[0][i] * k, rgb[1][i] * k, rgb[2][i] * k, p[i]);
+        o0[i] = [r, g, b, m];
+        o1[i] = [r * m, g * m, b * m, r * r];
+        o2[i] = [r * g, r * b, g * g, g * b];
+        o3[i] = [b * b, 0.0, 0.0, 0.0];
+    }
+}
+
+/// 4x4 transpose: four vectors of one channel for 4 pixels <-> four pixels of 4 channels.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn transpose(v: [v128; 4]) -> [v128; 4] {
+    let t0 = i32x4_shuffle::<0, 4, 1, 5>(v[0], v[1]);
+    let t1 = i32x4_shuffle::<2, 6, 3, 7>(v[0], v[1]);
+    let t2 = i32x4_shuffle::<0, 4, 1, 5>(v[2], v[3]);
+    let t3 = i32x4_shuffle::<2, 6, 3, 7>(v[2], v[3]);
+    [
+        i32x4_shuffle::<0, 1, 4, 5>(t0, t2),
+        i32x4_shuffle::<2, 3, 6, 7>(t0, t2),
+        i32x4_shuffle::<0, 1, 4, 5>(t1, t3),
+        i32x4_shuffle::<2, 3, 6, 7>(t1, t3),
+    ]
+}
+
+/// The guided filter's local affine fit for a row, from the window means of the products
+/// (`means` as written by `products_row`, box-filtered): `[a_r, a_g, a_b, b]` per pixel,
+/// `a = (cov(I, I) + eps Id)^-1 cov(I, p)`, `b = mean(p) - a . mean(I)`.
+pub fn fit_row(means: [&[[f32; 4]]; 4], eps: f32, out: &mut [[f32; 4]]) {
+    let w = out.len();
+    assert!(means.iter().all(|m| m.len() >= w));
+    #[allow(unused_mut)]
+    let mut x = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    // SAFETY: x + 4 <= w, within every slice (asserted).
+    unsafe {
+        let ld = |m: &[[f32; 4]], x: usize| {
+            let p = m.as_ptr().add(x) as *const v128;
+            transpose([v128_load(p), v128_load(p.add(1)), v128_load(p.add(2)), v128_load(p.add(3))])
+        };
+        let (add, sub, mul) = (f32x4_add, f32x4_sub, f32x4_mul);
+        let e = f32x4_splat(eps);
+        while x + 4 <= w {
+            let [mr, mg, mb, mp] = ld(means[0], x);
+            let [rp, gp, bp, rr] = ld(means[1], x);
+            let [rg, rb, gg, gb] = ld(means[2], x);
+            let bb = ld(means[3], x)[0];
+            let (s00, s01, s02) = (add(sub(rr, mul(mr, mr)), e), sub(rg, mul(mr, mg)), sub(rb, mul(mr, mb)));
+            let (s11, s12, s22) = (add(sub(gg, mul(mg, mg)), e), sub(gb, mul(mg, mb)), add(sub(bb, mul(mb, mb)), e));
+            let c = [sub(rp, mul(mr, mp)), sub(gp, mul(mg, mp)), sub(bp, mul(mb, mp))];
+            let i00 = sub(mul(s11, s22), mul(s12, s12));
+            let i01 = sub(mul(s02, s12), mul(s01, s22));
+            let i02 = sub(mul(s01, s12), mul(s02, s11));
+            let i11 = sub(mul(s00, s22), mul(s02, s02));
+            let i12 = sub(mul(s01, s02), mul(s00, s12));
+            let i22 = sub(mul(s00, s11), mul(s01, s01));
+            let det = add(add(mul(s00, i00), mul(s01, i01)), mul(s02, i02));
+            let inv_det = f32x4_div(f32x4_splat(1.0), det);
+            let a0 = mul(add(add(mul(i00, c[0]), mul(i01, c[1])), mul(i02, c[2])), inv_det);
+            let a1 = mul(add(add(mul(i01, c[0]), mul(i11, c[1])), mul(i12, c[2])), inv_det);
+            let a2 = mul(add(add(mul(i02, c[0]), mul(i12, c[1])), mul(i22, c[2])), inv_det);
+            let b = sub(sub(sub(mp, mul(a0, mr)), mul(a1, mg)), mul(a2, mb));
+            let o = transpose([a0, a1, a2, b]);
+            let po = out.as_mut_ptr().add(x) as *mut v128;
+            (0..4).for_each(|i| v128_store(po.add(i), o[i]));
+            x += 4;
+        }
+    }
+    for i in x..w {
+        out[i] = fit(means[0][i], means[1][i], means[2][i], means[3][i][0], eps);
+    }
+}
+
+#[inline(always)]
+fn fit(m0: [f32; 4], m1: [f32; 4], m2: [f32; 4], bb: f32, eps: f32) -> [f32; 4] {
+    let [mr, mg, mb, mp] = m0;
+    let [rp, gp, bp, rr] = m1;
+    let [rg, rb, gg, gb] = m2;
+    // Covariance of the colour (+ eps on the diagonal) and with the mask.
+    let (s00, s01, s02) = (rr - mr * mr + eps, rg - mr * mg, rb - mr * mb);
+    let (s11, s12, s22) = (gg - mg * mg + eps, gb - mg * mb, bb - mb * mb + eps);
+    let c = [rp - mr * mp, gp - mg * mp, bp - mb * mp];
+    // S^-1 c by the adjugate; S is symmetric positive definite (eps > 0).
+    let i00 = s11 * s22 - s12 * s12;
+    let i01 = s02 * s12 - s01 * s22;
+    let i02 = s01 * s12 - s02 * s11;
+    let i11 = s00 * s22 - s02 * s02;
+    let i12 = s01 * s02 - s00 * s12;
+    let i22 = s00 * s11 - s01 * s01;
+    let inv_det = 1.0 / (s00 * i00 + s01 * i01 + s02 * i02);
+    let a0 = (i00 * c[0] + i01 * c[1] + i02 * c[2]) * inv_det;
+    let a1 = (i01 * c[0] + i11 * c[1] + i12 * c[2]) * inv_det;
+    let a2 = (i02 * c[0] + i12 * c[1] + i22 * c[2]) * inv_det;
+    [a0, a1, a2, mp - a0 * mr - a1 * mg - a2 * mb]
+}
+
+/// The guided filter's final coefficients for a row: `coeffs = (a * scale, (b - low) *
+/// stretch)` with `scale = stretch / 255` (colour in 0..255), the working-grid matte
+/// `alpha = clamp(coeffs . (r, g, b, 1), 0, 1)` and each pixel's matte class.
+pub fn coefficients_row(ab: &[[f32; 4]], rgb: [&[f32]; 3], low: f32, stretch: f32, coeffs: [&mut [f32]; 4], alpha: &mut [f32], class: &mut [u8]) {
+    let w = ab.len();
+    let [c0, c1, c2, c3] = coeffs;
+    assert!(rgb.iter().all(|c| c.len() >= w) && alpha.len() >= w && class.len() >= w);
+    assert!(c0.len() >= w && c1.len() >= w && c2.len() >= w && c3.len() >= w);
+    let scale = stretch / 255.0;
+    #[allow(unused_mut)]
+    let mut x = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    // SAFETY: x + 4 <= w, within every slice (asserted).
+    unsafe {
+        let (vs, vst, vl) = (f32x4_splat(scale), f32x4_splat(stretch), f32x4_splat(low));
+        let (zero, one, full) = (f32x4_splat(0.0), f32x4_splat(1.0), f32x4_splat(255.0));
+        let ld = |s: &[f32], x: usize| v128_load(s.as_ptr().add(x) as *const v128);
+        while x + 4 <= w {
+            let p = ab.as_ptr().add(x) as *const v128;
+            let [a0, a1, a2, b] = transpose([v128_load(p), v128_load(p.add(1)), v128_load(p.add(2)), v128_load(p.add(3))]);
+            let (a0, a1, a2) = (f32x4_mul(a0, vs), f32x4_mul(a1, vs), f32x4_mul(a2, vs));
+            let b = f32x4_mul(f32x4_sub(b, vl), vst);
+            for (o, v) in [(&mut *c0, a0), (&mut *c1, a1), (&mut *c2, a2), (&mut *c3, b)] {
+                v128_store(o.as_mut_ptr().add(x) as *mut v128, v);
+            }
+            let q = f32x4_add(
+                f32x4_add(f32x4_add(f32x4_mul(a0, ld(rgb[0], x)), f32x4_mul(a1, ld(rgb[1], x))), f32x4_mul(a2, ld(rgb[2], x))),
+                b,
+            );
+            v128_store(alpha.as_mut_ptr().add(x) as *mut v128, f32x4_min(f32x4_max(q, zero), one));
+            let (mut lo, mut hi) = (b, b);
+            for a in [a0, a1, a2] {
+                lo = f32x4_add(lo, f32x4_mul(full, f32x4_min(a, zero)));
+                hi = f32x4_add(hi, f32x4_mul(full, f32x4_max(a, zero)));
+            }
+            let person = f32x4_ge(lo, one);
+            let background = f32x4_le(hi, zero);
+            let cls = v128_bitselect(
+                i32x4_splat(PERSON as i32),
+                v128_bitselect(i32x4_splat(BACKGROUND as i32), i32x4_splat(EDGE as i32), background),
+                person,
+            );
+            class[x] = i32x4_extract_lane::<0>(cls) as u8;
+            class[x + 1] = i32x4_extract_lane::<1>(cls) as u8;
+            class[x + 2] = i32x4_extract_lane::<2>(cls) as u8;
+            class[x + 3] = i32x4_extract_lane::<3>(cls) as u8;
+            x += 4;
+        }
+    }
+    for i in x..w {
+        let [a0, a1, a2, b] = ab[i];
+        let (a0, a1, a2, b) = (a0 * scale, a1 * scale, a2 * scale, (b - low) * stretch);
+        c0[i] = a0;
+        c1[i] = a1;
+        c2[i] = a2;
+        c3[i] = b;
+        alpha[i] = (a0 * rgb[0][i] + a1 * rgb[1][i] + a2 * rgb[2][i] + b).clamp(0.0, 1.0);
+        // The extremes of the affine function over the colour cube (0..255 per channel).
+        let (mut lo, mut hi) = (b, b);
+        for a in [a0, a1, a2] {
+            lo += 255.0 * if a < 0.0 { a } else { 0.0 };
+            hi += 255.0 * if a > 0.0 { a } else { 0.0 };
+        }
+        class[i] = if lo >= 1.0 {
+            PERSON
+        } else if hi <= 0.0 {
+            BACKGROUND
+        } else {
+            EDGE
+        };
     }
 }
 
@@ -180,29 +412,64 @@ pub fn box_column_step(sum: &mut [[f32; 4]], add: &[[f32; 4]], sub: &[[f32; 4]],
     }
 }
 
-/// Adds one RGBA row (`4 * sums[0].len()` bytes) into per-column R, G, B sums.
-pub fn add_columns(row: &[u8], sums: [&mut [u32]; 3]) {
-    let [r, g, b] = sums;
-    let n = r.len().min(g.len()).min(b.len()).min(row.len() / 4);
+/// Adds one RGBA row (`sums.len()` bytes) into per-byte 16-bit column sums.
+pub fn add_columns(row: &[u8], sums: &mut [u16]) {
+    let n = sums.len();
+    assert!(row.len() >= n);
     #[allow(unused_mut)]
-    let mut x = 0;
+    let mut i = 0;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    // SAFETY: x + 4 <= n: 16 bytes of row and 4 u32 of each sum row.
+    // SAFETY: i + 16 <= n: 16 bytes of row, 16 u16 of sums.
     unsafe {
-        let m = u32x4_splat(0xff);
-        while x + 4 <= n {
-            let v = v128_load(row.as_ptr().add(4 * x) as *const v128);
-            for (s, sh) in [(r.as_mut_ptr(), 0), (g.as_mut_ptr(), 8), (b.as_mut_ptr(), 16)] {
-                let p = s.add(x) as *mut v128;
-                v128_store(p, u32x4_add(v128_load(p), v128_and(u32x4_shr(v, sh), m)));
-            }
-            x += 4;
+        while i + 16 <= n {
+            let v = v128_load(row.as_ptr().add(i) as *const v128);
+            let p = sums.as_mut_ptr().add(i) as *mut v128;
+            v128_store(p, i16x8_add(v128_load(p), u16x8_extend_low_u8x16(v)));
+            v128_store(p.add(1), i16x8_add(v128_load(p.add(1)), u16x8_extend_high_u8x16(v)));
+            i += 16;
         }
     }
-    for i in x..n {
-        r[i] += row[4 * i] as u32;
-        g[i] += row[4 * i + 1] as u32;
-        b[i] += row[4 * i + 2] as u32;
+    for j in i..n {
+        sums[j] += row[j] as u16;
+    }
+}
+
+/// Averages blocks of `f` columns of RGBA column sums (of `rows` rows) into R, G, B rows.
+pub fn block_means(sums: &[u16], f: usize, rows: usize, out: [&mut [f32]; 3]) {
+    let width = sums.len() / 4;
+    let [r, g, b] = out;
+    let lw = r.len().min(g.len()).min(b.len());
+    #[allow(unused_mut)]
+    let mut lx = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if f == 4 {
+        // SAFETY: 4 * lx + 4 <= width: 16 u16 of sums per block.
+        unsafe {
+            let norm = f32x4_splat(1.0 / (4 * rows) as f32);
+            while lx < lw && 4 * lx + 4 <= width {
+                let p = sums.as_ptr().add(16 * lx) as *const v128;
+                let v = i16x8_add(v128_load(p), v128_load(p.add(1)));
+                let v = i16x8_add(v, i16x8_shuffle::<4, 5, 6, 7, 0, 1, 2, 3>(v, v));
+                let m = f32x4_mul(f32x4_convert_i32x4(u32x4_extend_low_u16x8(v)), norm);
+                r[lx] = f32x4_extract_lane::<0>(m);
+                g[lx] = f32x4_extract_lane::<1>(m);
+                b[lx] = f32x4_extract_lane::<2>(m);
+                lx += 1;
+            }
+        }
+    }
+    for x in lx..lw {
+        let cols = x * f..((x + 1) * f).min(width);
+        let norm = 1.0 / (rows * cols.len()) as f32;
+        let mut s = [0u32; 3];
+        for c in cols {
+            for (k, v) in s.iter_mut().enumerate() {
+                *v += sums[4 * c + k] as u32;
+            }
+        }
+        r[x] = s[0] as f32 * norm;
+        g[x] = s[1] as f32 * norm;
+        b[x] = s[2] as f32 * norm;
     }
 }
 
@@ -252,12 +519,13 @@ pub fn composite_blur(frame: &[u8], k: [Lerp; 4], bg: [Lerp; 3], classes: &[u8],
     // SAFETY: x + 4 <= w; frame and out hold 4 * w bytes, the planes w samples (asserted).
     unsafe {
         while x + 4 <= w {
-            let v = v128_load(frame.as_ptr().add(4 * x) as *const v128);
+            // The background groups (most of the frame) do not even read the frame.
+            let px = || v128_load(frame.as_ptr().add(4 * x) as *const v128);
             let o = match *classes.get_unchecked(x / 4) {
-                PERSON => v128_or(v, u32x4_splat(0xff00_0000)),
+                PERSON => v128_or(px(), u32x4_splat(0xff00_0000)),
                 BACKGROUND => pack([lerp4(&bg[0], x), lerp4(&bg[1], x), lerp4(&bg[2], x)]),
                 _ => {
-                    let c = unpack(v);
+                    let c = unpack(px());
                     let alpha = alpha4(c, &k, x);
                     let mut o = [f32x4_splat(0.0); 3];
                     for i in 0..3 {

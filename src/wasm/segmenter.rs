@@ -100,8 +100,16 @@ extern "C" {
 #[doc(hidden)]
 #[wasm_bindgen(js_name = profileSegmentation)]
 pub fn profile_segmentation(model: &[u8], reps: u32) -> Result<String, JsError> {
-    let mut net = crate::nn::Network::from_tflite(model).map_err(|e| JsError::new(&e.to_string()))?;
-    net.run();
+    let mut net =
+        crate::nn::Network::from_tflite(model).map_err(|e| JsError::new(&e.to_string()))?;
+    // Warm up: V8 first runs wasm through its baseline compiler and swaps in optimised code
+    // later, so early timings would be of the wrong code.
+    for _ in 0..reps.max(1) {
+        net.run();
+    }
     let steps = net.profile_steps(reps.max(1) as usize, now);
-    Ok(steps.iter().map(|(what, ms)| format!("{ms:.4} {what}\n")).collect())
+    Ok(steps
+        .iter()
+        .map(|(what, ms)| format!("{ms:.4} {what}\n"))
+        .collect())
 }

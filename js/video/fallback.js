@@ -47,9 +47,10 @@ export async function startFallback(track, options) {
   const useCallback = typeof video.requestVideoFrameCallback === 'function';
   const frameMs = 1000 / (settings.frameRate || 30);
 
-  const draw = (width, height, timeMs) => {
+  const draw = async (width, height, timeMs) => {
     if (!width || !height) return;
-    const drawn = pipeline.process(video, width, height, timeMs);
+    const drawn = await pipeline.process(video, width, height, timeMs);
+    if (stopped) return;
     if (canvas.width !== width || canvas.height !== height) {
       canvas.width = width;
       canvas.height = height;
@@ -58,19 +59,19 @@ export async function startFallback(track, options) {
     context.drawImage(drawn ? pipeline.canvas : video, 0, 0, width, height);
     if (drawn) pipeline.outputDone(performance.now() - t0);
   };
-  const onFrame = (now, metadata) => {
+  const onFrame = async (now, metadata) => {
     if (stopped) return;
-    draw(metadata.width, metadata.height, metadata.mediaTime * 1000);
-    handle = video.requestVideoFrameCallback(onFrame);
+    await draw(metadata.width, metadata.height, metadata.mediaTime * 1000);
+    if (!stopped) handle = video.requestVideoFrameCallback(onFrame);
   };
-  const onTimer = () => {
+  const onTimer = async () => {
     if (stopped) return;
     // Only frames the video has not shown us yet.
     if (video.readyState >= 2 && video.currentTime !== lastTime) {
       lastTime = video.currentTime;
-      draw(video.videoWidth, video.videoHeight, lastTime * 1000);
+      await draw(video.videoWidth, video.videoHeight, lastTime * 1000);
     }
-    handle = setTimeout(onTimer, frameMs / 2);
+    if (!stopped) handle = setTimeout(onTimer, frameMs / 2);
   };
   if (useCallback) handle = video.requestVideoFrameCallback(onFrame);
   else onTimer();

@@ -133,13 +133,13 @@ export class Pipeline {
   }
 
   /**
-   * Processes one frame of `width x height`. Returns true when the processed frame is on
+   * Processes one frame of `width x height`. Resolves to true when the processed frame is on
    * `canvas`, false when the caller should send the source itself unchanged (mode none, no
    * renderer at the moment, or an error in this frame).
    * @param {import('./renderer.js').FrameSource} source
    * @param {number} timestampMs the frame's capture time, for the cadence budget
    */
-  process(source, width, height, timestampMs) {
+  async process(source, width, height, timestampMs) {
     const start = now();
     this.#counts.frames++;
     if (this.#lastTimestamp !== null) {
@@ -151,7 +151,7 @@ export class Pipeline {
     let drawn = false;
     if (this.#background.mode !== 'none' && this.#renderer) {
       try {
-        drawn = this.#effect(source, width, height);
+        drawn = await this.#effect(source, width, height);
       } catch (error) {
         this.#counts.errors++;
         this.#lastError = String(error?.message ?? error);
@@ -167,7 +167,7 @@ export class Pipeline {
     return drawn;
   }
 
-  #effect(source, width, height) {
+  async #effect(source, width, height) {
     const seg = this.#segmenter;
     let segmentMs = 0;
     if (!this.#mask || this.#sinceMask + 1 >= this.#cadence) {
@@ -185,10 +185,12 @@ export class Pipeline {
       this.#sinceMask++;
     }
     const t1 = now();
-    this.#renderer.render(source, this.#mask, seg.width, seg.height, width, height);
+    // A renderer may finish asynchronously (the CPU one copying a VideoFrame); a setBackground
+    // or a renderer swap in between is fine: each renderer serialises its own work.
+    await this.#renderer.render(source, this.#mask, seg.width, seg.height, width, height);
     if (this.#renderer.lost) { // lost during this frame: nothing was drawn, the CPU draws it
       this.#replaceLost();
-      this.#renderer.render(source, this.#mask, seg.width, seg.height, width, height);
+      await this.#renderer.render(source, this.#mask, seg.width, seg.height, width, height);
     }
     const renderMs = now() - t1;
     this.#times.renderMs += EMA * (renderMs - this.#times.renderMs);

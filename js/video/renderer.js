@@ -27,12 +27,14 @@
  * @property {(setting: BackgroundSetting) => void} setBackground Changes the effect; cheap,
  *   never recreates the canvas. Throws RangeError/TypeError on a bad setting.
  * @property {(source: FrameSource, mask: Float32Array | null, maskWidth: number,
- *   maskHeight: number, width: number, height: number) => void} render Draws the processed
+ *   maskHeight: number, width: number, height: number) => void | Promise<void>} render Draws the processed
  *   frame on `canvas`. `mask`: person probability (0..1), row-major `maskWidth x maskHeight`,
  *   the segmenter's latest (the same array may come again on frames where the segmenter did
  *   not run: the renderer's temporal smoothing treats it as a new observation). `mask === null`
  *   draws `source` unchanged (used until the first mask exists, so turning the effect on never
- *   flashes black). The source is not closed by the renderer.
+ *   flashes black). The source is not closed by the renderer. May return a Promise (the CPU
+ *   renderer copying a VideoFrame asynchronously): the frame is on `canvas` once it resolves,
+ *   and the source must stay open until then.
  * @property {() => void} resetTemporal Forgets the temporal mask state (next mask is taken
  *   as is), e.g. after the camera changed.
  * @property {boolean} lost True once the WebGL context is lost (always false for 'cpu'); a

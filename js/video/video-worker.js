@@ -83,7 +83,7 @@ async function pump(readable, writable) {
     let out = frame;
     const width = frame.displayWidth;
     const height = frame.displayHeight;
-    if (pipeline.process(frame, width, height, frame.timestamp / 1000)) {
+    if (await pipeline.process(frame, width, height, frame.timestamp / 1000)) {
       try {
         const t0 = performance.now();
         // Same timestamp (and duration) as the camera's frame; same size as the input.

@@ -137,7 +137,7 @@ test('a lost WebGL context: the CPU renderer takes over, then WebGL2 comes back'
       const run = async (n) => {
         let drawn = 0;
         for (let i = 0; i < n; i++) {
-          if (pipeline.process(source, width, height, (t += 33))) drawn++;
+          if (await pipeline.process(source, width, height, (t += 33))) drawn++;
           await sleep(5); // let the loss event and the renderer swap happen, as between camera frames
         }
         return drawn;

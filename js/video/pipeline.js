@@ -128,8 +128,9 @@ export class Pipeline {
     const previous = this.#background;
     this.#background = setting;
     if (setting.mode === 'none') this.#mask = null; // a stale mask must not be reused later
-    if (previous.mode === 'image' && previous.image !== setting.image) previous.image.close?.();
     this.#renderer?.setBackground(setting);
+    // Ours (background.js made it); the renderer no longer uses it.
+    if (previous.mode === 'image' && previous.image !== setting.image) previous.image.close?.();
   }
 
   /**

@@ -289,8 +289,9 @@ export function loadWasmModule(source?: URL | string | WebAssembly.Module): Prom
 // Frame path, chosen by feature detection: a dedicated worker reading the camera with
 // MediaStreamTrackProcessor and writing a track generator (Chromium: the generator and the
 // processor are created on the page and their streams transferred; Safari 18+ / Firefox with
-// VideoTrackGenerator in workers: a clone of the track is transferred); else, on the main
-// thread, a hidden <video> + requestVideoFrameCallback + canvas.captureStream(). Every
+// VideoTrackGenerator in workers: a clone of the track is transferred); else a hidden <video>
+// + requestVideoFrameCallback + canvas.captureStream() on the page, with each frame processed
+// in the worker as an ImageBitmap (or on the main thread where there is no worker). Every
 // VideoFrame is closed exactly once, timestamps are kept (worker path), the output has the
 // input's size. The model and the wasm load from this package's own files (same origin); no
 // other request is made.
@@ -342,8 +343,13 @@ export interface BackgroundOptions extends BackgroundEffectSettings {
 
 /** A snapshot of the running effect (refreshed twice a second on the worker path). */
 export interface BackgroundStats {
-  /** 'worker' | 'worker-streams' | 'main-thread' */
-  path: string;
+  /**
+   * How frames travel: 'worker' (a transferred track, mediacapture-transform in the worker),
+   * 'worker-streams' (Chromium: processor and generator streams transferred to the worker),
+   * 'worker-frames' (no mediacapture-transform: <video> + captureStream on the page, each frame
+   * processed in the worker as an ImageBitmap), 'main-thread' (no usable worker either).
+   */
+  path: 'worker' | 'worker-streams' | 'worker-frames' | 'main-thread';
   /** The renderer in use (null while being replaced after a context loss, or after destroy). */
   renderer: 'webgl2' | 'cpu' | null;
   /** Frames output per second over the last second. */

@@ -9,7 +9,9 @@
 // 2. worker-streams: Chromium has MediaStreamTrackProcessor and MediaStreamTrackGenerator on the
 //    main thread only and cannot transfer tracks; the page creates both and transfers their
 //    streams to the worker.
-// 3. main-thread: a hidden <video> + canvas.captureStream() (fallback.js), for the rest.
+// 3. worker-frames: a hidden <video> + canvas.captureStream() on the page (fallback.js), each
+//    frame processed in the worker as an ImageBitmap (Firefox without mediacapture-transform).
+// 4. main-thread: the same without a worker (no module workers or OffscreenCanvas).
 
 import { loadWasmModule } from '../wasm.js';
 import { defaultModelUrl } from './segmenter.js';
@@ -259,6 +261,17 @@ async function startWorker(track, base) {
       throw error;
     }
   }
+  if (!start && canCaptureCanvas() && typeof createImageBitmap === 'function') {
+    // No mediacapture-transform: the page plays the camera and sends frames over (fallback.js).
+    try {
+      await ask(worker, { type: 'start', ...base, frames: 'bitmaps' }, transfer, 'ready');
+    } catch (error) {
+      worker.terminate();
+      throw error;
+    }
+    const { startFallback } = await import('./fallback.js');
+    return startFallback(track, base, remotePipeline(worker));
+  }
   if (!start) { worker.terminate(); return null; }
 
   let last = { ...start.stats, path: start.path };
@@ -280,6 +293,46 @@ async function startWorker(track, base) {
         const answer = await ask(worker, { type: 'destroy' }, [], 'destroyed', DESTROY_TIMEOUT_MS).catch(() => null);
         worker.terminate();
         if (answer) last = { ...answer.stats, path: start.path };
+        return last;
+      })();
+      return destroyed;
+    },
+  };
+}
+
+/** The worker's pipeline driven frame by frame from the page (fallback.js RemotePipeline). */
+function remotePipeline(worker) {
+  let last = { path: 'worker-frames' };
+  let pending = null; // resolves the frame in flight
+  worker.addEventListener('message', ({ data }) => {
+    if (data?.type === 'stats') last = { ...data.stats, path: 'worker-frames' };
+    if (data?.type === 'frame') {
+      const resolve = pending;
+      pending = null;
+      if (resolve) resolve(data.bitmap);
+      else data.bitmap.close();
+    }
+  });
+  let destroyed = null;
+  return {
+    process(bitmap, width, height, timestampMs) {
+      if (destroyed) { bitmap.close(); return Promise.resolve(null); }
+      return new Promise((resolve) => {
+        pending = resolve;
+        worker.postMessage({ type: 'frame', bitmap, width, height, timestampMs }, [bitmap]);
+      });
+    },
+    setBackground(setting) {
+      worker.postMessage({ type: 'background', setting }, setting.mode === 'image' ? [setting.image] : []);
+    },
+    resetTemporal() { worker.postMessage({ type: 'reset' }); },
+    stats: () => ({ ...last }),
+    destroy() {
+      destroyed ??= (async () => {
+        const answer = await ask(worker, { type: 'destroy' }, [], 'destroyed', DESTROY_TIMEOUT_MS).catch(() => null);
+        worker.terminate();
+        pending?.(null);
+        if (answer) last = { ...answer.stats, path: 'worker-frames' };
         return last;
       })();
       return destroyed;

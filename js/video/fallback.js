@@ -1,26 +1,40 @@
-// The main-thread path, for browsers without MediaStreamTrackProcessor (Firefox before
-// mediacapture-transform, older Safari): the camera plays in a hidden <video>, every new
-// frame (requestVideoFrameCallback, or a timer where that is missing too, e.g. Firefox ESR
-// 128) runs the pipeline, and the result is drawn on a canvas whose captureStream() is the
-// output track. No VideoFrame is involved, so there is nothing to close.
+// The path for browsers without MediaStreamTrackProcessor (Firefox before
+// mediacapture-transform, older Safari): the camera plays in a hidden <video>; every new frame
+// (requestVideoFrameCallback, or a timer where that is missing too, e.g. Firefox ESR 128) is
+// processed and drawn on a canvas whose captureStream() is the output track.
+// The processing runs in the video worker when there is one (`remote`: the frame goes there as
+// an ImageBitmap and comes back processed, so the page's main thread only copies pictures),
+// else on the main thread. No VideoFrame is involved, so there is nothing to close.
 //
-// Like every main-thread video effect, it slows down when the page is busy and stops in a
-// background tab (the browser throttles the callbacks there).
+// Either way the frame clock is the page's: callbacks slow down when the page is busy and stop
+// in a background tab (browsers throttle them there).
 
 import { Pipeline } from './pipeline.js';
 
 const PREFIX = 'visio-media-effects';
 const PLAY_TIMEOUT_MS = 5000;
-const STATS_PATH = 'main-thread';
+
+/**
+ * The processing in the worker, driven from here (built by background.js).
+ * @typedef {object} RemotePipeline
+ * @property {(bitmap: ImageBitmap, width: number, height: number, timeMs: number) => Promise<ImageBitmap | null>} process
+ *   transfers the frame; resolves with the processed picture (or the frame itself when it
+ *   passed through), null once destroyed
+ * @property {(setting: object) => void} setBackground
+ * @property {() => void} resetTemporal
+ * @property {() => object} stats
+ * @property {() => Promise<object>} destroy
+ */
 
 /**
  * @param {MediaStreamTrack} track
  * @param {{ module: WebAssembly.Module, modelUrl: string, renderer: string, background: object }} options
+ * @param {RemotePipeline | null} remote process in the worker, or null: on this thread
  * @returns {Promise<{ track: MediaStreamTrack, setBackground(setting): void, resetTemporal(): void,
  *   stats(): object, destroy(): Promise<object> }>}
  */
-export async function startFallback(track, options) {
-  const pipeline = await Pipeline.create({ ...options, path: STATS_PATH });
+export async function startFallback(track, options, remote = null) {
+  const pipeline = remote ? null : await Pipeline.create({ ...options, path: 'main-thread' });
   const video = document.createElement('video');
   video.muted = true;
   video.playsInline = true;
@@ -29,7 +43,8 @@ export async function startFallback(track, options) {
     await withTimeout(video.play(), PLAY_TIMEOUT_MS, 'the camera track did not start playing');
   } catch (error) {
     video.srcObject = null;
-    pipeline.destroy();
+    pipeline?.destroy();
+    await remote?.destroy();
     throw new Error(`${PREFIX}: ${error?.message ?? error}`, { cause: error });
   }
 
@@ -42,36 +57,54 @@ export async function startFallback(track, options) {
   const output = canvas.captureStream().getVideoTracks()[0];
 
   let stopped = false;
+  let busy = false;
   let handle = null;
   let lastTime = -1;
   const useCallback = typeof video.requestVideoFrameCallback === 'function';
   const frameMs = 1000 / (settings.frameRate || 30);
 
+  /** The picture to show for the video's current frame. */
+  const process = remote
+    ? async (width, height, timeMs) => remote.process(await createImageBitmap(video), width, height, timeMs)
+    : async (width, height, timeMs) => ((await pipeline.process(video, width, height, timeMs)) ? pipeline.canvas : video);
+
   const draw = async (width, height, timeMs) => {
-    if (!width || !height) return;
-    const drawn = await pipeline.process(video, width, height, timeMs);
-    if (stopped) return;
-    if (canvas.width !== width || canvas.height !== height) {
-      canvas.width = width;
-      canvas.height = height;
+    // One frame at a time: a frame that arrives meanwhile is skipped, latency stays bounded.
+    if (!width || !height || busy) return;
+    busy = true;
+    try {
+      const image = await process(width, height, timeMs);
+      if (!image || stopped) return;
+      if (canvas.width !== width || canvas.height !== height) {
+        canvas.width = width;
+        canvas.height = height;
+      }
+      const t0 = performance.now();
+      context.drawImage(image, 0, 0, width, height);
+      if (image === pipeline?.canvas) pipeline.outputDone(performance.now() - t0);
+      if (image instanceof ImageBitmap) image.close();
+    } finally {
+      busy = false;
     }
-    const t0 = performance.now();
-    context.drawImage(drawn ? pipeline.canvas : video, 0, 0, width, height);
-    if (drawn) pipeline.outputDone(performance.now() - t0);
   };
-  const onFrame = async (now, metadata) => {
+  const onFrame = (now, metadata) => {
     if (stopped) return;
-    await draw(metadata.width, metadata.height, metadata.mediaTime * 1000);
-    if (!stopped) handle = video.requestVideoFrameCallback(onFrame);
+    handle = video.requestVideoFrameCallback(onFrame);
+    draw(metadata.width, metadata.height, metadata.mediaTime * 1000).catch(reportOnce);
   };
-  const onTimer = async () => {
+  const onTimer = () => {
     if (stopped) return;
+    handle = setTimeout(onTimer, frameMs / 2);
     // Only frames the video has not shown us yet.
-    if (video.readyState >= 2 && video.currentTime !== lastTime) {
+    if (video.readyState >= 2 && video.currentTime !== lastTime && !busy) {
       lastTime = video.currentTime;
-      await draw(video.videoWidth, video.videoHeight, lastTime * 1000);
+      draw(video.videoWidth, video.videoHeight, lastTime * 1000).catch(reportOnce);
     }
-    if (!stopped) handle = setTimeout(onTimer, frameMs / 2);
+  };
+  let reported = false;
+  const reportOnce = (error) => {
+    if (!reported) console.error(`${PREFIX}: a camera frame could not be processed: ${error?.message ?? error}`);
+    reported = true;
   };
   if (useCallback) handle = video.requestVideoFrameCallback(onFrame);
   else onTimer();
@@ -81,23 +114,29 @@ export async function startFallback(track, options) {
   const watch = setInterval(() => { if (track.readyState === 'ended') onEnded(); }, 1000);
   track.addEventListener('ended', onEnded);
 
+  const stats = () => ({ ...(remote ? remote.stats() : pipeline.stats()), framesAlive: 0 });
+  let destroyed = null;
   return {
     track: output,
-    setBackground: (setting) => pipeline.setBackground(setting),
-    resetTemporal: () => pipeline.resetTemporal(),
-    stats: () => ({ ...pipeline.stats(), framesAlive: 0 }),
-    async destroy() {
-      stopped = true;
-      track.removeEventListener('ended', onEnded);
-      clearInterval(watch);
-      if (useCallback) video.cancelVideoFrameCallback(handle);
-      else clearTimeout(handle);
-      video.pause();
-      video.srcObject = null;
-      output.stop();
-      const final = { ...pipeline.stats(), framesAlive: 0 };
-      pipeline.destroy();
-      return final;
+    setBackground: (setting) => (remote ?? pipeline).setBackground(setting),
+    resetTemporal: () => (remote ?? pipeline).resetTemporal(),
+    stats,
+    destroy() {
+      destroyed ??= (async () => {
+        stopped = true;
+        track.removeEventListener('ended', onEnded);
+        clearInterval(watch);
+        if (useCallback) video.cancelVideoFrameCallback(handle);
+        else clearTimeout(handle);
+        video.pause();
+        video.srcObject = null;
+        output.stop();
+        if (remote) return { ...(await remote.destroy()), framesAlive: 0 };
+        const final = stats();
+        pipeline.destroy();
+        return final;
+      })();
+      return destroyed;
     },
   };
 }

@@ -6,11 +6,13 @@
 // - `readable` + `writable` (transferred streams): Chromium exposes MediaStreamTrackProcessor
 //   and MediaStreamTrackGenerator on the main thread only and cannot transfer tracks, so the
 //   page creates both and hands their streams over; the frames still never touch the page.
+// - `frames: 'bitmaps'`: no mediacapture-transform at all (fallback.js): the page sends each
+//   camera frame as an ImageBitmap ({ type: 'frame' }) and gets the processed one back.
 //
-// Messages in: { type: 'probe' } | { type: 'start', ... } | { type: 'background', setting }
-//   | { type: 'reset' } | { type: 'destroy' }.
+// Messages in: { type: 'probe' } | { type: 'start', ... } | { type: 'frame', bitmap, width,
+//   height, timestampMs } | { type: 'background', setting } | { type: 'reset' } | { type: 'destroy' }.
 // Messages out: { type: 'probe', mstp, vtg } | { type: 'ready', track? } | { type: 'error', message }
-//   | { type: 'stats', stats } | { type: 'ended' } | { type: 'destroyed', stats }.
+//   | { type: 'frame', bitmap } | { type: 'stats', stats } | { type: 'ended' } | { type: 'destroyed', stats }.
 
 import { FrameLedger, Pipeline } from './pipeline.js';
 
@@ -43,7 +45,7 @@ async function start(data) {
       modelUrl: data.modelUrl,
       renderer: data.renderer,
       background: data.background,
-      path: data.track ? 'worker' : 'worker-streams',
+      path: data.track ? 'worker' : data.frames === 'bitmaps' ? 'worker-frames' : 'worker-streams',
     });
   } catch (error) {
     data.track?.stop();
@@ -52,6 +54,11 @@ async function start(data) {
   }
   let readable = data.readable;
   let writable = data.writable;
+  if (data.frames === 'bitmaps') {
+    postMessage({ type: 'ready', stats: stats() });
+    statsTimer = setInterval(() => postMessage({ type: 'stats', stats: stats() }), STATS_INTERVAL_MS);
+    return;
+  }
   if (data.track) {
     inputTrack = data.track;
     readable = new MediaStreamTrackProcessor({ track: inputTrack }).readable;
@@ -114,6 +121,23 @@ async function pump(readable, writable) {
   }
 }
 
+/** A frame from the page (fallback.js): processed, sent back (itself when it passes through). */
+async function onFrame({ bitmap, width, height, timestampMs }) {
+  if (!pipeline || stopping) { bitmap.close(); return; }
+  let out = bitmap;
+  try {
+    if (await pipeline.process(bitmap, width, height, timestampMs)) {
+      const t0 = performance.now();
+      out = await createImageBitmap(pipeline.canvas);
+      pipeline.outputDone(performance.now() - t0);
+      bitmap.close();
+    }
+  } catch {
+    out = bitmap;
+  }
+  postMessage({ type: 'frame', bitmap: out }, [out]);
+}
+
 async function destroy() {
   stopping = true;
   clearInterval(statsTimer);
@@ -137,6 +161,9 @@ self.onmessage = ({ data }) => {
       break;
     case 'start':
       start(data);
+      break;
+    case 'frame':
+      onFrame(data);
       break;
     case 'background':
       pipeline?.setBackground(data.setting);

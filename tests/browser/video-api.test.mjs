@@ -103,7 +103,7 @@ test('blurBackground and BackgroundProcessor reject bad input clearly', { timeou
     assert.equal(r.trackLive, 'live', 'the input track is never stopped');
     assert.deepEqual(r.endsWithInput, {
       worker: { path: 'worker-streams', output: 'ended' },
-      fallback: { path: 'main-thread', output: 'ended' },
+      fallback: { path: 'worker-frames', output: 'ended' },
     }, 'the output track ends when the input does');
     assert.deepEqual(errors, []);
   });

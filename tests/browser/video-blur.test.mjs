@@ -87,9 +87,19 @@ test('blurBackground: WebGL2 renderer, worker path', { timeout: 120_000 }, async
   });
 });
 
-test('blurBackground without MediaStreamTrackProcessor: <video> + captureStream fallback, CPU renderer', { timeout: 120_000 }, async () => {
+test('blurBackground without MediaStreamTrackProcessor: <video> + captureStream, frames processed in the worker', { timeout: 120_000 }, async () => {
   await withBrowser({ fakeVideo: camera.path }, async ({ page, errors }) => {
     const r = await runBlur(page, { options: { blurRadius: 20, renderer: 'cpu' }, width: WIDTH, height: HEIGHT, fps: FPS, hide: true });
+    const m = measure('cpu/worker-frames', r);
+    checkCommon(r, m, { path: 'worker-frames', renderer: 'cpu' });
+    assert.ok(m.fpsRatio >= 0.9, `output ${r.outCount} frames for ${r.inCount} in (>= 90%)`);
+    assert.deepEqual(errors, []);
+  });
+});
+
+test('blurBackground without MediaStreamTrackProcessor nor Worker: all on the main thread', { timeout: 120_000 }, async () => {
+  await withBrowser({ fakeVideo: camera.path }, async ({ page, errors }) => {
+    const r = await runBlur(page, { options: { blurRadius: 20, renderer: 'cpu' }, width: WIDTH, height: HEIGHT, fps: FPS, hide: 'worker' });
     const m = measure('cpu/main-thread', r);
     checkCommon(r, m, { path: 'main-thread', renderer: 'cpu' });
     assert.ok(m.fpsRatio >= 0.9, `output ${r.outCount} frames for ${r.inCount} in (>= 90%)`);

@@ -85,9 +85,13 @@ export class FrameTap {
   }
 }
 
-/** Hides mediacapture-transform from the package, as in browsers without it. */
-export function hideTrackProcessor() {
+/**
+ * Hides mediacapture-transform from the package, as in browsers without it; `worker`: hides
+ * Worker too (no worker at all: everything on the main thread).
+ */
+export function hideTrackProcessor({ worker = false } = {}) {
   delete globalThis.MediaStreamTrackProcessor;
   delete globalThis.MediaStreamTrackGenerator;
   delete globalThis.VideoTrackGenerator;
+  if (worker) delete globalThis.Worker;
 }

@@ -21,13 +21,14 @@ export function rgbaOf(text) {
 /**
  * In the page: camera -> blurBackground(options) for `warmupMs`, then counts input and output
  * frames for `countMs`, grabs `grab` output frames and one input frame, destroys the effect.
- * `hide`: hide MediaStreamTrackProcessor & co first (the main-thread fallback).
+ * `hide`: true hides MediaStreamTrackProcessor & co first (the <video> + captureStream
+ * fallback, processing in the worker); 'worker' hides Worker too (all on the main thread).
  */
 export async function runBlur(page, { options, width, height, fps, hide = false, warmupMs = 1000, countMs = 3000, grab = 2 }) {
   return page.evaluate(async ({ options, width, height, fps, hide, warmupMs, countMs, grab }) => {
     const { FrameTap, openCamera, hideTrackProcessor, sleep, toBase64 } = await import('/__tests__/video-page.js');
     const { blurBackground } = await import('/pkg/index.js');
-    if (hide) hideTrackProcessor();
+    if (hide) hideTrackProcessor({ worker: hide === 'worker' });
     const camera = await openCamera({ width, height, frameRate: fps });
     const fx = await blurBackground(camera, options);
     const input = new FrameTap(camera.clone());

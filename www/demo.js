@@ -197,7 +197,7 @@ function setupCameraPanel() {
     ui.render.textContent = ms(s.renderMs);
     ui.output.textContent = ms(s.outputMs);
     ui.kind.textContent = s.renderer === 'webgl2' ? 'WebGL2' : s.renderer === 'cpu' ? 'CPU (wasm)' : '–';
-    ui.path.textContent = { worker: 'worker', 'worker-streams': 'worker (streams)', 'main-thread': 'main thread' }[s.path] ?? '–';
+    ui.path.textContent = { worker: 'worker', 'worker-streams': 'worker (streams)', 'worker-frames': 'worker (frames from <video>)', 'main-thread': 'main thread' }[s.path] ?? '–';
     if (s.errors) setStatus('failed', `${s.errors} frame(s) failed: ${s.lastError}`);
   }
 

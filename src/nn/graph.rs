@@ -224,7 +224,9 @@ impl Network {
                     kernels::unary(out, act);
                 }
                 Kernel::AveragePool { win } => kernels::average_pool(inp, id, out, od, win, act),
-                Kernel::Resize { ys, xs } => kernels::resize_bilinear(inp, id, out, od, ys, xs),
+                Kernel::Resize { ys, xs } => {
+                    kernels::resize_bilinear(inp, id, out, od, ys, xs, scratch)
+                }
             }
         }
     }

@@ -741,7 +741,9 @@ pub fn bilinear_table(
         .collect()
 }
 
-/// RESIZE_BILINEAR with precomputed row and column tables.
+/// RESIZE_BILINEAR with precomputed row and column tables, in two passes per output row: the
+/// two source rows blended into `tmp` (one input row long), then columns blended from `tmp`.
+/// For the decoder's 2x upsampling that is ~9 vector operations per output vector, not 14.
 pub fn resize_bilinear(
     inp: &[f32],
     id: Dims,
@@ -749,23 +751,39 @@ pub fn resize_bilinear(
     od: Dims,
     ys: &[(usize, usize, f32)],
     xs: &[(usize, usize, f32)],
+    tmp: &mut [f32],
 ) {
     let c = id.c;
-    for (oy, &(y0, y1, fy)) in ys.iter().enumerate() {
+    let row = id.w * c;
+    let tmp = &mut tmp[..row];
+    for (&(y0, y1, fy), out_row) in ys.iter().zip(out.chunks_exact_mut(od.w * c)) {
         let (wy0, wy1) = (F4::splat(1.0 - fy), F4::splat(fy));
-        for (ox, &(x0, x1, fx)) in xs.iter().enumerate() {
+        let (r0, r1) = (
+            &inp[y0 * row..(y0 + 1) * row],
+            &inp[y1 * row..(y1 + 1) * row],
+        );
+        for ((t, a), b) in tmp
+            .chunks_exact_mut(4)
+            .zip(r0.chunks_exact(4))
+            .zip(r1.chunks_exact(4))
+        {
+            F4::load(a, 0)
+                .mul(wy0)
+                .add(F4::load(b, 0).mul(wy1))
+                .store(t, 0);
+        }
+        for (&(x0, x1, fx), px) in xs.iter().zip(out_row.chunks_exact_mut(c)) {
             let (wx0, wx1) = (F4::splat(1.0 - fx), F4::splat(fx));
-            let (p00, p01) = ((y0 * id.w + x0) * c, (y0 * id.w + x1) * c);
-            let (p10, p11) = ((y1 * id.w + x0) * c, (y1 * id.w + x1) * c);
-            let o = (oy * od.w + ox) * c;
-            for c0 in (0..c).step_by(4) {
-                let top = F4::load(inp, p00 + c0)
+            let (left, right) = (&tmp[x0 * c..(x0 + 1) * c], &tmp[x1 * c..(x1 + 1) * c]);
+            for ((o, l), r) in px
+                .chunks_exact_mut(4)
+                .zip(left.chunks_exact(4))
+                .zip(right.chunks_exact(4))
+            {
+                F4::load(l, 0)
                     .mul(wx0)
-                    .add(F4::load(inp, p01 + c0).mul(wx1));
-                let bot = F4::load(inp, p10 + c0)
-                    .mul(wx0)
-                    .add(F4::load(inp, p11 + c0).mul(wx1));
-                top.mul(wy0).add(bot.mul(wy1)).store(out, o + c0);
+                    .add(F4::load(r, 0).mul(wx1))
+                    .store(o, 0);
             }
         }
     }

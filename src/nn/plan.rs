@@ -774,6 +774,7 @@ impl Planner {
                         id.h * id.w * (win.kh * win.kw * cout).div_ceil(4) * 4
                     }
                     Kernel::Conv { k, .. } => slots[s.output].dims.w * k,
+                    Kernel::Resize { .. } => id.w * id.c,
                     _ => 0,
                 }
             })

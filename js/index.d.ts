@@ -308,8 +308,11 @@ export type BackgroundImageSource = string | URL | Blob | ImageBitmap | ImageDat
 
 /** The effect. Every key is optional in update(); the others keep their value. */
 export interface BackgroundEffectSettings {
-  /** Default 'blur' ('image' when an image is given). */
-  mode?: 'blur' | 'image' | 'none';
+  /**
+   * Default 'blur' ('image' when an image is given). @livekit/track-processors' names are
+   * accepted too: 'background-blur', 'virtual-background', 'disabled'.
+   */
+  mode?: 'blur' | 'image' | 'none' | 'background-blur' | 'virtual-background' | 'disabled';
   /**
    * Blur strength: the standard deviation in pixels of a 720p frame (scaled with the frame's
    * short side), in (0, 100]. Visio: 10 "light", 20 "normal". Default 10.
@@ -325,11 +328,14 @@ export type VisioBackgroundConfig =
   | { type: 'virtual'; imagePath: string | URL }
   | { type: 'none' };
 
-/** Options of blurBackground() and BackgroundProcessor. */
-export interface BackgroundOptions extends BackgroundEffectSettings {
-  /** Visio's `type` / `imagePath` may be used instead of `mode` / `image`. */
+/** A change of effect: ours, Visio's `type` / `imagePath` instead of `mode` / `image`, or both. */
+export interface BackgroundEffectChange extends BackgroundEffectSettings {
   type?: 'blur' | 'virtual' | 'none';
   imagePath?: string | URL;
+}
+
+/** Options of blurBackground() and BackgroundProcessor. */
+export interface BackgroundOptions extends BackgroundEffectChange {
   /**
    * 'auto' (default): WebGL2 on a hardware GPU, else CPU (wasm SIMD). 'webgl2' forces WebGL2
    * (also a software rasteriser; rejects when there is no WebGL2); 'cpu' forces the CPU.
@@ -389,7 +395,7 @@ export interface BackgroundEffect {
    * options; resolves once the change is in place (an image must load first; the latest
    * update wins).
    */
-  update(settings: BackgroundEffectSettings | VisioBackgroundConfig): Promise<void>;
+  update(settings: BackgroundEffectChange | VisioBackgroundConfig): Promise<void>;
   stats(): BackgroundStats;
   /** Stops the processed track and frees everything; idempotent. Never stops the input track. */
   destroy(): Promise<void>;
@@ -445,7 +451,11 @@ export declare class BackgroundProcessor {
   /** Stops processedTrack and frees the worker, the wasm and GPU resources. */
   destroy(): Promise<void>;
   /** Changes the effect live (kept for later inits); see BackgroundEffect.update. */
-  update(settings: BackgroundEffectSettings | VisioBackgroundConfig): Promise<void>;
+  update(settings: BackgroundEffectChange | VisioBackgroundConfig): Promise<void>;
+  /** Same as update(), under @livekit/track-processors' name. */
+  switchTo(settings: BackgroundEffectChange | VisioBackgroundConfig): Promise<void>;
+  /** A new, uninitialised processor with the same options and the current effect. */
+  clone(): BackgroundProcessor;
   /** The running effect's stats; after destroy(), the last run's final ones; null before any. */
   stats(): BackgroundStats | null;
   /** The current effect. */

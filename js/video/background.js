@@ -23,6 +23,8 @@ const MAX_IMAGE_SIDE = 1920; // larger backgrounds are scaled down once, on load
 const START_TIMEOUT_MS = 15000;
 const DESTROY_TIMEOUT_MS = 2000;
 const MODES = ['blur', 'image', 'none'];
+/** @livekit/track-processors' mode names, accepted for a drop-in switch. */
+const LIVEKIT_MODES = { 'background-blur': 'blur', 'virtual-background': 'image', disabled: 'none' };
 const RENDERERS = ['auto', 'webgl2', 'cpu'];
 
 // ---------------------------------------------------------------------------------------------
@@ -83,9 +85,10 @@ function checkEffect(options) {
     effect.mode = mode;
   }
   if (options.mode !== undefined) {
-    if (!MODES.includes(options.mode)) throw new TypeError(`${PREFIX}: mode must be 'blur', 'image' or 'none', got ${describe(options.mode)}`);
-    if (effect.mode && effect.mode !== options.mode) throw new TypeError(`${PREFIX}: type ${describe(options.type)} contradicts mode ${describe(options.mode)}`);
-    effect.mode = options.mode;
+    const mode = LIVEKIT_MODES[options.mode] ?? options.mode;
+    if (!MODES.includes(mode)) throw new TypeError(`${PREFIX}: mode must be 'blur', 'image' or 'none', got ${describe(options.mode)}`);
+    if (effect.mode && effect.mode !== mode) throw new TypeError(`${PREFIX}: type ${describe(options.type)} contradicts mode ${describe(options.mode)}`);
+    effect.mode = mode;
   }
   if (options.blurRadius !== undefined) effect.blurRadius = checkRadius(options.blurRadius);
   if (options.image !== undefined) effect.image = checkImage(options.image, 'image');
@@ -512,6 +515,17 @@ export class BackgroundProcessor {
    */
   update(options) {
     return this.#state.update(options, 'update');
+  }
+
+  /** Same as update(), under @livekit/track-processors' name. */
+  switchTo(options) {
+    return this.update(options);
+  }
+
+  /** A new, uninitialised processor with the same options and current effect. */
+  clone() {
+    const { renderer, modelUrl, wasm } = this.#options;
+    return new BackgroundProcessor({ ...this.#state.effect, renderer, modelUrl, wasm });
   }
 
   /** The running engine's statistics; after destroy(), the last engine's final ones. */

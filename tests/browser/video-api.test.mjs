@@ -46,6 +46,12 @@ test('blurBackground and BackgroundProcessor reject bad input clearly', { timeou
         processorBadOptions: await outcome(() => new BackgroundProcessor({ blurRadius: -1 })),
         supported: BackgroundProcessor.isSupported(),
       };
+      // @livekit/track-processors' option shape and method names, for a drop-in switch.
+      const lk = new BackgroundProcessor({ mode: 'background-blur', blurRadius: 15 });
+      await lk.switchTo({ mode: 'virtual-background', imagePath: '/backgrounds/waves.jpg' });
+      const copy = lk.clone();
+      await lk.switchTo({ mode: 'disabled' });
+      results.livekitShape = { switched: lk.options.mode, copy: copy.options.mode, copyImage: copy.options.image, radius: copy.options.blurRadius };
       // update() validates synchronously and keeps the effect running on error.
       const fx = await blurBackground(track, { blurRadius: 20 });
       try {
@@ -98,6 +104,7 @@ test('blurBackground and BackgroundProcessor reject bad input clearly', { timeou
     rejects('processorAudio', 'TypeError', /video processor, it was set on a audio track/);
     rejects('processorBadOptions', 'RangeError', /blurRadius/);
     assert.equal(r.supported, true);
+    assert.deepEqual(r.livekitShape, { switched: 'none', copy: 'image', copyImage: '/backgrounds/waves.jpg', radius: 15 });
     assert.equal(r.updateThrows, 'RangeError');
     assert.deepEqual(r.afterUpdate, { live: 'live', errors: 0 });
     assert.equal(r.trackLive, 'live', 'the input track is never stopped');

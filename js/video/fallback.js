@@ -12,7 +12,6 @@
 import { Pipeline } from './pipeline.js';
 
 const PREFIX = 'visio-media-effects';
-const PLAY_TIMEOUT_MS = 5000;
 
 /**
  * The processing in the worker, driven from here (built by background.js).
@@ -34,26 +33,27 @@ const PLAY_TIMEOUT_MS = 5000;
  *   stats(): object, destroy(): Promise<object> }>}
  */
 export async function startFallback(track, options, remote = null) {
+  let reported = false;
+  const reportOnce = (error) => {
+    if (!reported) console.error(`${PREFIX}: the camera could not be processed: ${error?.message ?? error}`);
+    reported = true;
+  };
   const pipeline = remote ? null : await Pipeline.create({ ...options, path: 'main-thread' });
   const video = document.createElement('video');
   video.muted = true;
   video.playsInline = true;
   video.srcObject = new MediaStream([track]);
-  try {
-    await withTimeout(video.play(), PLAY_TIMEOUT_MS, 'the camera track did not start playing');
-  } catch (error) {
-    video.srcObject = null;
-    pipeline?.destroy();
-    await remote?.destroy();
-    throw new Error(`${PREFIX}: ${error?.message ?? error}`, { cause: error });
-  }
+  // Not awaited: a muted camera (no frames yet) would hold play() pending; frames are drawn
+  // as they come, like on the worker paths. A muted <video> is always allowed to autoplay.
+  video.play().catch((error) => reportOnce(error));
 
   const settings = track.getSettings();
   const canvas = document.createElement('canvas');
   canvas.width = video.videoWidth || settings.width || 640;
   canvas.height = video.videoHeight || settings.height || 480;
   const context = canvas.getContext('2d', { alpha: false });
-  context.drawImage(video, 0, 0, canvas.width, canvas.height); // never a blank first frame
+  // Nothing is drawn before the first camera frame: an untouched canvas sends no frame, so
+  // the output never starts black.
   const output = canvas.captureStream().getVideoTracks()[0];
 
   let stopped = false;
@@ -101,11 +101,6 @@ export async function startFallback(track, options, remote = null) {
       draw(video.videoWidth, video.videoHeight, lastTime * 1000).catch(reportOnce);
     }
   };
-  let reported = false;
-  const reportOnce = (error) => {
-    if (!reported) console.error(`${PREFIX}: a camera frame could not be processed: ${error?.message ?? error}`);
-    reported = true;
-  };
   if (useCallback) handle = video.requestVideoFrameCallback(onFrame);
   else onTimer();
   // The camera track ended (unplugged, stopped by its owner): end the output track too.
@@ -139,10 +134,4 @@ export async function startFallback(track, options, remote = null) {
       return destroyed;
     },
   };
-}
-
-function withTimeout(promise, ms, message) {
-  let timer;
-  return Promise.race([promise, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); })])
-    .finally(() => clearTimeout(timer));
 }

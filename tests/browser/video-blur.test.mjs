@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { withBrowser } from './harness.mjs';
 import { makeCamera, rgbaOf, runBlur } from './video-run.mjs';
-import { highFrequencyEnergy, regions, ssim } from '../helpers/video-metrics.mjs';
+import { highFrequencyEnergy, meanAbsDiff, personBlocks, regions, ssim } from '../helpers/video-metrics.mjs';
 
 const WIDTH = 640;
 const HEIGHT = 360;
@@ -13,9 +13,11 @@ const FPS = 30;
 
 let camera;
 let region;
+let blocks;
 before(() => {
   camera = makeCamera({ width: WIDTH, height: HEIGHT, person: 'astronaut', background: 'brick' }, { fps: FPS });
   region = regions(camera.scene.alpha, WIDTH, HEIGHT, 8);
+  blocks = personBlocks(camera.scene.alpha, WIDTH, HEIGHT, 64, 36);
 });
 after(() => camera?.cleanup());
 
@@ -41,6 +43,9 @@ function measure(label, r) {
     framesAliveAfterDestroy: r.final.framesAlive,
     stageMs: { segment: r.running.segmentMs, render: r.running.renderMs, output: r.running.outputMs, every: r.running.segmentEvery },
     timestampsPreserved: r.timestampsPreserved,
+    // A flash: an output frame whose person differs grossly from the camera's (black, grey).
+    worstPersonDiff: Math.max(...r.outputThumbs.map((t) => meanAbsDiff(rgbaOf(t), rgbaOf(r.inputThumb), blocks))),
+    framesChecked: r.outputThumbs.length,
   };
   console.log(`# ${JSON.stringify(m)}`);
   return m;
@@ -52,6 +57,8 @@ function checkCommon(r, m, { path, renderer }) {
   for (const o of r.outputs) assert.deepEqual([o.width, o.height], [WIDTH, HEIGHT], 'output size = input size');
   assert.ok(m.hfDrop >= 0.8, `background high-frequency energy drops by ${(m.hfDrop * 100).toFixed(1)}% (>= 80%)`);
   assert.ok(m.personSsim >= 0.9, `person SSIM ${m.personSsim.toFixed(3)} (>= 0.9)`);
+  assert.ok(m.framesChecked > 60 && m.worstPersonDiff < 25,
+    `no black or grey frame from the first on: every one of ${m.framesChecked} frames within ${m.worstPersonDiff.toFixed(1)} / 255 of the camera on the person`);
   assert.equal(r.running.errors, 0, `no frame failed (${r.running.lastError})`);
   assert.equal(r.final.framesAlive, 0, 'no VideoFrame left open after destroy()');
   assert.equal(r.outputEnded, 'ended', 'destroy() ends the output track');

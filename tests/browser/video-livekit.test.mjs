@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { withBrowser } from './harness.mjs';
 import { makeCamera, rgbaOf } from './video-run.mjs';
-import { highFrequencyEnergy, meanAbsDiff, regions, ssim } from '../helpers/video-metrics.mjs';
+import { highFrequencyEnergy, meanAbsDiff, personBlocks, regions, ssim } from '../helpers/video-metrics.mjs';
 
 const WIDTH = 640;
 const HEIGHT = 360;
@@ -22,22 +22,6 @@ before(() => {
   region = regions(camera.scene.alpha, WIDTH, HEIGHT, 8);
 });
 after(() => camera?.cleanup());
-
-/** Thumbnail blocks entirely inside the person. */
-function personBlocks() {
-  const [tw, th] = THUMB;
-  const bw = WIDTH / tw;
-  const bh = HEIGHT / th;
-  const blocks = new Uint8Array(tw * th);
-  for (let y = 0; y < th; y++) {
-    for (let x = 0; x < tw; x++) {
-      let min = 1;
-      for (let yy = y * bh; yy < (y + 1) * bh; yy++) for (let xx = x * bw; xx < (x + 1) * bw; xx++) min = Math.min(min, camera.scene.alpha[yy * WIDTH + xx]);
-      blocks[y * tw + x] = min > 0.99 ? 1 : 0;
-    }
-  }
-  return blocks;
-}
 
 test('BackgroundProcessor on a livekit LocalVideoTrack: Visio configs switch live, no flash, no frame left open', { timeout: 180_000 }, async () => {
   await withBrowser({ fakeVideo: camera.path }, async ({ page, errors }) => {
@@ -127,7 +111,7 @@ test('BackgroundProcessor on a livekit LocalVideoTrack: Visio configs switch liv
     figures.virtual.backgroundVsImage = meanAbsDiff(rgbaOf(r.virtual), rgbaOf(r.fitted), region.background);
 
     // A flash: a frame whose person differs grossly from the camera's (black, grey, blank).
-    const blocks = personBlocks();
+    const blocks = personBlocks(camera.scene.alpha, WIDTH, HEIGHT, ...THUMB);
     const inputThumb = rgbaOf(r.inputThumb);
     const thumbDiffs = r.thumbs.map((t) => meanAbsDiff(rgbaOf(t), inputThumb, blocks));
     figures.frames = r.thumbs.length;

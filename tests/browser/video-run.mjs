@@ -24,15 +24,15 @@ export function rgbaOf(text) {
  * `hide`: true hides MediaStreamTrackProcessor & co first (the <video> + captureStream
  * fallback, processing in the worker); 'worker' hides Worker too (all on the main thread).
  */
-export async function runBlur(page, { options, width, height, fps, hide = false, warmupMs = 1000, countMs = 3000, grab = 2 }) {
-  return page.evaluate(async ({ options, width, height, fps, hide, warmupMs, countMs, grab }) => {
+export async function runBlur(page, { options, width, height, fps, hide = false, warmupMs = 1000, countMs = 3000, grab = 2, thumb = [64, 36] }) {
+  return page.evaluate(async ({ options, width, height, fps, hide, warmupMs, countMs, grab, thumb }) => {
     const { FrameTap, openCamera, hideTrackProcessor, sleep, toBase64 } = await import('/__tests__/video-page.js');
     const { blurBackground } = await import('/pkg/index.js');
     if (hide) hideTrackProcessor({ worker: hide === 'worker' });
     const camera = await openCamera({ width, height, frameRate: fps });
     const fx = await blurBackground(camera, options);
-    const input = new FrameTap(camera.clone());
-    const output = new FrameTap(fx.track);
+    const input = new FrameTap(camera.clone(), { thumb });
+    const output = new FrameTap(fx.track, { thumb }); // every frame from the first, to catch a flash
     await sleep(warmupMs);
     const [inCount, outCount] = await Promise.all([input.countFor(countMs), output.countFor(countMs)]);
     const outFrames = await output.grab(grab);
@@ -67,8 +67,10 @@ export async function runBlur(page, { options, width, height, fps, hide = false,
       timestampsJudged: judged,
       input: { width: inFrame.width, height: inFrame.height, rgba: toBase64(inFrame.rgba) },
       outputs: outFrames.map((f) => ({ width: f.width, height: f.height, rgba: toBase64(f.rgba) })),
+      inputThumb: toBase64(input.thumbs[input.thumbs.length >> 1]),
+      outputThumbs: output.thumbs.map((t) => toBase64(t)),
     };
     camera.stop();
     return result;
-  }, { options, width, height, fps, hide, warmupMs, countMs, grab });
+  }, { options, width, height, fps, hide, warmupMs, countMs, grab, thumb });
 }

@@ -156,3 +156,23 @@ export function gaussianBlur(rgba, width, height, sigma) {
   };
   return pass(pass(rgba, true), false);
 }
+
+/**
+ * Blocks of a `tw x th` thumbnail (of a `width x height` frame) lying entirely inside the
+ * person (alpha > 0.99 on every pixel): where a black or grey flash would show.
+ */
+export function personBlocks(alpha, width, height, tw, th) {
+  const bw = width / tw;
+  const bh = height / th;
+  const blocks = new Uint8Array(tw * th);
+  for (let y = 0; y < th; y++) {
+    for (let x = 0; x < tw; x++) {
+      let min = 1;
+      for (let yy = Math.floor(y * bh); yy < Math.floor((y + 1) * bh); yy++) {
+        for (let xx = Math.floor(x * bw); xx < Math.floor((x + 1) * bw); xx++) min = Math.min(min, alpha[yy * width + xx]);
+      }
+      blocks[y * tw + x] = min > 0.99 ? 1 : 0;
+    }
+  }
+  return blocks;
+}

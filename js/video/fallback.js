@@ -74,7 +74,11 @@ export async function startFallback(track, options, remote = null) {
     busy = true;
     try {
       const image = await process(width, height, timeMs);
-      if (!image || stopped) return;
+      if (!image) return;
+      if (stopped) {
+        if (image instanceof ImageBitmap) image.close();
+        return;
+      }
       if (canvas.width !== width || canvas.height !== height) {
         canvas.width = width;
         canvas.height = height;

@@ -23,6 +23,8 @@ const TYPES = {
   '.wasm': 'application/wasm',
   '.wav': 'audio/wav',
   '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
   '.svg': 'image/svg+xml',
   '.ts': 'text/plain; charset=utf-8',
   '.tflite': 'application/octet-stream',

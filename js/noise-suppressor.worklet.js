@@ -24,6 +24,8 @@ const now = typeof globalThis.performance?.now === 'function'
   ? () => globalThis.performance.now()
   : () => Date.now();
 const CPU_WINDOW_S = 1;
+// Shared stand-in for a missing input, so process() allocates nothing per quantum.
+const NO_INPUT = Object.freeze([]);
 
 function message(error) {
   return error instanceof Error ? error.message : String(error);
@@ -159,7 +161,7 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
 
   process(inputs, outputs) {
     if (this.destroyed) return false;
-    const input = inputs[0] ?? [];
+    const input = inputs[0] ?? NO_INPUT;
     const output = outputs[0];
     if (!output || output.length === 0) return true;
     if (this.failed) {
@@ -178,7 +180,8 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
         for (let ch = 0; ch < channels; ch++) {
           // No input connected (or fewer input channels): process silence.
           const source = input[ch];
-          if (source) views[ch].set(source.subarray(offset, offset + QUANTUM));
+          // (subarray only for render sizes above 128: it allocates a view object.)
+          if (source) views[ch].set(length === QUANTUM ? source : source.subarray(offset, offset + QUANTUM));
           else views[ch].fill(0);
         }
         this.wasm.vme_ns_process(this.handle, channels);

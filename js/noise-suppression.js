@@ -8,8 +8,8 @@
 // through unchanged, `active` is false and an `error` event is dispatched.
 
 import { loadWasmModule } from './wasm.js';
+import { PREFIX, describe, checkObject } from './checks.js';
 
-const PREFIX = 'visio-media-effects';
 const PROCESSOR_NAME = 'visio-noise-suppressor';
 const MIN_RATE = 8000;
 const MAX_RATE = 96000;
@@ -45,21 +45,6 @@ export class NoiseSuppressionErrorEvent extends Event {
 
 // ---------------------------------------------------------------------------------------------
 // Option checks: one clear TypeError/RangeError per mistake.
-
-function describe(value) {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object') return value.constructor?.name ?? 'an object';
-  return String(value);
-}
-
-function checkObject(options, what) {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${PREFIX}: ${what} options must be an object, got ${describe(options)}`);
-  }
-  return options;
-}
 
 function checkEnabled(value) {
   if (typeof value !== 'boolean') {

@@ -3,7 +3,8 @@
 // The module (not an instance) is what the audio worklet needs: its global scope cannot
 // fetch, so the main thread compiles and posts the `WebAssembly.Module` to it.
 
-const PREFIX = 'visio-media-effects';
+import { PREFIX } from './checks.js';
+
 const compiled = new Map(); // URL href -> Promise<WebAssembly.Module>
 
 /** The wasm file shipped next to this module in the package. */

@@ -15,8 +15,8 @@
 
 import { loadWasmModule } from '../wasm.js';
 import { defaultModelUrl } from './segmenter.js';
+import { PREFIX, describe, checkObject } from '../checks.js';
 
-const PREFIX = 'visio-media-effects';
 const MAX_RADIUS = 100; // src/video MAX_RADIUS
 const DEFAULT_RADIUS = 10;
 const MAX_IMAGE_SIDE = 1920; // larger backgrounds are scaled down once, on load
@@ -29,21 +29,6 @@ const RENDERERS = ['auto', 'webgl2', 'cpu'];
 
 // ---------------------------------------------------------------------------------------------
 // Options: one clear TypeError/RangeError per mistake.
-
-function describe(value) {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object') return value.constructor?.name ?? 'an object';
-  return String(value);
-}
-
-function checkObject(options, what) {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${PREFIX}: ${what} options must be an object, got ${describe(options)}`);
-  }
-  return options;
-}
 
 function checkRadius(value) {
   if (typeof value !== 'number' || Number.isNaN(value)) {

@@ -10,8 +10,7 @@
 // in a background tab (browsers throttle them there).
 
 import { Pipeline } from './pipeline.js';
-
-const PREFIX = 'visio-media-effects';
+import { PREFIX } from '../checks.js';
 
 /**
  * The processing in the worker, driven from here (built by background.js).

@@ -5,7 +5,7 @@
 // where the browser converts, else drawImage on a 2D canvas + getImageData), the compositor
 // runs, and its output is put on `canvas`.
 
-const PREFIX = 'visio-media-effects';
+import { PREFIX } from '../checks.js';
 
 /**
  * @param {import('./renderer.js').RendererOptions} options

@@ -34,8 +34,7 @@
 // interpolate when the format is filterable (OES_texture_float_linear for 32-bit floats).
 // Measured against the CPU renderer (tests/browser/renderer-webgl.test.mjs): at most 1/255 apart.
 import * as glsl from './shaders.js';
-
-const PREFIX = 'visio-media-effects';
+import { PREFIX } from '../checks.js';
 
 /** Working-grid rows along the short side; the short side the blur radius refers to. */
 const WORKING_ROWS = 180;

@@ -2,8 +2,7 @@
 // segmentation model, loaded once per thread (the worker and, for the fallback path, the page).
 
 import initGlue, * as glue from '../visio_media_effects.js';
-
-const PREFIX = 'visio-media-effects';
+import { PREFIX } from '../checks.js';
 
 /** The model shipped in the package (copied there by scripts/build.mjs). */
 export function defaultModelUrl() {

@@ -2,6 +2,12 @@
 // CPU one (renderer-cpu.js, wasm SIMD), and the chooser between them. Both implement the same
 // passes (documented in src/video/mod.rs) so they give the same picture; the pipeline only
 // talks to this interface and swaps renderers when a WebGL context is lost.
+//
+// Both renderers are imported statically: a dynamic import() would split the worker bundle
+// into chunks, which bundlers' default classic-worker output (Vite: worker.format 'iife')
+// refuses to build (tests/browser/bundler.test.mjs).
+import { createCpuRenderer } from './renderer-cpu.js';
+import { createWebGLRenderer } from './renderer-webgl.js';
 
 /**
  * What goes behind the person.
@@ -89,7 +95,6 @@ export async function createRenderer(kind, options = {}) {
   const probe = kind === 'auto' ? probeWebGL2() : null;
   if (kind === 'webgl2' || (probe?.available && !probe.software)) {
     try {
-      const { createWebGLRenderer } = await import('./renderer-webgl.js');
       // 'auto' refuses a software rasteriser (SwiftShader, llvmpipe): the wasm SIMD path is
       // faster than WebGL emulated on the CPU.
       return await createWebGLRenderer({ ...options, requireHardware: kind === 'auto' });
@@ -99,6 +104,5 @@ export async function createRenderer(kind, options = {}) {
       // all end up on the CPU path, which gives the same picture.
     }
   }
-  const { createCpuRenderer } = await import('./renderer-cpu.js');
   return createCpuRenderer(options);
 }

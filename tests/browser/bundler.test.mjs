@@ -1,7 +1,7 @@
 // The package as an app developer consumes it: `import ... from 'visio-media-effects'` in a
-// Vite app built for a sub-path, served from that sub-path only. The worklet and the wasm
-// must come out of the bundle as assets found through `new URL(..., import.meta.url)`, and
-// the page must not contact any other origin.
+// Vite app built for a sub-path, served from that sub-path only. The audio worklet, the video
+// worker, the model and the wasm must come out of the bundle as assets found through
+// `new URL(..., import.meta.url)`, and the page must not contact any other origin.
 import assert from 'node:assert/strict';
 import { createReadStream, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -15,9 +15,10 @@ import { ROOT } from './harness.mjs';
 const BASE = '/apps/visio/';
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 
-// The app: a bypassed suppressor in an OfflineAudioContext, so the result is exact.
+// The app: a bypassed suppressor in an OfflineAudioContext, so the result is exact; then a
+// background blur on Chromium's synthetic fake camera, in the worker.
 const MAIN = `
-import { createNoiseSuppressorNode } from 'visio-media-effects';
+import { blurBackground, createNoiseSuppressorNode } from 'visio-media-effects';
 const context = new OfflineAudioContext({ numberOfChannels: 1, length: 4800, sampleRate: 48000 });
 const input = context.createBuffer(1, 4800, 48000);
 input.getChannelData(0)[1000] = 0.5;
@@ -26,8 +27,15 @@ const node = await createNoiseSuppressorNode(context, { enabled: false });
 source.connect(node).connect(context.destination);
 source.start();
 const out = (await context.startRendering()).getChannelData(0);
-window.result = { status: node.status, latencySamples: node.latencySamples,
+const audio = { status: node.status, latencySamples: node.latencySamples,
   peakAt: out.findIndex((v) => v !== 0), peak: out.find((v) => v !== 0) };
+const camera = (await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 180 } })).getVideoTracks()[0];
+const fx = await blurBackground(camera, { blurRadius: 10, renderer: 'cpu' });
+while (fx.stats().segmented < 5) await new Promise((resolve) => setTimeout(resolve, 100));
+const video = fx.stats();
+await fx.destroy();
+camera.stop();
+window.result = { audio, video };
 `;
 
 /** Serves `dir` under BASE and nothing else, logging the paths asked for in `served`. */
@@ -70,25 +78,31 @@ test('a Vite app served from a sub-path runs the suppressor from its own assets'
     const origin = `http://127.0.0.1:${server.address().port}`;
     browser = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true,
       args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'] });
     const page = browser.pages()[0] ?? await browser.newPage();
     const requests = [];
     page.on('request', (r) => requests.push(r.url()));
     const errors = [];
     page.on('pageerror', (e) => errors.push(e));
     await page.goto(`${origin}${BASE}`);
-    await page.waitForFunction(() => window.result, null, { timeout: 30_000 });
-    const result = await page.evaluate(() => window.result);
+    await page.waitForFunction(() => window.result, null, { timeout: 60_000 });
+    const { audio, video } = await page.evaluate(() => window.result);
 
     assert.deepEqual(errors, []);
-    assert.equal(result.status, 'running');
-    assert.equal(result.latencySamples, 928);
-    assert.equal(result.peakAt, 1000 + 928, 'the impulse comes out exactly 928 samples late');
-    assert.equal(result.peak, 0.5);
+    assert.equal(audio.status, 'running');
+    assert.equal(audio.latencySamples, 928);
+    assert.equal(audio.peakAt, 1000 + 928, 'the impulse comes out exactly 928 samples late');
+    assert.equal(audio.peak, 0.5);
+    assert.equal(video.renderer, 'cpu');
+    assert.match(video.path, /^worker/, 'the video runs in the bundled worker');
+    assert.ok(video.segmented >= 5 && video.rendered > 0 && video.errors === 0, JSON.stringify(video));
     const foreign = requests.filter((url) => !url.startsWith(`${origin}${BASE}`));
     assert.deepEqual(foreign, [], 'every request stays under the app path on its own origin');
     assert.ok(served.some((path) => path.startsWith(`${BASE}assets/`) && path.endsWith('.wasm')), `wasm from the bundle: ${served}`);
-    assert.ok(served.some((path) => path.startsWith(`${BASE}assets/`) && /worklet.*\.js$/.test(path)), `worklet from the bundle: ${served}`);
+    for (const asset of [/worklet.*\.js$/, /video-worker.*\.js$/, /selfie_segmentation_landscape.*\.tflite$/]) {
+      assert.ok(served.some((path) => path.startsWith(`${BASE}assets/`) && asset.test(path)), `${asset} from the bundle: ${served}`);
+    }
   } finally {
     await browser?.close().catch(() => {});
     await new Promise((resolve) => (server ? server.close(resolve) : resolve()));

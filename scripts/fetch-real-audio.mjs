@@ -71,6 +71,15 @@ export const SPEECH = [
   },
 ];
 
+/** An OpenSFX entry: a freesound.org recording, CC-BY-3.0 (each entry's own credit line). */
+function openSfxNoise(id, label, index, credit, start, length) {
+  return {
+    id, label, licence: 'CC-BY-3.0',
+    source: `Debian openttd-opensfx 1.0.3-2, opensfx.cat #${index} ${credit}, freesound.org`,
+    piece: opensfx(index, start, length),
+  };
+}
+
 /** Noise: one steady stretch of a recording (faded ends cut off), looped with cross-fades. */
 export const NOISE = [
   {
@@ -85,30 +94,10 @@ export const NOISE = [
     licence: 'MIT (the ambience package)',
     piece: ambience('sounds/nature/amazon-rainforest.ogg', 10, 16),
   },
-  {
-    id: 'wind', label: 'wind',
-    source: 'Debian openttd-opensfx 1.0.3-2, opensfx.cat #52 "Wind" (wind1.wav by Anton, freesound.org)',
-    licence: 'CC-BY-3.0',
-    piece: opensfx(52, 0.8, 1.5),
-  },
-  {
-    id: 'crowd', label: 'crowd applauding',
-    source: 'Debian openttd-opensfx 1.0.3-2, opensfx.cat #29 "Applause" (Approx 850 - Enthusiast Audience by lonemonk, freesound.org)',
-    licence: 'CC-BY-3.0',
-    piece: opensfx(29, 1.0, 2.3),
-  },
-  {
-    id: 'bus', label: 'street bus pulling away',
-    source: 'Debian openttd-opensfx 1.0.3-2, opensfx.cat #27 "Modern bus start" (london bus approaches & leaves by icmusic, freesound.org)',
-    licence: 'CC-BY-3.0',
-    piece: opensfx(27, 0.3, 2.3),
-  },
-  {
-    id: 'jackhammer', label: 'jackhammer',
-    source: 'Debian openttd-opensfx 1.0.3-2, opensfx.cat #33 "Jackhammer" (air hammer half close by Bluesy1905, freesound.org)',
-    licence: 'CC-BY-3.0',
-    piece: opensfx(33, 0, 2.3),
-  },
+  openSfxNoise('wind', 'wind', 52, '"Wind" (wind1.wav by Anton)', 0.8, 1.5),
+  openSfxNoise('crowd', 'crowd applauding', 29, '"Applause" (Approx 850 - Enthusiast Audience by lonemonk)', 1.0, 2.3),
+  openSfxNoise('bus', 'street bus pulling away', 27, '"Modern bus start" (london bus approaches & leaves by icmusic)', 0.3, 2.3),
+  openSfxNoise('jackhammer', 'jackhammer', 33, '"Jackhammer" (air hammer half close by Bluesy1905)', 0, 2.3),
 ];
 
 /** Noise recordings are looped to this length; every speech item must be shorter. */

@@ -57,10 +57,12 @@ function send(res, status, text) {
 }
 
 /**
- * Starts the server; resolves once it listens. `port` 0 picks a free port.
+ * Starts the server; resolves once it listens. `port` 0 picks a free port. `headers` are
+ * added to every response (e.g. a Content-Security-Policy: CSP=... in the environment does it
+ * for the demo).
  * @returns {Promise<{ server: import('node:http').Server, port: number, url: string, close(): Promise<void> }>}
  */
-export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT } = {}) {
+export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT, headers = {} } = {}) {
   const table = mounts(root);
   const server = createServer(async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
@@ -87,6 +89,7 @@ export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
       'content-length': info.size,
       'cache-control': 'no-store',
+      ...headers,
     });
     if (req.method === 'HEAD') return res.end();
     createReadStream(file).on('error', () => res.destroy()).pipe(res);
@@ -111,6 +114,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const { url } = await startServer({
     port: Number(process.env.PORT ?? 8080),
     host: process.env.HOST ?? '127.0.0.1',
+    headers: process.env.CSP ? { 'content-security-policy': process.env.CSP } : {},
   });
   console.log(`visio-media-effects demo: ${url} (package at ${url}pkg/)`);
 }

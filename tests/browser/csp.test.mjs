@@ -9,8 +9,8 @@ import { after, before, test } from 'node:test';
 import { makeNoisyMic, withBrowser } from './harness.mjs';
 import { makeCamera, rgbaOf } from './video-run.mjs';
 import { highFrequencyEnergy, meanAbsDiff, regions } from '../helpers/video-metrics.mjs';
+import { MINIMAL_CSP } from '../helpers/csp.mjs';
 
-export const MINIMAL_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; img-src 'self' blob: data:";
 const NO_WASM_CSP = MINIMAL_CSP.replace(" 'wasm-unsafe-eval'", '');
 
 const WIDTH = 640;

@@ -6,7 +6,7 @@
 //   RnnNoiseProcessor is, makes a context of its own at the track's rate, denoises, and
 //   closes that context in destroy().
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { fromBase64, makeNoisyMic, measureSuppression, withBrowser } from './harness.mjs';
 import { makeCamera, rgbaOf } from './video-run.mjs';
 import { highFrequencyEnergy, regions } from '../helpers/video-metrics.mjs';
@@ -14,15 +14,9 @@ import { highFrequencyEnergy, regions } from '../helpers/video-metrics.mjs';
 const WIDTH = 640;
 const HEIGHT = 360;
 
-let camera;
-let mic;
-before(() => {
-  camera = makeCamera({ width: WIDTH, height: HEIGHT, person: 'astronaut', background: 'brick' });
-  mic = makeNoisyMic({ snrDb: 0 });
-});
-after(() => { camera?.cleanup(); mic?.cleanup(); });
-
-test("an effect type the package does not draw rejects and leaves the running blur alone; options carry Visio's type", { timeout: 120_000 }, async () => {
+test("an effect type the package does not draw rejects and leaves the running blur alone; options carry Visio's type", { timeout: 120_000 }, async (t) => {
+  const camera = makeCamera({ width: WIDTH, height: HEIGHT, person: 'astronaut', background: 'brick' });
+  t.after(() => camera.cleanup());
   await withBrowser({ fakeVideo: camera.path }, async ({ page, errors }) => {
     const r = await page.evaluate(async ({ width, height }) => {
       const { FrameTap, openCamera, sleep, toBase64 } = await import('/__tests__/video-page.js');
@@ -81,32 +75,27 @@ test("an effect type the package does not draw rejects and leaves the running bl
   });
 });
 
-test("NoiseSuppressionProcessor without livekit's audioContext: its own context at the track's rate, closed by destroy()", { timeout: 120_000 }, async () => {
+test("NoiseSuppressionProcessor without livekit's audioContext: its own context at the track's rate, closed by destroy()", { timeout: 120_000 }, async (t) => {
+  const mic = makeNoisyMic({ snrDb: 0 });
+  t.after(() => mic.cleanup());
   const seconds = mic.mix.length / mic.sampleRate + 0.7;
   await withBrowser({ fakeAudio: mic.path }, async ({ page, errors }) => {
     const r = await page.evaluate(async ({ seconds }) => {
       const { NoiseSuppressionProcessor } = await import('/pkg/index.js');
-      const { startRecorder, toBase64, sleep } = await import('/__tests__/page-helpers.js');
-      const stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
-      const track = stream.getAudioTracks()[0];
+      const { rawMicrophone, recordTracks, toBase64 } = await import('/__tests__/page-helpers.js');
+      const track = await rawMicrophone();
       const processor = new NoiseSuppressionProcessor();
       // What livekit's ProcessorOptions<Track.Kind.Audio> may be: no audioContext.
       await processor.init({ kind: 'audio', track });
       const processed = processor.processedTrack;
       const context = processor.node.context;
-      const rec = new AudioContext({ sampleRate: 48000 });
-      const recorder = await startRecorder(rec, [
-        rec.createMediaStreamSource(new MediaStream([track])),
-        rec.createMediaStreamSource(new MediaStream([processed])),
-      ]);
-      await sleep(seconds * 1000);
-      const [raw, out] = await recorder.stop();
-      await rec.close();
+      const recording = await recordTracks([track, processed], seconds);
+      const [raw, out] = recording.samples;
       const running = { active: processor.active, rate: context.sampleRate, trackRate: track.getSettings().sampleRate, state: context.state };
       await processor.destroy();
       const destroyed = { state: context.state, processed: processed.readyState, processedTrack: String(processor.processedTrack), mic: track.readyState };
       track.stop();
-      return { running, destroyed, startTime: recorder.startTime, raw: toBase64(raw), processed: toBase64(out) };
+      return { running, destroyed, startTime: recording.startTime, raw: toBase64(raw), processed: toBase64(out) };
     }, { seconds });
 
     assert.deepEqual(errors, []);

@@ -27,7 +27,7 @@ const BASE_ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-qui
  */
 export async function withBrowser({ fakeAudio, fakeVideo, args: extraArgs = [], isolated = false, headers = {} } = {}, fn) {
   const profile = mkdtempSync(join(tmpdir(), 'vme-chromium-'));
-  const server = await startServer({ port: 0, headers });
+  const server = await startServer({ port: 0, headers: () => headers });
   const args = [...BASE_ARGS]; // the fresh --user-data-dir is given by launchPersistentContext
   if (fakeAudio || fakeVideo) args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream');
   if (fakeAudio) args.push(`--use-file-for-fake-audio-capture=${fakeAudio}%noloop`);

@@ -1,11 +1,11 @@
 // Builds the npm package into pkg/: Rust -> wasm32 (+simd128) -> wasm-bindgen -> wasm-opt -O3,
 // then the package's JavaScript from js/. Installs the wasm target and the wasm-bindgen CLI
 // matching Cargo.lock when the machine lacks them, so a fresh clone needs nothing else.
+import { writeNotice } from './notice.mjs'; // the package's NOTICE (licences of what pkg/ contains)
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeNotice } from './notice.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');

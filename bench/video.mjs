@@ -24,7 +24,7 @@ const ANCHOR_VERSION = '0.7.2';
 // tasks-vision refuses the shipped selfie-segmentation files (no NormalizationOptions
 // metadata); this copy has it added (mean 0, std 255). The anchor's default model lives on a
 // Google bucket this bench must not reach; the landscape model is what Visio-class setups use.
-const ANCHOR_MODEL = 'tests/fixtures/segmentation/with_metadata/selfie_segmentation_landscape.tflite';
+export const ANCHOR_MODEL = 'tests/fixtures/segmentation/with_metadata/selfie_segmentation_landscape.tflite';
 const RENDER_FRAMES = 60;
 const PIPELINE_WARMUP_MS = 3000;
 const PIPELINE_MEASURE_MS = 8000;
@@ -38,7 +38,7 @@ function localFile(base, rel) {
   return file.startsWith(dir + sep) && existsSync(file) ? file : null;
 }
 
-function anchorStatus() {
+export function anchorStatus() {
   const pkg = join(root, 'node_modules/@livekit/track-processors/package.json');
   if (!existsSync(pkg)) return `skipped: needs @livekit/track-processors@${ANCHOR_VERSION} in node_modules`;
   const version = JSON.parse(readFileSync(pkg, 'utf8')).version;
@@ -198,26 +198,24 @@ function downscaleMask(alpha, w, h, mw, mh) {
   return out.map((s, i) => s / n[i]);
 }
 
-export async function runVideoBench({ log = console.log } = {}) {
-  log(`\nVideo: ${WIDTH}x${HEIGHT}, background blur radius ${BLUR_RADIUS}, headless Chromium (WebGL2 = SwiftShader, no GPU)`);
-  if (!existsSync(join(root, 'pkg/video/renderer-webgl.js'))) {
-    log('  skipped: needs the built package (node scripts/build.mjs)');
-    return null;
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'vme-video-bench-'));
-  const scene = createScene({ width: WIDTH, height: HEIGHT, person: 'grace-hopper', background: 'brick' });
-  const y4m = join(dir, 'camera.y4m');
-  writeY4m(y4m, scene, { frames: 30 });
-  const frame = scene.frame(0);
-  const mask = downscaleMask(scene.alpha, WIDTH, HEIGHT, 256, 144);
-
+/**
+ * Headless Chromium with `y4m` as its fake camera, on a page that can import our package and
+ * the anchor (import map above); every request off 127.0.0.1 is aborted and counted in
+ * `blocked`. `frame`: RGBA served at /__frame__.rgba. Returns { page, context, blocked, close }.
+ */
+export async function openBenchPage({ y4m, frame, log = console.log }) {
   const server = await startServer({ port: 0 });
   const origin = new URL(server.url).origin;
   const blocked = new Set();
+  const profile = mkdtempSync(join(tmpdir(), 'vme-bench-profile-'));
+  const close = async () => {
+    await context?.close().catch(() => {});
+    await server.close();
+    rmSync(profile, { recursive: true, force: true });
+  };
   let context;
-  const results = {};
   try {
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+    context = await chromium.launchPersistentContext(profile, {
       executablePath: '/usr/bin/chromium',
       headless: true,
       args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -232,7 +230,7 @@ export async function runVideoBench({ log = console.log } = {}) {
         return route.abort('blockedbyclient');
       }
       if (url.pathname === '/__bench__.html') return route.fulfill({ contentType: 'text/html', body: PAGE });
-      if (url.pathname === '/__frame__.rgba') return route.fulfill({ contentType: 'application/octet-stream', body: Buffer.from(frame.buffer) });
+      if (url.pathname === '/__frame__.rgba' && frame) return route.fulfill({ contentType: 'application/octet-stream', body: Buffer.from(frame.buffer) });
       for (const [prefix, base] of [['/__nm__/', 'node_modules'], ['/__fixtures__/', 'tests/fixtures']]) {
         if (!url.pathname.startsWith(prefix)) continue;
         const file = localFile(base, decodeURIComponent(url.pathname.slice(prefix.length)));
@@ -245,6 +243,31 @@ export async function runVideoBench({ log = console.log } = {}) {
     page.on('pageerror', (e) => log(`  [page error] ${e.message}`));
     await page.goto(`${server.url}__bench__.html`);
     await page.evaluate(pageConsume);
+    return { page, context, blocked, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+export async function runVideoBench({ log = console.log } = {}) {
+  log(`\nVideo: ${WIDTH}x${HEIGHT}, background blur radius ${BLUR_RADIUS}, headless Chromium (WebGL2 = SwiftShader, no GPU)`);
+  if (!existsSync(join(root, 'pkg/video/renderer-webgl.js'))) {
+    log('  skipped: needs the built package (node scripts/build.mjs)');
+    return null;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'vme-video-bench-'));
+  const scene = createScene({ width: WIDTH, height: HEIGHT, person: 'grace-hopper', background: 'brick' });
+  const y4m = join(dir, 'camera.y4m');
+  writeY4m(y4m, scene, { frames: 30 });
+  const frame = scene.frame(0);
+  const mask = downscaleMask(scene.alpha, WIDTH, HEIGHT, 256, 144);
+
+  let bench;
+  const results = {};
+  try {
+    bench = await openBenchPage({ y4m, frame, log });
+    const { page, context } = bench;
 
     results.renderers = await page.evaluate(pageRenderers, {
       frameUrl: '/__frame__.rgba', mask, width: WIDTH, height: HEIGHT, radius: BLUR_RADIUS, frames: RENDER_FRAMES,
@@ -284,10 +307,9 @@ export async function runVideoBench({ log = console.log } = {}) {
       }
     }
     const chrome = context.browser()?.version() ?? '';
-    log(`  Node ${process.version}${chrome ? `, Chromium ${chrome}` : ''}; requests blocked (not 127.0.0.1): ${blocked.size ? [...blocked].join(', ') : 'none'}`);
+    log(`  Node ${process.version}${chrome ? `, Chromium ${chrome}` : ''}; requests blocked (not 127.0.0.1): ${bench.blocked.size ? [...bench.blocked].join(', ') : 'none'}`);
   } finally {
-    await context?.close().catch(() => {});
-    await server.close();
+    await bench?.close();
     rmSync(dir, { recursive: true, force: true });
   }
   return results;

@@ -1,8 +1,10 @@
 // Type declarations of visio-media-effects' public API.
 //
 // livekit-client is not a dependency: the few livekit shapes used here are declared
-// structurally below, and NoiseSuppressionProcessor is assignable to livekit-client 2.x's
-// `TrackProcessor<Track.Kind.Audio, AudioProcessorOptions>`.
+// structurally below. NoiseSuppressionProcessor is assignable to livekit-client 2.x's
+// `TrackProcessor<Track.Kind.Audio>` (with or without `AudioProcessorOptions`),
+// BackgroundProcessor to `TrackProcessor<Track.Kind>` and `<Track.Kind.Video>`; checked with
+// tsc --strict against livekit-client 2.21 and 2.23 by tests/types/visio.ts.
 
 // ---------------------------------------------------------------------------------------------
 // Noise suppression
@@ -186,15 +188,26 @@ export function suppressNoise(track: MediaStreamTrack, options?: SuppressNoiseOp
 // livekit-client integration
 
 /**
- * The options livekit-client 2.x passes to an audio processor's init()/restart()
- * (its `AudioProcessorOptions`), declared structurally.
+ * What livekit-client 2.x passes to a processor's init()/restart() (its
+ * `ProcessorOptions<Track.Kind>`), declared structurally so that livekit-client is not a
+ * dependency: a `TrackProcessor<Track.Kind>`, `<Track.Kind.Audio>` or `<Track.Kind.Video>`
+ * can be given our processors. `kind` holds livekit's `Track.Kind` values.
  */
-export interface LivekitAudioProcessorOptions {
-  kind: 'audio';
+export interface LivekitProcessorOptions {
+  kind: 'audio' | 'video' | 'unknown';
   track: MediaStreamTrack;
-  audioContext: AudioContext;
   element?: HTMLMediaElement;
+  /** livekit's context (its `AudioProcessorOptions` always has one; `ProcessorOptions` may not). */
+  audioContext?: AudioContext;
   localTrack?: unknown;
+}
+
+/**
+ * The options of NoiseSuppressionProcessor.init(): livekit's `ProcessorOptions<Track.Kind.Audio>`
+ * (so the types refuse it on a video track).
+ */
+export interface LivekitAudioProcessorOptions extends LivekitProcessorOptions {
+  kind: 'audio';
 }
 
 /** Options of NoiseSuppressionProcessor. */
@@ -211,16 +224,16 @@ export interface NoiseSuppressionProcessorEventMap {
 }
 
 /**
- * Noise suppression as a livekit-client 2.x audio `TrackProcessor`.
+ * Noise suppression as a livekit-client 2.x audio `TrackProcessor` (assignable to
+ * `TrackProcessor<Track.Kind.Audio>`, with or without livekit's `AudioProcessorOptions`).
  *
- * livekit only runs audio processors on a track that has an AudioContext: inside a Room the
- * room gives its context to the tracks it publishes (on connect and on publish); for a
- * track used outside a Room, call `await localAudioTrack.setAudioContext(new AudioContext())`
- * before `setProcessor()`, otherwise livekit throws "Audio context needs to be set on
- * LocalAudioTrack in order to enable processors". The processor builds its graph in that
- * context (it never creates one): MediaStreamSource -> suppressor -> MediaStreamDestination,
- * whose track livekit publishes instead of the microphone's. When livekit moves the track to
- * another context it calls restart(), which rebuilds the graph there.
+ * The processor builds its graph in the `audioContext` livekit passes: MediaStreamSource ->
+ * suppressor -> MediaStreamDestination, whose track livekit publishes instead of the
+ * microphone's. When livekit moves the track to another context it calls restart(), which
+ * rebuilds the graph there. (livekit itself only runs audio processors on a track that has a
+ * context: a Room gives its context to the tracks it publishes; outside a Room, call
+ * `localAudioTrack.setAudioContext(new AudioContext())` before `setProcessor()`.) Called
+ * without a context, init() creates its own at the track's sample rate and destroy() closes it.
  *
  * Settings (`update`) are kept across restarts and re-inits. One instance can be set again
  * after stopProcessor().
@@ -236,11 +249,17 @@ export declare class NoiseSuppressionProcessor extends EventTarget {
   readonly name: 'visio-noise-suppression';
   /** The denoised track; undefined before init() and after destroy(). */
   processedTrack: MediaStreamTrack | undefined;
-  /** Builds the graph in `audioContext`. Throws TypeError without one, or for a non-audio track. */
+  /**
+   * Builds the graph in `audioContext`, or in a context of its own at the track's rate when
+   * none is given (closed by destroy()). Throws TypeError for a non-audio track.
+   */
   init(options: LivekitAudioProcessorOptions): Promise<void>;
   /** destroy() then init(). */
   restart(options: LivekitAudioProcessorOptions): Promise<void>;
-  /** Stops processedTrack, disconnects every node it created and frees the suppressor. */
+  /**
+   * Stops processedTrack, disconnects every node it created, frees the suppressor and closes
+   * the context init() created (never livekit's).
+   */
   destroy(): Promise<void>;
   /** Changes `enabled` / `attenuationLimitDb` live; kept for later inits. */
   update(settings: NoiseSuppressionSettings): void;
@@ -297,7 +316,7 @@ export function loadWasmModule(source?: URL | string | WebAssembly.Module): Prom
 // other request is made.
 //
 // Failure semantics: bad options throw TypeError / RangeError naming the option (update()
-// throws synchronously too); a non-video or ended track, a model or wasm that cannot be
+// rejects with them, and the running effect goes on unchanged); a non-video or ended track, a model or wasm that cannot be
 // loaded, a browser without WebAssembly SIMD, reject before any track is created. A frame that
 // fails to process is sent unprocessed (stats().errors counts them), never black. A lost WebGL
 // context switches to the CPU renderer until WebGL can be had again.
@@ -315,14 +334,18 @@ export interface BackgroundEffectSettings {
   mode?: 'blur' | 'image' | 'none' | 'background-blur' | 'virtual-background' | 'disabled';
   /**
    * Blur strength: the standard deviation in pixels of a 720p frame (scaled with the frame's
-   * short side), in (0, 100]. Visio: 10 "light", 20 "normal". Default 10.
+   * short side), in (0, 100]. Default 10. (Visio's 10 "light" and 20 "normal", tuned on
+   * @livekit/track-processors, look like 5.9 and 13.1 here: docs/visio.md.)
    */
   blurRadius?: number;
   /** The virtual background (mode 'image'); scaled down to 1920 px on its long side if larger. */
   image?: BackgroundImageSource;
 }
 
-/** Visio's configuration shape, accepted wherever BackgroundEffectSettings are. */
+/**
+ * Visio's configuration shape (`type` / `imagePath`), accepted wherever
+ * BackgroundEffectSettings are. `type: 'none'` passes frames through.
+ */
 export type VisioBackgroundConfig =
   | { type: 'blur'; blurRadius?: number }
   | { type: 'virtual'; imagePath: string | URL }
@@ -332,6 +355,19 @@ export type VisioBackgroundConfig =
 export interface BackgroundEffectChange extends BackgroundEffectSettings {
   type?: 'blur' | 'virtual' | 'none';
   imagePath?: string | URL;
+}
+
+/**
+ * Another application's effect (Visio's `{ type: 'faceLandmarks', ... }`): accepted by the
+ * types of update() so that an app's whole config union can be passed, and rejected at run
+ * time with a TypeError naming the type, the current effect running on unchanged.
+ */
+export interface OtherEffectConfig {
+  type: string;
+  mode?: never;
+  blurRadius?: never;
+  image?: never;
+  imagePath?: never;
 }
 
 /** Options of blurBackground() and BackgroundProcessor. */
@@ -391,11 +427,11 @@ export interface BackgroundEffect {
   /** The processed track (same size as the input). Send or show this one. */
   readonly track: MediaStreamTrack;
   /**
-   * Changes the effect live, without a new track (ours or Visio's shape). Throws on bad
-   * options; resolves once the change is in place (an image must load first; the latest
-   * update wins).
+   * Changes the effect live, without a new track (ours or Visio's shape). Rejects on bad
+   * options or an unknown effect type, leaving the effect as it was; resolves once the change
+   * is in place (an image must load first; the latest update wins).
    */
-  update(settings: BackgroundEffectChange | VisioBackgroundConfig): Promise<void>;
+  update(settings: BackgroundEffectChange | VisioBackgroundConfig | OtherEffectConfig): Promise<void>;
   stats(): BackgroundStats;
   /** Stops the processed track and frees everything; idempotent. Never stops the input track. */
   destroy(): Promise<void>;
@@ -414,31 +450,50 @@ export interface BackgroundEffect {
  */
 export function blurBackground(track: MediaStreamTrack, options?: BackgroundOptions): Promise<BackgroundEffect>;
 
-/** The options livekit-client 2.x passes to a video processor's init()/restart(), declared structurally. */
-export interface LivekitVideoProcessorOptions {
-  kind: 'video';
-  track: MediaStreamTrack;
-  element?: HTMLMediaElement;
-  audioContext?: AudioContext;
-  localTrack?: unknown;
+/** The options of BackgroundProcessor.init() (livekit's video `ProcessorOptions`). */
+export type LivekitVideoProcessorOptions = LivekitProcessorOptions;
+
+/** The current effect, in our vocabulary. */
+export interface BackgroundEffectFields {
+  mode: 'blur' | 'image' | 'none';
+  blurRadius: number;
+  image: BackgroundImageSource | undefined;
 }
 
 /**
- * Background effects as a livekit-client 2.x video `TrackProcessor`, a replacement for
+ * BackgroundProcessor's `options`: the configuration last given (of the app's own type
+ * `Config`) and the current effect in both vocabularies. `type` is Visio's name of the effect:
+ * 'virtual' for an image, else 'blur' (also in mode 'none', which Visio does not have).
+ * (The app's `type` is kept as the app typed it, e.g. a TypeScript enum member.)
+ */
+export type BackgroundProcessorOptions<Config> = Config & BackgroundEffectFields
+  & (Config extends { type: unknown } ? unknown : { type: 'blur' | 'virtual' });
+
+/**
+ * Background effects as a livekit-client 2.x video `TrackProcessor` (assignable to
+ * `TrackProcessor<Track.Kind>` and `TrackProcessor<Track.Kind.Video>`), a replacement for
  * `@livekit/track-processors`' BackgroundProcessor.
+ *
+ * `Config` is the type of the configuration given to the constructor (inferred): `options`
+ * returns that configuration, updated by update(), with the effect in both vocabularies
+ * (`type` and `mode`, `blurRadius`, `image`). So an app whose own interface declares
+ * `options: ProcessorConfig` and `update(config: ProcessorConfig)` (Visio's
+ * BackgroundProcessorInterface) can type `new BackgroundProcessor(config)` as such, without an
+ * adapter.
  *
  * @example
  * const processor = new BackgroundProcessor({ type: 'blur', blurRadius: 10 });
  * await localVideoTrack.setProcessor(processor);
  * await processor.update({ type: 'virtual', imagePath: '/backgrounds/office.jpg' }); // no stopProcessor() needed
  * await processor.update({ type: 'blur', blurRadius: 20 });
+ * processor.options.type; // 'blur'
  */
-export declare class BackgroundProcessor {
-  constructor(options?: BackgroundOptions);
+export declare class BackgroundProcessor<Config extends BackgroundOptions = BackgroundOptions> {
+  constructor(options?: Config);
   /**
    * True when background effects can run in this browser: WebAssembly SIMD, createImageBitmap,
    * and either the worker path (mediacapture-transform) or canvas.captureStream(). The CPU
-   * renderer needs no GPU, so WebGL2 is not required.
+   * renderer needs no GPU, so WebGL2 is not required. Detects features, never the browser's name.
    */
   static isSupported(): boolean;
   readonly name: 'visio-background';
@@ -450,14 +505,19 @@ export declare class BackgroundProcessor {
   restart(options: LivekitVideoProcessorOptions): Promise<void>;
   /** Stops processedTrack and frees the worker, the wasm and GPU resources. */
   destroy(): Promise<void>;
-  /** Changes the effect live (kept for later inits); see BackgroundEffect.update. */
-  update(settings: BackgroundEffectChange | VisioBackgroundConfig): Promise<void>;
+  /**
+   * Changes the effect live (kept for later inits); see BackgroundEffect.update. A config
+   * with `type` replaces the previous one in `options`; one without merges into it. Rejects
+   * (TypeError / RangeError) on bad options or an effect type this package does not draw
+   * (OtherEffectConfig), and then the current effect keeps running unchanged.
+   */
+  update(settings: Config | BackgroundEffectChange | VisioBackgroundConfig | OtherEffectConfig): Promise<void>;
   /** Same as update(), under @livekit/track-processors' name. */
-  switchTo(settings: BackgroundEffectChange | VisioBackgroundConfig): Promise<void>;
+  switchTo(settings: Config | BackgroundEffectChange | VisioBackgroundConfig | OtherEffectConfig): Promise<void>;
   /** A new, uninitialised processor with the same options and the current effect. */
-  clone(): BackgroundProcessor;
+  clone(): BackgroundProcessor<Config>;
   /** The running effect's stats; after destroy(), the last run's final ones; null before any. */
   stats(): BackgroundStats | null;
-  /** The current effect. */
-  readonly options: { mode: 'blur' | 'image' | 'none'; blurRadius: number; image: BackgroundImageSource | undefined };
+  /** The configuration last given (constructor or update) and the current effect. */
+  readonly options: BackgroundProcessorOptions<Config>;
 }

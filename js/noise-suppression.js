@@ -318,6 +318,36 @@ async function buildGraph(context, track, options) {
 }
 
 /**
+ * buildGraph() in a new AudioContext at `sampleRate`, else at the track's rate (so nothing
+ * is resampled twice), else at the engine's default; the context is closed on failure.
+ */
+async function buildGraphInOwnContext(track, nodeOpts, sampleRate) {
+  const trackRate = track.getSettings().sampleRate;
+  const rate = sampleRate ?? (trackRate >= MIN_RATE && trackRate <= MAX_RATE ? trackRate : undefined);
+  let context = new AudioContext({ latencyHint: 'interactive', ...(rate ? { sampleRate: rate } : {}) });
+  let graph;
+  try {
+    graph = await buildGraph(context, track, nodeOpts);
+  } catch (error) {
+    await context.close().catch(() => {});
+    // Firefox cannot connect a track to a context of another rate; when the rate was our
+    // guess (not the caller's), retry at the engine's default, which is the graph rate.
+    if (error?.name !== 'NotSupportedError' || sampleRate !== undefined || !rate) throw error;
+    context = new AudioContext({ latencyHint: 'interactive' });
+    try {
+      graph = await buildGraph(context, track, nodeOpts);
+    } catch (again) {
+      await context.close().catch(() => {});
+      throw again;
+    }
+  }
+  // A context made outside a user gesture may start suspended; resuming is all we can do
+  // (not awaited: without a gesture it may stay pending until the user interacts).
+  if (context.state === 'suspended') context.resume().catch(() => {});
+  return { context, graph };
+}
+
+/**
  * Denoises a microphone track; see index.d.ts for the contract.
  */
 export async function suppressNoise(track, options) {
@@ -333,34 +363,9 @@ export async function suppressNoise(track, options) {
     }
   }
 
-  let context = given;
-  let graph;
-  if (context) {
-    graph = await buildGraph(context, track, nodeOpts);
-  } else {
-    const trackRate = track.getSettings().sampleRate;
-    const rate = o.sampleRate ?? (trackRate >= MIN_RATE && trackRate <= MAX_RATE ? trackRate : undefined);
-    context = new AudioContext({ latencyHint: 'interactive', ...(rate ? { sampleRate: rate } : {}) });
-    try {
-      graph = await buildGraph(context, track, nodeOpts);
-    } catch (error) {
-      await context.close().catch(() => {});
-      // Firefox cannot connect a track to a context of another rate; when the rate was our
-      // guess (not the caller's), retry at the engine's default, which is the graph rate.
-      if (error?.name !== 'NotSupportedError' || o.sampleRate !== undefined || !rate) throw error;
-      context = new AudioContext({ latencyHint: 'interactive' });
-      try {
-        graph = await buildGraph(context, track, nodeOpts);
-      } catch (again) {
-        await context.close().catch(() => {});
-        throw again;
-      }
-    }
-    // A context made outside a user gesture may start suspended; resuming is all we can do
-    // (not awaited: without a gesture it may stay pending until the user interacts).
-    if (context.state === 'suspended') context.resume().catch(() => {});
-  }
-
+  const { context, graph } = given
+    ? { context: given, graph: await buildGraph(given, track, nodeOpts) }
+    : await buildGraphInOwnContext(track, nodeOpts, o.sampleRate);
   const owned = context !== given;
   let destroyed = null;
   return {
@@ -411,16 +416,19 @@ export class NoiseSuppressionProcessor extends EventTarget {
       throw new TypeError(`${PREFIX}: NoiseSuppressionProcessor is an audio processor, it was set on a ${kind} track`);
     }
     checkTrack(track, 'NoiseSuppressionProcessor');
-    if (!audioContext) {
-      throw new TypeError(`${PREFIX}: NoiseSuppressionProcessor needs livekit's audio context: call `
-        + 'localAudioTrack.setAudioContext(audioContext) before setProcessor(), or publish it in a Room');
-    }
+    if (audioContext !== undefined) checkContext(audioContext);
     if (this.#graph) await this.destroy();
     const generation = ++this.#generation;
-    const graph = await buildGraph(audioContext, track, this.#options);
+    // livekit passes its context; without one (a processor used on its own, or a framework
+    // that passes none) the graph gets a context of its own, which destroy() closes.
+    const { context, graph } = audioContext
+      ? { context: audioContext, graph: await buildGraph(audioContext, track, this.#options) }
+      : await buildGraphInOwnContext(track, this.#options);
+    const owned = context !== audioContext;
     if (generation !== this.#generation) {
       // destroy() ran while we were building: this graph is already obsolete.
       await graph.teardown();
+      if (owned) await context.close().catch(() => {});
       return;
     }
     graph.node.addEventListener('vad', (event) => {
@@ -431,7 +439,7 @@ export class NoiseSuppressionProcessor extends EventTarget {
       this.#onError?.(event.error);
       this.dispatchEvent(new NoiseSuppressionErrorEvent(event.error));
     });
-    this.#graph = graph;
+    this.#graph = { ...graph, context, owned };
     this.processedTrack = graph.output;
   }
 
@@ -447,7 +455,10 @@ export class NoiseSuppressionProcessor extends EventTarget {
     this.processedTrack = undefined;
     // Not awaiting the worklet's confirmation: the handle is freed on the audio thread
     // either way, and livekit holds its track lock while this runs.
-    if (graph) graph.teardown().catch(() => {});
+    if (graph) {
+      const done = graph.teardown().catch(() => {});
+      if (graph.owned) await done.then(() => graph.context.close()).catch(() => {});
+    }
   }
 
   /** Changes `enabled` / `attenuationLimitDb` live; kept across restarts. */

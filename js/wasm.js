@@ -58,6 +58,21 @@ async function compile(url) {
     }
     return await WebAssembly.compile(await response.arrayBuffer());
   } catch (error) {
+    if (blockedByCsp(error)) {
+      throw new Error(`${PREFIX}: the page's Content-Security-Policy does not allow WebAssembly: its script-src `
+        + `(or default-src) directive needs 'wasm-unsafe-eval', e.g. script-src 'self' 'wasm-unsafe-eval' `
+        + `(the browser said: ${error.message})`, { cause: error });
+    }
     throw new Error(`${PREFIX}: could not compile wasm from ${url}: ${error?.message ?? error}`, { cause: error });
   }
+}
+
+/**
+ * A CompileError raised by the page's policy rather than by the bytes. The engines word it
+ * differently (Chromium and Safari name 'unsafe-eval' / 'wasm-unsafe-eval', Firefox says
+ * "blocked by CSP"), and none gives it a type of its own.
+ */
+function blockedByCsp(error) {
+  return error instanceof WebAssembly.CompileError
+    && /unsafe-eval|Content.Security.Policy|\bCSP\b/i.test(error.message);
 }

@@ -1,6 +1,7 @@
 // Builds the npm package into pkg/: Rust -> wasm32 (+simd128) -> wasm-bindgen -> wasm-opt -O3,
 // then the package's JavaScript from js/. Installs the wasm target and the wasm-bindgen CLI
 // matching Cargo.lock when the machine lacks them, so a fresh clone needs nothing else.
+import { writeNotice } from './notice.mjs'; // the package's NOTICE (licences of what pkg/ contains)
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -71,17 +72,37 @@ mkdirSync(join(out, 'models'));
 cpSync(join(root, 'node_modules/@mediapipe/selfie_segmentation/selfie_segmentation_landscape.tflite'),
   join(out, 'models/selfie_segmentation_landscape.tflite'));
 const meta = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+// --- Package documents and metadata (README from js/, licences, NOTICE) ------------------------
+// The package's README is js/README.md (copied above with js/). Everything in pkg/ that is not
+// ours is named in NOTICE with its licence (scripts/notice.mjs).
+for (const file of ['LICENSE-MIT', 'LICENSE-APACHE']) cpSync(join(root, file), join(out, file));
+writeNotice(root, out, 'visio-media-effects');
 writeFileSync(join(out, 'package.json'), JSON.stringify({
   name: 'visio-media-effects',
   version: meta.version,
   description: 'Noise suppression and background blur for WebRTC video calls, computed locally in WebAssembly',
   license: 'MIT OR Apache-2.0',
+  repository: meta.repository,
+  keywords: ['noise-suppression', 'background-blur', 'virtual-background', 'webrtc', 'livekit', 'wasm', 'audioworklet'],
   type: 'module',
   main: './index.js',
   types: './index.d.ts',
   exports: { '.': { types: './index.d.ts', default: './index.js' }, './*': './*' },
+  // What npm pack ships: the modules, their declarations, the wasm, the model, the documents.
+  files: ['*.js', '*.d.ts', '*.wasm', 'video/', 'models/', 'README.md', 'NOTICE', 'LICENSE-MIT', 'LICENSE-APACHE'],
+  // A browser library: Node only matters to the app's bundler (Vite 8 needs 20.19+).
+  engines: { node: '>=20' },
   sideEffects: false,
 }, null, 2) + '\n');
 rmSync(pkg, { recursive: true, force: true });
 renameSync(out, pkg);
 console.log(`built ${pkg}`);
+
+// --- npm pack: the tarball an app installs (target/npm/, gitignored) ------------------------------
+const packDir = join(root, 'target/npm');
+rmSync(packDir, { recursive: true, force: true });
+mkdirSync(packDir, { recursive: true });
+const [packed] = JSON.parse(execFileSync('npm', ['pack', pkg, '--json', '--pack-destination', packDir],
+  { cwd: root, encoding: 'utf8' }));
+console.log(`packed ${join(packDir, packed.filename)}: ${packed.size} bytes (unpacked ${packed.unpackedSize}, ${packed.entryCount} files)`);

@@ -66,7 +66,8 @@ function checkEffect(options) {
   const effect = {};
   if (options.type !== undefined) {
     const mode = { blur: 'blur', virtual: 'image', image: 'image', none: 'none' }[options.type];
-    if (!mode) throw new TypeError(`${PREFIX}: type must be 'blur', 'virtual' or 'none', got ${describe(options.type)}`);
+    // An app's config union may hold effects of its own (Visio's 'faceLandmarks').
+    if (!mode) throw new TypeError(`${PREFIX}: unknown effect type ${describe(options.type)}: background effects are 'blur', 'virtual' (an image) or 'none'`);
     effect.mode = mode;
   }
   if (options.mode !== undefined) {
@@ -114,11 +115,29 @@ function baseUrl() {
   return globalThis.document?.baseURI ?? globalThis.location?.href;
 }
 
+/**
+ * blob: and data: URLs (Visio's uploaded backgrounds are blob: URLs) load through an <img>,
+ * which CSP's img-src governs; fetch() would need connect-src to allow blob: / data: too.
+ */
+function isLocalImageUrl(source) {
+  return typeof HTMLImageElement === 'function' && /^(blob|data):/i.test(String(source));
+}
+
+function imageElement(source) {
+  const image = new Image();
+  image.src = String(source);
+  return image.decode().then(() => image, () => {
+    throw new Error(`${String(source).slice(0, 64)} is not an image this browser can decode (or the page's img-src does not allow it)`);
+  });
+}
+
 /** The image as an ImageBitmap of our own (at most MAX_IMAGE_SIDE on a side). */
 async function loadImage(source) {
   let bitmapSource = source;
   try {
-    if (typeof source === 'string' || source instanceof URL) {
+    if ((typeof source === 'string' || source instanceof URL) && isLocalImageUrl(source)) {
+      bitmapSource = await imageElement(source);
+    } else if (typeof source === 'string' || source instanceof URL) {
       const url = new URL(source, baseUrl());
       const response = await fetch(url);
       if (!response.ok) throw new Error(`status ${response.status} for ${url}`);
@@ -370,13 +389,21 @@ class EffectState {
     this.#engine = engine;
   }
 
-  /** Validates synchronously (throws), then applies; resolves once the effect is in place. */
+  /**
+   * Validates, then applies; resolves once the effect is in place. Bad options reject
+   * before anything changes, so the running effect goes on as it was.
+   */
   update(options, what) {
-    const change = checkEffect(checkObject(options, what));
-    const effect = { ...this.effect, ...change };
-    // Visio's blur config carries no image: switching back to blur keeps the last one.
-    if (effect.mode === 'image' && effect.image === undefined) {
-      throw new TypeError(`${PREFIX}: mode 'image' needs an image (or imagePath)`);
+    let effect;
+    try {
+      effect = { ...this.effect, ...checkEffect(checkObject(options, what)) };
+      // Visio's blur config carries no image: switching back to blur keeps the last one.
+      if (effect.mode === 'image' && effect.image === undefined) {
+        throw new TypeError(`${PREFIX}: mode 'image' needs an image (or imagePath)`);
+      }
+    } catch (error) {
+      error.message += '; the current effect is unchanged';
+      return Promise.reject(error);
     }
     this.effect = effect;
     const generation = ++this.#generation;
@@ -453,6 +480,8 @@ export class BackgroundProcessor {
   /** The processed track livekit publishes; undefined until init() and after destroy(). */
   processedTrack = undefined;
   #options;
+  /** The configuration last given, in the app's own shape (returned by `options`). */
+  #config;
   #state;
   #engine = null;
   #final = null;
@@ -460,6 +489,7 @@ export class BackgroundProcessor {
 
   constructor(options) {
     this.#options = checkOptions(options, 'BackgroundProcessor');
+    this.#config = { ...options };
     this.#state = new EffectState(this.#options.effect);
   }
 
@@ -503,7 +533,15 @@ export class BackgroundProcessor {
    * TypeError/RangeError on bad options; resolves once the new effect is in place.
    */
   update(options) {
-    return this.#state.update(options, 'update');
+    const before = this.#state.effect;
+    const done = this.#state.update(options, 'update');
+    if (this.#state.effect !== before) {
+      // Accepted. A config naming its effect (Visio's `type`, our `mode`, an image) replaces
+      // the last one, as Visio's own processors did; a partial change merges into it.
+      const replaces = ['type', 'mode', 'image', 'imagePath'].some((key) => options[key] !== undefined);
+      this.#config = replaces ? { ...options } : { ...this.#config, ...options };
+    }
+    return done;
   }
 
   /** Same as update(), under @livekit/track-processors' name. */
@@ -514,7 +552,7 @@ export class BackgroundProcessor {
   /** A new, uninitialised processor with the same options and current effect. */
   clone() {
     const { renderer, modelUrl, wasm } = this.#options;
-    return new BackgroundProcessor({ ...this.#state.effect, renderer, modelUrl, wasm });
+    return new BackgroundProcessor({ ...this.#config, ...this.#state.effect, renderer, modelUrl, wasm });
   }
 
   /** The running engine's statistics; after destroy(), the last engine's final ones. */
@@ -522,8 +560,12 @@ export class BackgroundProcessor {
     return this.#engine?.stats() ?? this.#final;
   }
 
-  /** The current effect: { mode, blurRadius, image }. */
+  /**
+   * The configuration last given and the current effect in both vocabularies: Visio's `type`
+   * (the app's own when its config has one) and our `mode`, `blurRadius`, `image`.
+   */
   get options() {
-    return { ...this.#state.effect };
+    const { mode, blurRadius, image } = this.#state.effect;
+    return { type: mode === 'image' ? 'virtual' : 'blur', ...this.#config, mode, blurRadius, image };
   }
 }

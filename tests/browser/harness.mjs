@@ -23,10 +23,11 @@ const BASE_ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-qui
  * `fakeVideo`: Y4M file for the fake camera (looped: a camera never runs out of frames).
  * `args`: extra Chromium switches. `isolated`: serve the test page (and the video worker)
  * cross-origin isolated, so that performance.measureUserAgentSpecificMemory() works.
+ * `headers`: added to every response, the test page's included (e.g. a Content-Security-Policy).
  */
-export async function withBrowser({ fakeAudio, fakeVideo, args: extraArgs = [], isolated = false } = {}, fn) {
+export async function withBrowser({ fakeAudio, fakeVideo, args: extraArgs = [], isolated = false, headers = {} } = {}, fn) {
   const profile = mkdtempSync(join(tmpdir(), 'vme-chromium-'));
-  const server = await startServer({ port: 0 });
+  const server = await startServer({ port: 0, headers: () => headers });
   const args = [...BASE_ARGS]; // the fresh --user-data-dir is given by launchPersistentContext
   if (fakeAudio || fakeVideo) args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream');
   if (fakeAudio) args.push(`--use-file-for-fake-audio-capture=${fakeAudio}%noloop`);
@@ -46,7 +47,7 @@ export async function withBrowser({ fakeAudio, fakeVideo, args: extraArgs = [], 
     const blank = `${server.url}__test__.html`;
     const isolation = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
     await page.route(blank, (route) => route.fulfill({
-      contentType: 'text/html', body: '<!doctype html><title>test</title>', headers: isolated ? isolation : {},
+      contentType: 'text/html', body: '<!doctype html><title>test</title>', headers: { ...headers, ...(isolated ? isolation : {}) },
     }));
     if (isolated) {
       // A worker's isolation comes from its own response headers.

@@ -17,7 +17,7 @@ test('NoiseSuppressionProcessor denoises a LocalAudioTrack and toggles 100 times
     const r = await page.evaluate(async ({ seconds, cycles }) => {
       const { NoiseSuppressionProcessor } = await import('/pkg/index.js');
       const { createLocalAudioTrack, setLogLevel } = await import('/vendor/livekit-client/livekit-client.esm.mjs');
-      const { startRecorder, toBase64, sleep } = await import('/__tests__/page-helpers.js');
+      const { recordTracks, toBase64 } = await import('/__tests__/page-helpers.js');
       setLogLevel('warn');
       const track = await createLocalAudioTrack({ echoCancellation: false, noiseSuppression: false, autoGainControl: false });
       // Outside a Room nothing gives the track a context: the application does (see index.d.ts).
@@ -30,14 +30,8 @@ test('NoiseSuppressionProcessor denoises a LocalAudioTrack and toggles 100 times
       const rawTrack = track.mediaStreamTrack; // after setProcessor this getter returns the processed one
       await track.setProcessor(processor);
       const processed = processor.processedTrack;
-      const rec = new AudioContext({ sampleRate: 48000 });
-      const recorder = await startRecorder(rec, [
-        rec.createMediaStreamSource(new MediaStream([rawTrack])),
-        rec.createMediaStreamSource(new MediaStream([processed])),
-      ]);
-      await sleep(seconds * 1000);
-      const [raw, out] = await recorder.stop();
-      await rec.close();
+      const recording = await recordTracks([rawTrack, processed], seconds);
+      const [raw, out] = recording.samples;
       const first = {
         active: processor.active, latency: processor.latency, name: processor.name,
         usesTrackContext: processor.node.context === context, getProcessor: track.getProcessor() === processor,
@@ -65,7 +59,7 @@ test('NoiseSuppressionProcessor denoises a LocalAudioTrack and toggles 100 times
       return {
         first, vad, eventCount, reports, statuses, endedAfterStop,
         afterAll: { processedTrack: String(afterAll.processedTrack), node: String(afterAll.node), getProcessor: String(afterAll.getProcessor) },
-        startTime: recorder.startTime, raw: toBase64(raw), processed: toBase64(out),
+        startTime: recording.startTime, raw: toBase64(raw), processed: toBase64(out),
       };
     }, { seconds, cycles: CYCLES });
 

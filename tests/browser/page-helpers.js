@@ -77,6 +77,19 @@ export async function startRecorder(context, sources) {
   };
 }
 
+/**
+ * Records `tracks` for `seconds` at 48 kHz, sample aligned (startRecorder in a context of its
+ * own, closed after). Returns { startTime, samples: Float32Array per track }.
+ */
+export async function recordTracks(tracks, seconds) {
+  const rec = new AudioContext({ sampleRate: 48000 });
+  const recorder = await startRecorder(rec, tracks.map((track) => rec.createMediaStreamSource(new MediaStream([track]))));
+  await sleep(seconds * 1000);
+  const samples = await recorder.stop();
+  await rec.close();
+  return { startTime: recorder.startTime, samples };
+}
+
 /** Float32Array -> base64 of its bytes (page.evaluate results travel as JSON). */
 export function toBase64(samples) {
   const bytes = new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);

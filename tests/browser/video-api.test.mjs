@@ -52,14 +52,9 @@ test('blurBackground and BackgroundProcessor reject bad input clearly', { timeou
       const copy = lk.clone();
       await lk.switchTo({ mode: 'disabled' });
       results.livekitShape = { switched: lk.options.mode, copy: copy.options.mode, copyImage: copy.options.image, radius: copy.options.blurRadius };
-      // update() validates synchronously and keeps the effect running on error.
+      // update() rejects bad options and keeps the effect running.
       const fx = await blurBackground(track, { blurRadius: 20 });
-      try {
-        fx.update({ blurRadius: 1000 });
-        results.updateThrows = false;
-      } catch (error) {
-        results.updateThrows = error.name;
-      }
+      results.updateThrows = await fx.update({ blurRadius: 1000 }).then(() => false, (error) => error.name);
       await fx.update({ type: 'blur', blurRadius: 10 });
       results.afterUpdate = { live: fx.track.readyState, errors: fx.stats().errors };
       await fx.destroy();
@@ -92,7 +87,7 @@ test('blurBackground and BackgroundProcessor reject bad input clearly', { timeou
     rejects('mode', 'TypeError', /mode must be 'blur', 'image' or 'none', got "sepia"/);
     rejects('imageMissing', 'TypeError', /needs an image/);
     rejects('imageType', 'TypeError', /image must be/);
-    rejects('visioType', 'TypeError', /type must be/);
+    rejects('visioType', 'TypeError', /unknown effect type "virtual-ish": background effects are 'blur', 'virtual'/);
     rejects('renderer', 'TypeError', /renderer must be 'auto', 'webgl2' or 'cpu'/);
     rejects('options', 'TypeError', /options must be an object/);
     rejects('notTrack', 'TypeError', /needs a video MediaStreamTrack/);

@@ -102,6 +102,14 @@ fn ramp(a: f32, b: f32, i: usize) -> f32 {
     a + (b - a) * (i + 1) as f32 / FRAME as f32
 }
 
+/// A fade weight from `a` to `b` at sample `i`, shaped by smoothstep: no corner where a fade
+/// starts or ends (a linear fade's corners are faint clicks on low-frequency content).
+#[inline]
+fn fade_weight(a: f32, b: f32, i: usize) -> f32 {
+    let w = ramp(a, b, i);
+    w * w * (3.0 - 2.0 * w)
+}
+
 pub struct VoiceChain {
     intensity: f32,
     explicit: [Params; 4],
@@ -201,14 +209,14 @@ impl VoiceChain {
             for (i, s) in frame.iter_mut().enumerate() {
                 let y = hp.run(*s);
                 if a != 0.0 || b != 0.0 {
-                    *s += ramp(a, b, i) * (y - *s);
+                    *s += fade_weight(a, b, i) * (y - *s);
                 }
             }
         }
 
         let target = self.leveler.update(frames, vad);
         let (_, w) = self.fades[1].next();
-        let end = 1.0 + w * (target - 1.0);
+        let end = 1.0 + w * w * (3.0 - 2.0 * w) * (target - 1.0);
         let start = self.level_gain;
         if start != 1.0 || end != 1.0 {
             for frame in frames.iter_mut() {
@@ -224,7 +232,7 @@ impl VoiceChain {
             let power = frames.iter().map(|f| f[i] * f[i]).fold(0.0, f32::max);
             let g = self.compressor.gain(power);
             if g != 1.0 && (a != 0.0 || b != 0.0) {
-                let g = 1.0 + ramp(a, b, i) * (g - 1.0);
+                let g = 1.0 + fade_weight(a, b, i) * (g - 1.0);
                 for f in frames.iter_mut() {
                     f[i] *= g;
                 }

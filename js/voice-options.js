@@ -20,6 +20,11 @@ export const VOICE_STAGES = {
   limiter: { index: 3, params: [['ceilingDb', -20, -1, 'dBFS'], ['releaseMs', 10, 1000, 'ms']] },
 };
 const STAGE_NAMES = Object.keys(VOICE_STAGES);
+// Marks a normalised setting, so that options checked once (suppressNoise, the livekit
+// processor) pass through createNoiseSuppressorNode's check unchanged. Symbol keys are not
+// enumerated and not posted to the worklet.
+const NORMALISED = Symbol('normalised voice');
+const normalised = (stages) => Object.defineProperty(stages, NORMALISED, { value: true });
 
 export function checkIntensity(value) {
   if (typeof value !== 'number' || !(value >= 0 && value <= 100)) {
@@ -58,8 +63,9 @@ function checkStage(name, value) {
 
 /** `voice` checked and normalised: { [stage]: { on, params } } for the stages it names. */
 export function checkVoice(value) {
+  if (value?.[NORMALISED]) return value;
   if (typeof value === 'boolean') {
-    return Object.fromEntries(STAGE_NAMES.map((name) => [name, checkStage(name, value)]));
+    return normalised(Object.fromEntries(STAGE_NAMES.map((name) => [name, checkStage(name, value)])));
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new TypeError(`${PREFIX}: voice must be true, false or an object { highPass, leveler, compressor, limiter }, got ${describe(value)}`);
@@ -71,12 +77,12 @@ export function checkVoice(value) {
     }
     if (stage !== undefined) out[name] = checkStage(name, stage);
   }
-  return out;
+  return normalised(out);
 }
 
 /** The stages of `update` applied over `current` (both normalised). */
 export function mergeVoice(current, update) {
-  return { ...current, ...update };
+  return normalised({ ...current, ...update });
 }
 
 /** A normalised voice setting as the user-facing shape: false, true or the parameters given. */

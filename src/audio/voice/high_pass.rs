@@ -13,7 +13,8 @@
 //!   move the corner audibly and the state would carry rounding noise.
 //!
 //! Latency: none. It is causal and minimum-phase: an impulse's peak stays on its sample;
-//! only the lowest voice harmonics near the corner see some group delay (~6 ms at 100 Hz).
+//! only the lowest voice harmonics near the corner see some group delay (6.8 ms at 100 Hz,
+//! 1.9 ms at 150 Hz, under 0.1 ms above 500 Hz).
 
 use super::RATE;
 

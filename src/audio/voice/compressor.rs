@@ -40,12 +40,17 @@ impl Compressor {
         self.release = coefficient(release_ms);
     }
 
-    /// Follows the detector with the power of one sample (max over channels) and returns the
-    /// gain to apply to that sample (linear, <= 1).
+    /// Follows the detector with the power of one sample (max over channels). Runs while the
+    /// stage is off too, so that turning it on starts from the right level.
     #[inline]
-    pub fn gain(&mut self, power: f32) -> f32 {
+    pub fn follow(&mut self, power: f32) {
         let k = if power > self.envelope { self.attack } else { self.release };
         self.envelope += k * (power - self.envelope);
+    }
+
+    /// The gain for the detector's current level (linear, <= 1).
+    #[inline]
+    pub fn gain(&self) -> f32 {
         let level_db = 10.0 * (self.envelope + 1e-12).log10();
         let over = level_db - self.threshold_db;
         let slope = 1.0 / self.ratio - 1.0;

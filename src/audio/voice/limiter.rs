@@ -37,6 +37,12 @@ pub struct Limiter {
     held: Vec<f64>,
     pos: usize,
     last_held: f64,
+    /// Smallest value in `needed` and how many samples ago it came in; sum of `held`. Both
+    /// kept incrementally (the window scan costs O(D) only when the minimum leaves the
+    /// window, and the sum is recomputed exactly once per window against drift).
+    min: f64,
+    min_age: usize,
+    held_sum: f64,
     /// On/off weight and its per-sample step; samples since it reached 1.
     fade: f64,
     fade_step: f64,
@@ -68,6 +74,9 @@ impl Limiter {
             held: vec![1.0; lookahead + 1],
             pos: 0,
             last_held: 1.0,
+            min: 1.0,
+            min_age: 0,
+            held_sum: (lookahead + 1) as f64,
             fade: 0.0,
             fade_step: 1.0 / (0.01 * rate as f64),
             settled: 0,
@@ -119,15 +128,32 @@ impl Limiter {
             self.settled = if self.fade == 1.0 { self.settled.saturating_add(1) } else { 0 };
             let slot = self.pos % window;
             let needed = if peak > self.ceiling { (self.ceiling / peak) as f64 } else { 1.0 };
-            self.needed[slot] = 1.0 - self.fade * (1.0 - needed);
-            let m = self.needed.iter().copied().fold(1.0, f64::min);
+            let needed = 1.0 - self.fade * (1.0 - needed);
+            self.needed[slot] = needed;
+            self.min_age += 1;
+            if needed <= self.min {
+                (self.min, self.min_age) = (needed, 0);
+            } else if self.min_age >= window {
+                // The minimum left the window: find the new one and its age.
+                (self.min, self.min_age) = (f64::INFINITY, 0);
+                for age in 0..window {
+                    let v = self.needed[(slot + window - age) % window];
+                    if v < self.min {
+                        (self.min, self.min_age) = (v, age);
+                    }
+                }
+            }
+            let m = self.min;
             let mut h = (self.last_held + self.release * (1.0 - self.last_held)).min(m);
             if h > 1.0 - 1e-9 {
                 h = 1.0; // settle exactly: a limiter at rest passes samples bit for bit
             }
             self.last_held = h;
-            self.held[slot] = h;
-            let gain = if self.lookahead == 0 { h } else { self.held.iter().sum::<f64>() / window as f64 };
+            self.held_sum += h - std::mem::replace(&mut self.held[slot], h);
+            if slot == 0 {
+                self.held_sum = self.held.iter().sum();
+            }
+            let gain = if self.lookahead == 0 { h } else { self.held_sum / window as f64 };
             let d = self.pos % self.delay.len();
             for (ch, q) in quanta[..n].iter_mut().enumerate() {
                 let x = if self.lookahead == 0 { q[i] } else { std::mem::replace(&mut self.delay[d][ch], q[i]) };

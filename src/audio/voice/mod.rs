@@ -230,8 +230,12 @@ impl VoiceChain {
         let (a, b) = self.fades[2].next();
         for i in 0..FRAME {
             let power = frames.iter().map(|f| f[i] * f[i]).fold(0.0, f32::max);
-            let g = self.compressor.gain(power);
-            if g != 1.0 && (a != 0.0 || b != 0.0) {
+            self.compressor.follow(power);
+            if a == 0.0 && b == 0.0 {
+                continue; // off: the detector is all that needs to run
+            }
+            let g = self.compressor.gain();
+            if g != 1.0 {
                 let g = 1.0 + fade_weight(a, b, i) * (g - 1.0);
                 for f in frames.iter_mut() {
                     f[i] *= g;

@@ -2,30 +2,12 @@
 //! toggles and parameter changes included. Its own test binary, since it installs a
 //! counting global allocator.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use visio_media_effects::audio::voice::{Stage, DERIVED};
 use visio_media_effects::audio::{Suppressor, QUANTUM};
 
-struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        System.realloc(ptr, layout, new_size)
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "helpers/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations;
 
 #[test]
 fn processing_with_the_voice_chain_allocates_nothing() {
@@ -42,7 +24,7 @@ fn processing_with_the_voice_chain_allocates_nothing() {
         let mut before = 0;
         for k in 0..(2 * rate as usize / QUANTUM) {
             if k == 20 {
-                before = ALLOCATIONS.load(Ordering::SeqCst);
+                before = allocations();
             }
             for ch in q.iter_mut() {
                 for v in ch.iter_mut() {
@@ -59,7 +41,7 @@ fn processing_with_the_voice_chain_allocates_nothing() {
             let n = if (k / 100) % 2 == 0 { 2 } else { 1 };
             s.process(&mut q[..n]);
         }
-        let after = ALLOCATIONS.load(Ordering::SeqCst);
+        let after = allocations();
         assert_eq!(after - before, 0, "{rate} Hz: {} allocations while processing", after - before);
     }
 }

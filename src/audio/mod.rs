@@ -4,6 +4,7 @@
 //! Per channel: sanitise -> resample to 48 kHz -> 480-sample frames -> RNNoise, mixed with
 //! the time-aligned dry signal (attenuation limit, bypass crossfade) -> resample back.
 
+pub mod deepfilter;
 mod fifo;
 mod resampler;
 mod suppressor;

@@ -16,6 +16,7 @@ use visio_media_effects::audio::deepfilter::{
     Features, NetworkOutput, Stft, DF_ORDER, FFT_SIZE, FREQS, HOP, LATENCY, MIN_NB_ERB_FREQS,
     NB_DF, NB_ERB, SAMPLE_RATE,
 };
+use visio_media_effects::nn::dfn_weights::DfnModel;
 
 // Allocation counting, per thread (tests run in parallel).
 struct Counting;
@@ -39,18 +40,27 @@ fn allocations() -> usize {
     ALLOCATIONS.with(|c| c.get())
 }
 
-/// target/dfn3-reference/, made (or found up to date) by the reference script, once.
+/// target/dfn3-reference/, made (or found up to date) by the reference script, once; the
+/// weight files in target/dfn3/ likewise (scripts/dfn3-model.mjs, cached).
 fn reference() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let status = std::process::Command::new("node")
-            .arg(root.join("scripts/dfn3-reference.mjs"))
-            .status()
-            .expect("cannot run node");
-        assert!(status.success(), "scripts/dfn3-reference.mjs failed");
+        for script in ["scripts/dfn3-model.mjs", "scripts/dfn3-reference.mjs"] {
+            let status = std::process::Command::new("node")
+                .arg(root.join(script))
+                .status()
+                .expect("cannot run node");
+            assert!(status.success(), "{script} failed");
+        }
         root.join("target/dfn3-reference")
     })
+}
+
+fn model(file: &str) -> DfnModel {
+    let path = reference().join("../dfn3").join(file);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    DfnModel::parse(&bytes).unwrap()
 }
 
 fn read_f32(path: &Path) -> Vec<f32> {
@@ -320,5 +330,45 @@ fn signal_path_with_the_models_own_network_outputs_matches_libdeepfilter() {
             "{name}: our signal path with replayed ONNX outputs vs libdeepfilter: {snr:.1} dB SNR"
         );
         assert!(snr > 100.0, "{name}: {snr:.1} dB");
+    }
+}
+
+/// Our whole DeepFilterNet3 against libdeepfilter, per file: float32 weights at >= 90 dB SNR
+/// (the issue asks 30 dB; we measure 128-132), the shipped float16 ones at >= 55 dB (66-75),
+/// the SNR estimate frame by frame, and no allocation while streaming.
+#[test]
+fn deepfilter_matches_libdeepfilter() {
+    for (file, bar) in [
+        ("deepfilternet3-f32.dfw", 90.0),
+        ("deepfilternet3.dfw", 55.0),
+    ] {
+        let model = model(file);
+        let mut df = DeepFilter::new(&model).unwrap();
+        for name in FILES {
+            let input = e2e(name, "in");
+            let want = e2e(name, "out");
+            let want_lsnr = e2e(name, "lsnr");
+            let frames = want.len() / HOP;
+            df.reset();
+            let mut got = vec![0.0f32; frames * HOP];
+            let mut lsnr_err = 0.0f32;
+            let before = allocations();
+            for (t, (i, o)) in input
+                .chunks_exact(HOP)
+                .zip(got.chunks_exact_mut(HOP))
+                .enumerate()
+            {
+                let lsnr = df.process(i.try_into().unwrap(), o.try_into().unwrap());
+                lsnr_err = lsnr_err.max((lsnr - want_lsnr[t]).abs());
+            }
+            assert_eq!(allocations(), before, "allocations while streaming");
+            let snr = snr_db(&got, &want);
+            eprintln!("{file} {name}: {snr:.1} dB SNR against libdeepfilter, lsnr within {lsnr_err:.3} dB");
+            assert!(snr >= bar, "{file} {name}: {snr:.1} dB < {bar} dB");
+            assert!(
+                lsnr_err < 0.5,
+                "{file} {name}: SNR estimate off by {lsnr_err} dB"
+            );
+        }
     }
 }

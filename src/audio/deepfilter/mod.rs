@@ -10,14 +10,14 @@
 mod features;
 mod fft;
 mod filter;
-mod network;
+pub mod network;
 mod stft;
 mod stream;
 
 pub use features::{band_power_db, erb_widths, norm_alpha, Features, MIN_NB_ERB_FREQS, NORM_TAU};
 pub use fft::{Complex, RealFft};
 pub use filter::{apply_erb_gains, deep_filter};
-pub use network::{NetworkOutput, DF_ORDER, NB_DF, NB_ERB};
+pub use network::{Network, NetworkOutput, DF_ORDER, NB_DF, NB_ERB};
 pub use stft::{vorbis_window, Stft};
 pub use stream::{DeepFilter, Estimator, LATENCY};
 

@@ -14,9 +14,10 @@
 use super::features::Features;
 use super::fft::Complex;
 use super::filter::{apply_erb_gains, deep_filter};
-use super::network::{NetworkOutput, DF_ORDER, NB_DF, NB_ERB};
+use super::network::{Network, NetworkOutput, DF_ORDER, NB_DF, NB_ERB};
 use super::stft::Stft;
 use super::{CONV_LOOKAHEAD, DF_LOOKAHEAD, FREQS, HOP};
+use crate::nn::dfn_weights::{DfnModel, Error};
 
 /// Input-to-output delay in samples at 48 kHz: the STFT's hop plus the look-ahead.
 pub const LATENCY: usize = HOP * (1 + CONV_LOOKAHEAD);
@@ -33,7 +34,16 @@ pub trait Estimator {
     fn step(&mut self, erb: &[f32; NB_ERB], spec: &[[f32; 2]; NB_DF], out: &mut NetworkOutput);
 }
 
-pub struct DeepFilter<E: Estimator> {
+impl Estimator for Network {
+    fn reset(&mut self) {
+        Network::reset(self);
+    }
+    fn step(&mut self, erb: &[f32; NB_ERB], spec: &[[f32; 2]; NB_DF], out: &mut NetworkOutput) {
+        Network::step(self, erb, spec, out);
+    }
+}
+
+pub struct DeepFilter<E: Estimator = Network> {
     estimator: E,
     stft: Stft,
     features: Features,
@@ -48,6 +58,13 @@ pub struct DeepFilter<E: Estimator> {
     floor: f32,
 }
 
+impl DeepFilter<Network> {
+    /// DeepFilterNet3 on the weights of `model` (see `nn::dfn_weights`).
+    pub fn new(model: &DfnModel) -> Result<Self, Error> {
+        Ok(Self::with_estimator(Network::new(model)?))
+    }
+}
+
 impl<E: Estimator> DeepFilter<E> {
     pub fn with_estimator(estimator: E) -> Self {
         DeepFilter {
@@ -58,11 +75,7 @@ impl<E: Estimator> DeepFilter<E> {
             newest: DF_ORDER - 1,
             erb: [0.0; NB_ERB],
             cplx: [[0.0; 2]; NB_DF],
-            net: NetworkOutput {
-                lsnr: 0.0,
-                erb_mask: [0.0; NB_ERB],
-                df_coefs: [[[0.0; 2]; DF_ORDER]; NB_DF],
-            },
+            net: NetworkOutput::default(),
             enhanced: [Complex::ZERO; FREQS],
             floor: 0.0,
         }

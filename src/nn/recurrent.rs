@@ -1,0 +1,207 @@
+//! Vector kernels for recurrent networks run one time step at a time: a matrix-vector product
+//! with the matrix laid out at load for `F4`, grouped linear layers, and the GRU cell built on
+//! them. One step touches every weight once, so these are bound by streaming the weights: the
+//! layouts keep each inner loop on consecutive memory.
+
+use super::kernels::{act4, Act};
+use super::simd::F4;
+
+/// Rows per block of a packed matrix: 8 `F4` accumulators, enough independent additions to
+/// hide the add latency, few enough to stay in registers.
+const BLOCK: usize = 32;
+
+/// A `rows x cols` matrix packed as [row block][col][32 rows] (rows padded with zeros to a
+/// multiple of 32), for `y = W x`: each column's 32 weights are one contiguous read multiplied by
+/// the broadcast `x[col]`.
+#[derive(Clone, Debug)]
+pub struct Matrix {
+    cols: usize,
+    packed: Vec<f32>,
+}
+
+impl Matrix {
+    /// `w(row, col)` gives the elements.
+    pub fn new(rows: usize, cols: usize, w: impl Fn(usize, usize) -> f32) -> Matrix {
+        let blocks = rows.div_ceil(BLOCK);
+        let mut packed = Vec::with_capacity(blocks * cols * BLOCK);
+        for b in 0..blocks {
+            for c in 0..cols {
+                for r in b * BLOCK..(b + 1) * BLOCK {
+                    packed.push(if r < rows { w(r, c) } else { 0.0 });
+                }
+            }
+        }
+        Matrix { cols, packed }
+    }
+
+    /// `y = W x + bias` (`y` and `bias` hold `rows` rounded up to 32, `x` holds `cols`).
+    pub fn gemv(&self, x: &[f32], bias: &[f32], y: &mut [f32]) {
+        let x = &x[..self.cols];
+        for ((panel, y), b) in self
+            .packed
+            .chunks_exact(self.cols * BLOCK)
+            .zip(y.chunks_exact_mut(BLOCK))
+            .zip(bias.chunks_exact(BLOCK))
+        {
+            let mut a = [F4::splat(0.0); 8];
+            for (k, acc) in a.iter_mut().enumerate() {
+                *acc = F4::load(b, 4 * k);
+            }
+            for (w, &xv) in panel.chunks_exact(BLOCK).zip(x) {
+                let xv = F4::splat(xv);
+                for (k, acc) in a.iter_mut().enumerate() {
+                    *acc = xv.mul_add(F4::load(w, 4 * k), *acc);
+                }
+            }
+            for (k, acc) in a.into_iter().enumerate() {
+                acc.store(y, 4 * k);
+            }
+        }
+    }
+}
+
+/// A grouped linear layer (DeepFilterNet's `GroupedLinearEinsum`): the input split in `groups`
+/// equal parts, each through its own `[inp x out]` matrix: `y[g*out + h] = act(sum_i
+/// x[g*inp + i] * w[g][i][h])`. `out` must be a multiple of 4. The weights stay in their file
+/// layout [group][in][out], which is already the one this loop wants.
+#[derive(Clone, Debug)]
+pub struct Grouped {
+    pub groups: usize,
+    pub inp: usize,
+    pub out: usize,
+    pub w: Vec<f32>,
+}
+
+impl Grouped {
+    pub fn run(&self, x: &[f32], y: &mut [f32], act: Act) {
+        let (inp, out) = (self.inp, self.out);
+        let y = &mut y[..self.groups * out];
+        y.fill(0.0);
+        for ((wg, xg), yg) in self
+            .w
+            .chunks_exact(inp * out)
+            .zip(x.chunks_exact(inp))
+            .zip(y.chunks_exact_mut(out))
+        {
+            for (wi, &xv) in wg.chunks_exact(out).zip(xg) {
+                let xv = F4::splat(xv);
+                for h in (0..out).step_by(4) {
+                    xv.mul_add(F4::load(wi, h), F4::load(yg, h)).store(yg, h);
+                }
+            }
+            if act != Act::None {
+                for h in (0..out).step_by(4) {
+                    act4(F4::load(yg, h), act).store(yg, h);
+                }
+            }
+        }
+    }
+}
+
+/// tanh(x) = 2 sigmoid(2x) - 1.
+#[inline(always)]
+fn tanh4(x: F4) -> F4 {
+    act4(x.add(x), Act::Sigmoid)
+        .mul(F4::splat(2.0))
+        .add(F4::splat(-1.0))
+}
+
+/// A GRU layer as ONNX defines it with `linear_before_reset = 1` (PyTorch's GRU): gates z, r,
+/// candidate n in that order in W, R and the biases;
+/// `z = s(Wz x + bz + Rz h + cz)`, `r = s(Wr x + br + Rr h + cr)`,
+/// `n = tanh(Wn x + bn + r * (Rn h + cn))`, `h' = (1 - z) n + z h`.
+#[derive(Clone, Debug)]
+pub struct Gru {
+    hidden: usize,
+    w: Matrix,
+    r: Matrix,
+    bw: Vec<f32>,
+    br: Vec<f32>,
+    gx: Vec<f32>,
+    gh: Vec<f32>,
+    /// The hidden state, carried from step to step.
+    pub h: Vec<f32>,
+}
+
+impl Gru {
+    /// From ONNX tensors: `w` [3H x inp], `r` [3H x H], `b` [6H] (W biases then R biases).
+    /// `hidden` must be a multiple of 32.
+    pub fn new(hidden: usize, inp: usize, w: &[f32], r: &[f32], b: &[f32]) -> Gru {
+        assert!(
+            hidden % BLOCK == 0 && w.len() == 3 * hidden * inp && r.len() == 3 * hidden * hidden
+        );
+        Gru {
+            hidden,
+            w: Matrix::new(3 * hidden, inp, |o, i| w[o * inp + i]),
+            r: Matrix::new(3 * hidden, hidden, |o, i| r[o * hidden + i]),
+            bw: b[..3 * hidden].to_vec(),
+            br: b[3 * hidden..6 * hidden].to_vec(),
+            gx: vec![0.0; 3 * hidden],
+            gh: vec![0.0; 3 * hidden],
+            h: vec![0.0; hidden],
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.h.fill(0.0);
+    }
+
+    /// One time step: updates and returns the hidden state.
+    pub fn step(&mut self, x: &[f32]) -> &[f32] {
+        let n = self.hidden;
+        self.w.gemv(x, &self.bw, &mut self.gx);
+        self.r.gemv(&self.h, &self.br, &mut self.gh);
+        let (gx, gh) = (&self.gx, &self.gh);
+        for i in (0..n).step_by(4) {
+            let z = act4(F4::load(gx, i).add(F4::load(gh, i)), Act::Sigmoid);
+            let r = act4(F4::load(gx, n + i).add(F4::load(gh, n + i)), Act::Sigmoid);
+            let c = tanh4(r.mul_add(F4::load(gh, 2 * n + i), F4::load(gx, 2 * n + i)));
+            let h = F4::load(&self.h, i);
+            // (1 - z) c + z h = c + z (h - c)
+            z.mul_add(h.add(c.mul(F4::splat(-1.0))), c)
+                .store(&mut self.h, i);
+        }
+        &self.h
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gemv_matches_the_definition() {
+        let (rows, cols) = (40, 7);
+        let w = |r: usize, c: usize| ((r * 31 + c * 17) % 13) as f32 - 6.0;
+        let m = Matrix::new(rows, cols, w);
+        let x: Vec<f32> = (0..cols).map(|c| c as f32 * 0.5 - 1.0).collect();
+        let bias: Vec<f32> = (0..64).map(|r| r as f32).collect();
+        let mut y = vec![0.0; 64];
+        m.gemv(&x, &bias, &mut y);
+        for r in 0..rows {
+            let want: f32 = bias[r] + (0..cols).map(|c| w(r, c) * x[c]).sum::<f32>();
+            assert!((y[r] - want).abs() < 1e-4, "row {r}: {} vs {want}", y[r]);
+        }
+    }
+
+    #[test]
+    fn grouped_linear_matches_the_definition() {
+        let g = Grouped {
+            groups: 3,
+            inp: 5,
+            out: 8,
+            w: (0..120).map(|i| (i % 7) as f32 - 3.0).collect(),
+        };
+        let x: Vec<f32> = (0..15).map(|i| i as f32 * 0.25 - 2.0).collect();
+        let mut y = vec![0.0; 24];
+        g.run(&x, &mut y, Act::None);
+        for gi in 0..3 {
+            for h in 0..8 {
+                let want: f32 = (0..5)
+                    .map(|i| x[gi * 5 + i] * g.w[(gi * 5 + i) * 8 + h])
+                    .sum();
+                assert!((y[gi * 8 + h] - want).abs() < 1e-4);
+            }
+        }
+    }
+}

@@ -147,7 +147,7 @@ pub extern "C" fn vme_dfn_create(weights: *mut u8, len: u32) -> *mut DfnHandle {
     // SAFETY: `weights` comes from `vme_dfn_alloc(len)`; ownership returns to Rust here.
     let bytes = unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(weights, len as usize)) };
     let made = DfnModel::parse(&bytes)
-        .map_err(|e| format!("DeepFilterNet3 weights: {e}"))
+        .map_err(|e| e.to_string())
         .and_then(|m| DeepFilter::new(&m).map_err(|e| format!("DeepFilterNet3 networks: {e}")));
     match made {
         Ok(filter) => {

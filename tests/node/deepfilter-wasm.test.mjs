@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { snrDb } from '../helpers/audio.mjs';
 import { HOP, WEIGHTS_PATH, createDeepFilter, rawExports } from '../helpers/deepfilter-wasm.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -15,16 +16,6 @@ const f32 = (name) => {
   const b = readFileSync(`${root}target/dfn3-reference/e2e/${name}.f32`);
   return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
 };
-
-function snrDb(estimate, reference) {
-  let signal = 0;
-  let error = 0;
-  for (let i = 0; i < reference.length; i++) {
-    signal += reference[i] ** 2;
-    error += (estimate[i] - reference[i]) ** 2;
-  }
-  return 10 * Math.log10(signal / error);
-}
 
 // Measured: 66-75 dB natively with the float16 weights (tests/deepfilter.rs); the bar leaves
 // room for wasm's float differences only.

@@ -372,3 +372,30 @@ fn deepfilter_matches_libdeepfilter() {
         }
     }
 }
+
+#[test]
+fn non_finite_input_resets_instead_of_poisoning_the_state() {
+    let model = model("deepfilternet3.dfw");
+    let input = e2e("pink-0db", "in");
+    let hops = 60;
+    let mut df = DeepFilter::new(&model).unwrap();
+    let mut out = vec![0.0f32; hops * HOP];
+    let mut bad = [0.0f32; HOP];
+    bad.copy_from_slice(&input[..HOP]);
+    bad[100] = f32::NAN;
+    bad[200] = f32::INFINITY;
+    run_into(&mut df, &input[HOP..21 * HOP], &mut out[..20 * HOP]);
+    let mut o = [0.0f32; HOP];
+    df.process(&bad, &mut o);
+    assert!(o.iter().all(|&v| v == 0.0));
+    run_into(
+        &mut df,
+        &input[21 * HOP..hops * HOP],
+        &mut out[20 * HOP..59 * HOP],
+    );
+    // From the bad hop on, the same as a new instance started after it.
+    let mut fresh = DeepFilter::new(&model).unwrap();
+    let want = run(&mut fresh, &input[21 * HOP..hops * HOP]);
+    assert!(out[20 * HOP..59 * HOP].iter().all(|v| v.is_finite()));
+    assert_eq!(&out[20 * HOP..59 * HOP], &want[..]);
+}

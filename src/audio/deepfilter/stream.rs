@@ -100,6 +100,7 @@ impl<E: Estimator> DeepFilter<E> {
     }
 
     /// Enhances one hop; returns the networks' local SNR estimate (dB) for the newest frame.
+    /// A hop whose output is not finite comes out silent and resets the state.
     pub fn process(&mut self, input: &[f32; HOP], output: &mut [f32; HOP]) -> f32 {
         self.newest = (self.newest + 1) % DF_ORDER;
         self.stft.analyse(input, &mut self.history[self.newest]);
@@ -125,6 +126,13 @@ impl<E: Estimator> DeepFilter<E> {
             }
         }
         self.stft.synthesise(&self.enhanced, output);
+        if !(self.net.lsnr.is_finite() && output.iter().all(|v| v.is_finite())) {
+            // Non-finite input (or overflow) would stay in the running means, the recurrent
+            // states and the overlap-add for good: start again from silence instead.
+            self.reset();
+            output.fill(0.0);
+            return 0.0;
+        }
         self.net.lsnr
     }
 

@@ -2,11 +2,11 @@
 // wasm (raw C-ABI in 128-sample quanta, and through the worklet's process() to show the
 // JavaScript overhead) next to the C RNNoise wasm builds of @sapphi-red/web-noise-suppressor
 // (SIMD and scalar) and @jitsi/rnnoise-wasm, on the same input in the same process.
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { mixAtSnr, pinkNoise, readWav } from '../tests/helpers/audio.mjs';
 import { FRAME, createCRnnoise } from '../tests/helpers/c-rnnoise.mjs';
-import { QUANTUM, WASM_PATH, createScope } from '../tests/helpers/worklet-host.mjs';
+import { QUANTUM, createScope } from '../tests/helpers/worklet-host.mjs';
+import { createWasmNetwork, rawWasm } from '../tests/helpers/deepfilter-network.mjs';
 
 const RATE = 48000;
 const RUNS = 7;
@@ -20,13 +20,7 @@ function input() {
 
 /** Our wasm through its raw ABI, as the worklet drives it but without the worklet. */
 function oursRaw(signal) {
-  const module = new WebAssembly.Module(readFileSync(WASM_PATH));
-  const imports = {};
-  for (const { module: from, name } of WebAssembly.Module.imports(module)) {
-    imports[from] ??= {};
-    imports[from][name] = () => { throw new Error(`${from}.${name} called`); };
-  }
-  const e = new WebAssembly.Instance(module, imports).exports;
+  const e = rawWasm();
   const out = new Float32Array(signal.length);
   return () => {
     const h = e.vme_ns_create(RATE, 1);
@@ -55,6 +49,18 @@ function oursWorklet(signal) {
       node.processor.process([quantum], outputs, {});
     }
     node.post({ type: 'destroy' });
+  };
+}
+
+/** DeepFilterNet3's three networks alone (no DSP), one step per frame, feature-like inputs. */
+function dfnNetworks(frames) {
+  const net = createWasmNetwork();
+  return () => {
+    net.reset();
+    for (let i = 0; i < frames; i++) {
+      for (let k = 0; k < net.features.length; k++) net.features[k] = ((i * 7 + k * 13) % 29) / 29 - 0.6;
+      net.step();
+    }
   };
 }
 
@@ -88,6 +94,7 @@ export function runAudioBench({ log = console.log } = {}) {
     ['C RNNoise SIMD (@sapphi-red)', cRnnoise('sapphi-simd', signal)],
     ['C RNNoise scalar (@sapphi-red)', cRnnoise('sapphi-scalar', signal)],
     ['C RNNoise (@jitsi/rnnoise-wasm)', cRnnoise('jitsi', signal)],
+    ['DeepFilterNet3 networks only (ours, wasm)', dfnNetworks(frames)],
   ];
   const times = contenders.map(() => []);
   for (const [, run] of contenders) run();
@@ -108,5 +115,9 @@ export function runAudioBench({ log = console.log } = {}) {
   for (const r of rows) {
     log(`| ${r.name} | ${r.usPerFrame.toFixed(1)} | ${(r.usPerFrame / 100).toFixed(2)} % | ${(r.usPerFrame / ours).toFixed(2)}× |`);
   }
+  const dfn = rows.find((r) => r.name.startsWith('DeepFilterNet3')).usPerFrame;
+  const cSimd = rows.find((r) => r.name.startsWith('C RNNoise SIMD')).usPerFrame;
+  log(`DeepFilterNet3 networks / C RNNoise SIMD: ${(dfn / cSimd).toFixed(2)}× (target <= 4×; ` +
+    'the tract-based libDF wasm build measured ~1,420 µs per frame on this machine, issue #7)');
   return rows;
 }

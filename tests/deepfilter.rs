@@ -334,7 +334,7 @@ fn signal_path_with_the_models_own_network_outputs_matches_libdeepfilter() {
 }
 
 /// Our whole DeepFilterNet3 against libdeepfilter, per file: float32 weights at >= 90 dB SNR
-/// (the issue asks 30 dB; we measure 128-132), the shipped float16 ones at >= 55 dB (66-75),
+/// (the issue asks 30 dB; we measure 128-132), the shipped float16 ones at >= 55 dB (64-74),
 /// the SNR estimate frame by frame, and no allocation while streaming.
 #[test]
 fn deepfilter_matches_libdeepfilter() {

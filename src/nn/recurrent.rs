@@ -4,38 +4,85 @@
 //! layouts keep each inner loop on consecutive memory.
 
 use super::kernels::{act4, Act};
-use super::simd::F4;
+use super::simd::{F4, I4};
 
-/// Rows per block of a packed matrix: 8 `F4` accumulators, enough independent additions to
-/// hide the add latency, few enough to stay in registers.
+/// Rows per block of a packed matrix: 8 accumulators of 4 lanes, enough independent additions
+/// to hide their latency, few enough to stay in registers.
 const BLOCK: usize = 32;
 
-/// A `rows x cols` matrix packed as [row block][col][32 rows] (rows padded with zeros to a
-/// multiple of 32), for `y = W x`: each column's 32 weights are one contiguous read multiplied by
-/// the broadcast `x[col]`.
+/// A `rows x cols` matrix for `y = W x`, laid out at load in blocks of 32 rows, in one of two
+/// precisions:
+/// - float32, packed [row block][col][32 rows]: each column's 32 weights are one contiguous
+///   read multiplied by the broadcast `x[col]`;
+/// - int16 (`quantized`): each row scaled to +-4095 (12 bits and sign, relative to the row's
+///   largest weight), packed [row block][col pair][32 rows][2] for `i32x4.dot_i16x8_s`, which
+///   multiplies and adds 8 weights per instruction. `x` is scaled the same way per call. Half
+///   the bytes of float32 (these matrices are read once per frame: the GRUs are bound by
+///   streaming their weights) and a third of the instructions.
 #[derive(Clone, Debug)]
 pub struct Matrix {
     cols: usize,
     packed: Vec<f32>,
+    packed_q: Vec<i16>,
+    /// Per row: the int16 weights times this give the weights.
+    row_scale: Vec<f32>,
 }
+
+/// Largest magnitude of the int16 weights and inputs. A dot lane adds two products of at
+/// most 4095^2 (< 2^25), so 32 column pairs stay below 2^30 in i32 before they are flushed
+/// to float32.
+const QMAX: f32 = 4095.0;
+const FLUSH_PAIRS: usize = 32;
 
 impl Matrix {
     /// `w(row, col)` gives the elements.
-    pub fn new(rows: usize, cols: usize, w: impl Fn(usize, usize) -> f32) -> Matrix {
+    pub fn new(
+        rows: usize,
+        cols: usize,
+        quantized: bool,
+        w: impl Fn(usize, usize) -> f32,
+    ) -> Matrix {
         let blocks = rows.div_ceil(BLOCK);
-        let mut packed = Vec::with_capacity(blocks * cols * BLOCK);
+        let mut m = Matrix {
+            cols,
+            packed: vec![],
+            packed_q: vec![],
+            row_scale: vec![],
+        };
+        let at = |r: usize, c: usize| if r < rows && c < cols { w(r, c) } else { 0.0 };
+        if !quantized {
+            for b in 0..blocks {
+                for c in 0..cols {
+                    m.packed
+                        .extend((b * BLOCK..(b + 1) * BLOCK).map(|r| at(r, c)));
+                }
+            }
+            return m;
+        }
+        m.row_scale = (0..blocks * BLOCK)
+            .map(|r| (0..cols).fold(0f32, |a, c| a.max(at(r, c).abs())) / QMAX)
+            .collect();
         for b in 0..blocks {
-            for c in 0..cols {
+            for j in 0..cols.div_ceil(2) {
                 for r in b * BLOCK..(b + 1) * BLOCK {
-                    packed.push(if r < rows { w(r, c) } else { 0.0 });
+                    for c in [2 * j, 2 * j + 1] {
+                        let s = m.row_scale[r];
+                        m.packed_q
+                            .push(if s > 0.0 { round_i16(at(r, c) / s) } else { 0 });
+                    }
                 }
             }
         }
-        Matrix { cols, packed }
+        m
     }
 
-    /// `y = W x + bias` (`y` and `bias` hold `rows` rounded up to 32, `x` holds `cols`).
-    pub fn gemv(&self, x: &[f32], bias: &[f32], y: &mut [f32]) {
+    /// `y = W x + bias` (`y` and `bias` hold `rows` rounded up to 32, `x` holds `cols`);
+    /// `xq` is scratch of `cols` rounded up to even.
+    pub fn gemv(&self, x: &[f32], xq: &mut [i16], bias: &[f32], y: &mut [f32]) {
+        if self.packed.is_empty() {
+            self.gemv_q(x, xq, bias, y);
+            return;
+        }
         let x = &x[..self.cols];
         for ((panel, y), b) in self
             .packed
@@ -58,6 +105,52 @@ impl Matrix {
             }
         }
     }
+
+    fn gemv_q(&self, x: &[f32], xq: &mut [i16], bias: &[f32], y: &mut [f32]) {
+        let pairs = self.cols.div_ceil(2);
+        let xq = &mut xq[..2 * pairs];
+        let xmax = x[..self.cols].iter().fold(0f32, |a, v| a.max(v.abs()));
+        let inv = if xmax > 0.0 { QMAX / xmax } else { 0.0 };
+        xq.fill(0);
+        for (q, &v) in xq.iter_mut().zip(&x[..self.cols]) {
+            *q = round_i16(v * inv);
+        }
+        let xscale = F4::splat(xmax / QMAX);
+        for (((panel, y), b), s) in self
+            .packed_q
+            .chunks_exact(pairs * 2 * BLOCK)
+            .zip(y.chunks_exact_mut(BLOCK))
+            .zip(bias.chunks_exact(BLOCK))
+            .zip(self.row_scale.chunks_exact(BLOCK))
+        {
+            let mut f = [F4::splat(0.0); 8];
+            for (chunk, xc) in panel
+                .chunks(FLUSH_PAIRS * 2 * BLOCK)
+                .zip(xq.chunks(2 * FLUSH_PAIRS))
+            {
+                let mut a = [I4::zero(); 8];
+                for (w, xp) in chunk.chunks_exact(2 * BLOCK).zip(xc.chunks_exact(2)) {
+                    let pair = I4::splat_pair(xp[0], xp[1]);
+                    for (k, acc) in a.iter_mut().enumerate() {
+                        *acc = acc.dot_add(w, 8 * k, pair);
+                    }
+                }
+                for (fk, ak) in f.iter_mut().zip(a) {
+                    *fk = fk.add(ak.to_f4());
+                }
+            }
+            for (k, fk) in f.into_iter().enumerate() {
+                let scale = F4::load(s, 4 * k).mul(xscale);
+                fk.mul_add(scale, F4::load(b, 4 * k)).store(y, 4 * k);
+            }
+        }
+    }
+}
+
+/// Rounds to the nearest integer (half away from zero); `v` within +-4095.5.
+#[inline(always)]
+fn round_i16(v: f32) -> i16 {
+    (v + 0.5f32.copysign(v)) as i16
 }
 
 /// A grouped linear layer (DeepFilterNet's `GroupedLinearEinsum`): the input split in `groups`
@@ -119,25 +212,27 @@ pub struct Gru {
     br: Vec<f32>,
     gx: Vec<f32>,
     gh: Vec<f32>,
+    xq: Vec<i16>,
     /// The hidden state, carried from step to step.
     pub h: Vec<f32>,
 }
 
 impl Gru {
     /// From ONNX tensors: `w` [3H x inp], `r` [3H x H], `b` [6H] (W biases then R biases).
-    /// `hidden` must be a multiple of 32.
-    pub fn new(hidden: usize, inp: usize, w: &[f32], r: &[f32], b: &[f32]) -> Gru {
+    /// `hidden` must be a multiple of 32. `quantized`: int16 matrices (see [`Matrix`]).
+    pub fn new(hidden: usize, inp: usize, w: &[f32], r: &[f32], b: &[f32], quantized: bool) -> Gru {
         assert!(
             hidden % BLOCK == 0 && w.len() == 3 * hidden * inp && r.len() == 3 * hidden * hidden
         );
         Gru {
             hidden,
-            w: Matrix::new(3 * hidden, inp, |o, i| w[o * inp + i]),
-            r: Matrix::new(3 * hidden, hidden, |o, i| r[o * hidden + i]),
+            w: Matrix::new(3 * hidden, inp, quantized, |o, i| w[o * inp + i]),
+            r: Matrix::new(3 * hidden, hidden, quantized, |o, i| r[o * hidden + i]),
             bw: b[..3 * hidden].to_vec(),
             br: b[3 * hidden..6 * hidden].to_vec(),
             gx: vec![0.0; 3 * hidden],
             gh: vec![0.0; 3 * hidden],
+            xq: vec![0; (inp.max(hidden) + 1) & !1],
             h: vec![0.0; hidden],
         }
     }
@@ -149,8 +244,8 @@ impl Gru {
     /// One time step: updates and returns the hidden state.
     pub fn step(&mut self, x: &[f32]) -> &[f32] {
         let n = self.hidden;
-        self.w.gemv(x, &self.bw, &mut self.gx);
-        self.r.gemv(&self.h, &self.br, &mut self.gh);
+        self.w.gemv(x, &mut self.xq, &self.bw, &mut self.gx);
+        self.r.gemv(&self.h, &mut self.xq, &self.br, &mut self.gh);
         let (gx, gh) = (&self.gx, &self.gh);
         for i in (0..n).step_by(4) {
             let z = act4(F4::load(gx, i).add(F4::load(gh, i)), Act::Sigmoid);
@@ -173,14 +268,20 @@ mod tests {
     fn gemv_matches_the_definition() {
         let (rows, cols) = (40, 7);
         let w = |r: usize, c: usize| ((r * 31 + c * 17) % 13) as f32 - 6.0;
-        let m = Matrix::new(rows, cols, w);
         let x: Vec<f32> = (0..cols).map(|c| c as f32 * 0.5 - 1.0).collect();
         let bias: Vec<f32> = (0..64).map(|r| r as f32).collect();
-        let mut y = vec![0.0; 64];
-        m.gemv(&x, &bias, &mut y);
-        for r in 0..rows {
-            let want: f32 = bias[r] + (0..cols).map(|c| w(r, c) * x[c]).sum::<f32>();
-            assert!((y[r] - want).abs() < 1e-4, "row {r}: {} vs {want}", y[r]);
+        for (quantized, tolerance) in [(false, 1e-4), (true, 2e-2)] {
+            let m = Matrix::new(rows, cols, quantized, w);
+            let mut y = vec![0.0; 64];
+            m.gemv(&x, &mut [0; 8], &bias, &mut y);
+            for r in 0..rows {
+                let want: f32 = bias[r] + (0..cols).map(|c| w(r, c) * x[c]).sum::<f32>();
+                assert!(
+                    (y[r] - want).abs() < tolerance,
+                    "row {r}: {} vs {want}",
+                    y[r]
+                );
+            }
         }
     }
 

@@ -149,7 +149,10 @@ fn gru(m: &DfnModel, name: &str) -> Result<Gru, Error> {
     let w = m.get(&format!("{name}.w"), &[1, 3 * HID, HID])?;
     let r = m.get(&format!("{name}.r"), &[1, 3 * HID, HID])?;
     let b = m.get(&format!("{name}.b"), &[1, 6 * HID])?;
-    Ok(Gru::new(HID, HID, w, r, b))
+    // A float16 file (the shipped one) runs the GRUs on int16 dot products: the file already
+    // holds only 11 significant bits, and this is where the time goes. float32 files keep
+    // float32 throughout: the reference for parity.
+    Ok(Gru::new(HID, HID, w, r, b, m.half))
 }
 
 /// Depthwise 1x3 convolution along frequency, padding 1, stride 1 or 2, no bias.

@@ -39,7 +39,14 @@ struct Reference {
     coefs: Vec<f32>,
 }
 
-fn reference() -> Reference {
+/// Loaded once per test binary: the tests run in parallel threads, and only one may create
+/// the venv and the file.
+fn reference() -> &'static Reference {
+    static REFERENCE: std::sync::OnceLock<Reference> = std::sync::OnceLock::new();
+    REFERENCE.get_or_init(load_reference)
+}
+
+fn load_reference() -> Reference {
     let path = cache().join("reference.bin");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/dfn3-onnx-reference.py");
     let stale = |p: &Path| {

@@ -5,12 +5,15 @@
 //!
 //! Needs `node scripts/dfn3-model.mjs` (run by `npm test`'s build) for the weights.
 
+#[path = "support/xorshift.rs"]
+mod xorshift;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use visio_media_effects::audio::deepfilter::network::{
     Network, NetworkOutput, DF_ORDER, NB_DF, NB_ERB,
 };
 use visio_media_effects::nn::dfn_weights::{DfnModel, Error};
+use xorshift::xorshift;
 
 fn cache() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/dfn3")
@@ -217,13 +220,7 @@ fn damaged_weight_files_never_panic() {
     }
     // Seeded byte mutations in the first 4 KB (headers and first tensors); a file that still
     // parses must build a network or name its problem, and a network built must run.
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut rand = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rand = xorshift(0x2545_f491_4f6c_dd1d);
     let (mut parsed, mut built) = (0, 0);
     for _ in 0..120 {
         let mut bad = good.clone();

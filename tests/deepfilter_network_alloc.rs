@@ -1,30 +1,12 @@
 //! DeepFilterNet3's networks allocate nothing per frame, from the first frame on (all buffers
 //! are made by `Network::new`). Its own test binary, since it installs a counting allocator.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use visio_media_effects::audio::deepfilter::network::{Network, NetworkOutput, NB_DF, NB_ERB};
 use visio_media_effects::nn::dfn_weights::DfnModel;
 
-struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        System.realloc(ptr, layout, new_size)
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations;
 
 #[test]
 fn steps_allocate_nothing() {
@@ -40,14 +22,14 @@ fn steps_allocate_nothing() {
         });
         let mut net = Network::new(&DfnModel::parse(&bytes).unwrap()).unwrap();
         let mut out = NetworkOutput::default();
-        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let before = allocations();
         for i in 0..20 {
             let x = i as f32 * 0.1 - 1.0;
             net.step(&[x; NB_ERB], &[[x, -x]; NB_DF], &mut out);
         }
         net.reset();
         net.step(&[0.5; NB_ERB], &[[0.5, 0.5]; NB_DF], &mut out);
-        assert_eq!(ALLOCATIONS.load(Ordering::SeqCst) - before, 0, "{file}");
+        assert_eq!(allocations() - before, 0, "{file}");
         assert!(out.lsnr.is_finite());
     }
 }

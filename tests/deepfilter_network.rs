@@ -29,8 +29,8 @@ fn read(name: &str) -> Vec<u8> {
     })
 }
 
-fn model(name: &str) -> DfnModel {
-    DfnModel::parse(&read(name)).unwrap()
+fn network(name: &str) -> Network {
+    Network::new(&DfnModel::parse(&read(name)).unwrap()).unwrap()
 }
 
 struct Reference {
@@ -124,7 +124,7 @@ fn rel_err(ours: &[f32], reference: &[f32]) -> f32 {
 
 fn parity(file: &str) -> [f32; 3] {
     let r = reference();
-    let mut net = Network::new(&model(file)).unwrap();
+    let mut net = network(file);
     let (lsnr, mask, coefs) = run(&mut net, &r);
     let e = [
         rel_err(&lsnr, &r.lsnr),
@@ -155,7 +155,7 @@ fn float16_weights_stay_close_to_onnxruntime() {
 #[test]
 fn reset_restarts_from_silence() {
     let r = reference();
-    let mut net = Network::new(&model("deepfilternet3-f32.dfw")).unwrap();
+    let mut net = network("deepfilternet3-f32.dfw");
     let first = run(&mut net, &r);
     net.reset();
     assert_eq!(run(&mut net, &r), first);
@@ -203,6 +203,11 @@ fn malformed_weight_files_are_named_errors() {
         found: vec![64, 3, 1, 3],
     };
     assert_eq!(e, want);
+    // A NaN among its values.
+    bad = good.clone();
+    bad[dims + 16..dims + 18].copy_from_slice(&[0x00, 0x7e]);
+    let e = DfnModel::parse(&bad).unwrap_err();
+    assert!(e.to_string().contains("non-finite"), "{e}");
     // Its first dimension 64 -> 65: the data no longer fits the file.
     bad = good.clone();
     bad[dims] = 65;

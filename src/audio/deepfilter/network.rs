@@ -122,7 +122,7 @@ impl Pointwise {
 /// Per-channel taps of a convolution with one input channel per group, as [tap][channel]:
 /// ONNX weights [64, 1, kh, kw] with tap = kt * kw + kf.
 fn channel_taps(m: &DfnModel, name: &str, kh: usize, kw: usize) -> Result<Vec<f32>, Error> {
-    let w = m.get(name, &[CH, 1, kh, kw])?;
+    let w = &m.get(name, &[CH, 1, kh, kw])?;
     let taps = kh * kw;
     Ok((0..taps)
         .flat_map(|t| (0..CH).map(move |c| w[c * taps + t]))
@@ -136,7 +136,7 @@ fn grouped(
     inp: usize,
     out: usize,
 ) -> Result<Grouped, Error> {
-    let w = m.get(name, &[groups, inp, out])?.to_vec();
+    let w = m.get(name, &[groups, inp, out])?;
     Ok(Grouped {
         groups,
         inp,
@@ -152,7 +152,7 @@ fn gru(m: &DfnModel, name: &str) -> Result<Gru, Error> {
     // A float16 file (the shipped one) runs the GRUs on int16 dot products: the file already
     // holds only 11 significant bits, and this is where the time goes. float32 files keep
     // float32 throughout: the reference for parity.
-    Ok(Gru::new(HID, HID, w, r, b, m.half))
+    Ok(Gru::new(HID, HID, &w, &r, &b, m.half))
 }
 
 /// Depthwise 1x3 convolution along frequency, padding 1, stride 1 or 2, no bias.
@@ -302,11 +302,11 @@ impl Network {
         let scalar = |name: &str, dims: &[usize]| m.get(name, dims).map(|v| v[0]);
         let pathway = |name: &str| -> Result<(Vec<f32>, Vec<f32>), Error> {
             Ok((
-                m.get(&format!("{name}.w"), &[CH, 1, 1, 1])?.to_vec(),
-                m.get(&format!("{name}.b"), &[CH])?.to_vec(),
+                m.get(&format!("{name}.w"), &[CH, 1, 1, 1])?,
+                m.get(&format!("{name}.b"), &[CH])?,
             ))
         };
-        let dfp = m.get("df.convp.dw", &[DFP_CH, 32, DFP_FRAMES, 1])?;
+        let dfp = &m.get("df.convp.dw", &[DFP_CH, 32, DFP_FRAMES, 1])?;
         // [oc][ic][kt] -> [oc][kt][ic]
         let dfp_w = (0..DFP_CH)
             .flat_map(|o| {
@@ -314,15 +314,10 @@ impl Network {
                     .flat_map(move |t| (0..32).map(move |i| dfp[(o * 32 + i) * DFP_FRAMES + t]))
             })
             .collect();
-        let mask = m.get("erb.conv0_out.w", &[1, CH, 1, 3])?;
+        let mask = &m.get("erb.conv0_out.w", &[1, CH, 1, 3])?;
         Ok(Network {
-            erb_conv0: {
-                let w = m.get("enc.erb_conv0.w", &[CH, 1, 3, 3])?;
-                (0..9)
-                    .flat_map(|t| (0..CH).map(move |c| w[c * 9 + t]))
-                    .collect()
-            },
-            erb_conv0_b: m.get("enc.erb_conv0.b", &[CH])?.to_vec(),
+            erb_conv0: channel_taps(m, "enc.erb_conv0.w", 3, 3)?,
+            erb_conv0_b: m.get("enc.erb_conv0.b", &[CH])?,
             erb_dw: [
                 channel_taps(m, "enc.erb_conv1.dw", 1, 3)?,
                 channel_taps(m, "enc.erb_conv2.dw", 1, 3)?,
@@ -341,7 +336,7 @@ impl Network {
             enc_in: grouped(m, "enc.gru_in.w", 16, 32, 16)?,
             enc_gru: gru(m, "enc.gru0")?,
             enc_out: grouped(m, "enc.gru_out.w", 16, 16, 32)?,
-            lsnr_w: m.get("enc.lsnr.w", &[EMB, 1])?.to_vec(),
+            lsnr_w: m.get("enc.lsnr.w", &[EMB, 1])?,
             lsnr_b: scalar("enc.lsnr.b", &[1])?,
             lsnr_scale: scalar("enc.lsnr.scale", &[])?,
             lsnr_offset: scalar("enc.lsnr.offset", &[])?,
@@ -373,8 +368,8 @@ impl Network {
             df_skip: grouped(m, "df.skip.w", 16, 32, 16)?,
             df_out: grouped(m, "df.out.w", 16, 16, 60)?,
             dfp_w,
-            dfp_pw: m.get("df.convp.pw", &[DFP_CH, DFP_CH, 1, 1])?.to_vec(),
-            dfp_b: m.get("df.convp.b", &[DFP_CH])?.to_vec(),
+            dfp_pw: m.get("df.convp.pw", &[DFP_CH, DFP_CH, 1, 1])?,
+            dfp_b: m.get("df.convp.b", &[DFP_CH])?,
             erb_hist: History::new(NB_ERB),
             spec_hist: History::new(2 * NB_DF),
             c0_hist: History::new(NB_DF * CH),

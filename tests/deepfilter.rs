@@ -17,8 +17,11 @@ use visio_media_effects::audio::deepfilter::{
 };
 use visio_media_effects::nn::dfn_weights::DfnModel;
 
+#[path = "support/compare.rs"]
+mod compare;
 #[path = "support/counting_alloc.rs"]
 mod counting_alloc;
+use compare::rel_err;
 use counting_alloc::allocations;
 
 /// target/dfn3-reference/, made (or found up to date) by the reference script, once; the
@@ -62,17 +65,6 @@ fn spectra(flat: &[f32]) -> Vec<[Complex; FREQS]> {
         .collect()
 }
 
-/// Largest |a - b| over the largest |b|.
-fn relative_error(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    let peak = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-    let err = a
-        .iter()
-        .zip(b)
-        .fold(0.0f32, |m, (x, y)| m.max((x - y).abs()));
-    err / peak
-}
-
 fn snr_db(estimate: &[f32], reference: &[f32]) -> f64 {
     let (mut s, mut e) = (0.0f64, 0.0f64);
     for (&x, &r) in estimate.iter().zip(reference) {
@@ -91,7 +83,7 @@ fn erb_bands_and_window_equal_libdf() {
     );
     assert_eq!(Features::new().widths().as_slice(), want.as_slice());
     let window = stage("window.f32");
-    assert!(relative_error(&vorbis_window(), &window) < 1e-6);
+    assert!(rel_err(&vorbis_window(), &window) < 1e-6);
 }
 
 #[test]
@@ -105,7 +97,7 @@ fn stft_analysis_matches_libdf() {
         stft.analyse(hop.try_into().unwrap(), &mut spec);
         got.extend(spec.iter().flat_map(|z| [z.re, z.im]));
     }
-    let err = relative_error(&got, &want);
+    let err = rel_err(&got, &want);
     eprintln!("STFT analysis: max error {err:.2e} of the peak bin");
     assert!(err < 1e-6);
 }
@@ -133,7 +125,7 @@ fn erb_and_complex_features_match_libdf() {
     let (e_db, e_erb, e_cplx) = (
         abs(&db, &want_db),
         abs(&erb, &want_erb),
-        relative_error(&cplx, &want_cplx),
+        rel_err(&cplx, &want_cplx),
     );
     eprintln!("features: band power {e_db:.2e} dB, ERB feature {e_erb:.2e}, complex feature {e_cplx:.2e} of peak");
     assert!(e_db < 1e-3, "band power in dB differs by {e_db}");

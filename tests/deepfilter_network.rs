@@ -5,8 +5,11 @@
 //!
 //! Needs `node scripts/dfn3-model.mjs` (run by `npm test`'s build) for the weights.
 
+#[path = "support/compare.rs"]
+mod compare;
 #[path = "support/xorshift.rs"]
 mod xorshift;
+use compare::rel_err;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use visio_media_effects::audio::deepfilter::network::{
@@ -108,18 +111,6 @@ fn run(net: &mut Network, r: &Reference) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
         coefs.extend(out.df_coefs.iter().flatten().flatten());
     }
     (lsnr, mask, coefs)
-}
-
-/// Largest absolute difference, relative to the reference's largest magnitude.
-fn rel_err(ours: &[f32], reference: &[f32]) -> f32 {
-    assert_eq!(ours.len(), reference.len());
-    let scale = reference.iter().fold(0f32, |m, x| m.max(x.abs()));
-    let err = ours
-        .iter()
-        .zip(reference)
-        .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
-    assert!(err.is_finite());
-    err / scale
 }
 
 fn parity(file: &str) -> [f32; 3] {

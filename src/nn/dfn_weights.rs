@@ -112,22 +112,17 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// IEEE binary16 bits to f32 (exact).
+/// IEEE binary16 bits to f32 (exact). Magnitude bits shifted into an f32 (exponent bias 15
+/// instead of 127) then scaled by 2^112: one multiply covers zeros, subnormals and normals
+/// alike, which keeps loading 2 M weights cheap.
 pub fn f16_to_f32(h: u16) -> f32 {
     let sign = ((h & 0x8000) as u32) << 16;
-    let exp = ((h >> 10) & 0x1f) as u32;
-    let mant = (h & 0x3ff) as u32;
-    let bits = match (exp, mant) {
-        (0, 0) => sign,
-        // Subnormal: mant * 2^-24.
-        (0, _) => {
-            let v = mant as f32 * (1.0 / 16_777_216.0);
-            return if sign != 0 { -v } else { v };
-        }
-        (31, _) => sign | 0x7f80_0000 | (mant << 13),
-        _ => sign | ((exp + 112) << 23) | (mant << 13),
-    };
-    f32::from_bits(bits)
+    if h & 0x7c00 == 0x7c00 {
+        // Infinity or NaN (the reader rejects both; kept exact for completeness).
+        return f32::from_bits(sign | 0x7f80_0000 | (((h & 0x3ff) as u32) << 13));
+    }
+    let magnitude = f32::from_bits(((h & 0x7fff) as u32) << 13) * f32::from_bits(0x7780_0000);
+    f32::from_bits(magnitude.to_bits() | sign)
 }
 
 impl<'a> DfnModel<'a> {
@@ -257,5 +252,17 @@ mod tests {
         assert_eq!(f16_to_f32(0x0400), 2f32.powi(-14));
         assert_eq!(f16_to_f32(0x3555), 0.333_251_95);
         assert!(f16_to_f32(0x7c00).is_infinite());
+        assert!(f16_to_f32(0xfe00).is_nan());
+        // Every finite value, against the definition.
+        for h in (0..=u16::MAX).filter(|h| h & 0x7c00 != 0x7c00) {
+            let (e, m) = (((h >> 10) & 0x1f) as i32, (h & 0x3ff) as f64);
+            let v = if e == 0 {
+                m * 2f64.powi(-24)
+            } else {
+                (1024.0 + m) * 2f64.powi(e - 25)
+            };
+            let v = if h & 0x8000 != 0 { -v } else { v };
+            assert_eq!(f16_to_f32(h) as f64, v, "{h:#06x}");
+        }
     }
 }

@@ -35,42 +35,36 @@ const QMAX: f32 = 4095.0;
 const FLUSH_PAIRS: usize = 32;
 
 impl Matrix {
-    /// `w(row, col)` gives the elements.
-    pub fn new(
-        rows: usize,
-        cols: usize,
-        quantized: bool,
-        w: impl Fn(usize, usize) -> f32,
-    ) -> Matrix {
+    /// From `w`, `rows x cols` row-major (plain loops over slices: this runs once per
+    /// instance, at start-up, often before the engine has optimised the code).
+    pub fn new(rows: usize, cols: usize, quantized: bool, w: &[f32]) -> Matrix {
+        assert_eq!(w.len(), rows * cols);
         let blocks = rows.div_ceil(BLOCK);
         let mut m = Matrix {
             cols,
             packed: vec![],
             packed_q: vec![],
-            row_scale: vec![],
+            row_scale: vec![0.0; blocks * BLOCK],
         };
-        let at = |r: usize, c: usize| if r < rows && c < cols { w(r, c) } else { 0.0 };
         if !quantized {
-            for b in 0..blocks {
-                for c in 0..cols {
-                    m.packed
-                        .extend((b * BLOCK..(b + 1) * BLOCK).map(|r| at(r, c)));
+            m.packed = vec![0.0; blocks * cols * BLOCK];
+            for (r, row) in w.chunks_exact(cols).enumerate() {
+                let base = (r / BLOCK) * cols * BLOCK + r % BLOCK;
+                for (c, &v) in row.iter().enumerate() {
+                    m.packed[base + c * BLOCK] = v;
                 }
             }
             return m;
         }
-        m.row_scale = (0..blocks * BLOCK)
-            .map(|r| (0..cols).fold(0f32, |a, c| a.max(at(r, c).abs())) / QMAX)
-            .collect();
-        for b in 0..blocks {
-            for j in 0..cols.div_ceil(2) {
-                for r in b * BLOCK..(b + 1) * BLOCK {
-                    for c in [2 * j, 2 * j + 1] {
-                        let s = m.row_scale[r];
-                        m.packed_q
-                            .push(if s > 0.0 { round_i16(at(r, c) / s) } else { 0 });
-                    }
-                }
+        let pairs = cols.div_ceil(2);
+        m.packed_q = vec![0; blocks * pairs * 2 * BLOCK];
+        for (r, row) in w.chunks_exact(cols).enumerate() {
+            let max = row.iter().fold(0f32, |a, v| a.max(v.abs()));
+            m.row_scale[r] = max / QMAX;
+            let inv = if max > 0.0 { QMAX / max } else { 0.0 };
+            let base = (r / BLOCK) * pairs * 2 * BLOCK + (r % BLOCK) * 2;
+            for (c, &v) in row.iter().enumerate() {
+                m.packed_q[base + (c / 2) * 2 * BLOCK + c % 2] = round_i16(v * inv);
             }
         }
         m
@@ -226,8 +220,8 @@ impl Gru {
         );
         Gru {
             hidden,
-            w: Matrix::new(3 * hidden, inp, quantized, |o, i| w[o * inp + i]),
-            r: Matrix::new(3 * hidden, hidden, quantized, |o, i| r[o * hidden + i]),
+            w: Matrix::new(3 * hidden, inp, quantized, w),
+            r: Matrix::new(3 * hidden, hidden, quantized, r),
             bw: b[..3 * hidden].to_vec(),
             br: b[3 * hidden..6 * hidden].to_vec(),
             gx: vec![0.0; 3 * hidden],
@@ -271,7 +265,8 @@ mod tests {
         let x: Vec<f32> = (0..cols).map(|c| c as f32 * 0.5 - 1.0).collect();
         let bias: Vec<f32> = (0..64).map(|r| r as f32).collect();
         for (quantized, tolerance) in [(false, 1e-4), (true, 2e-2)] {
-            let m = Matrix::new(rows, cols, quantized, w);
+            let wv: Vec<f32> = (0..rows * cols).map(|i| w(i / cols, i % cols)).collect();
+            let m = Matrix::new(rows, cols, quantized, &wv);
             let mut y = vec![0.0; 64];
             m.gemv(&x, &mut [0; 8], &bias, &mut y);
             for r in 0..rows {

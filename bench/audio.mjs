@@ -1,12 +1,15 @@
 // Audio benchmark: cost of denoising 10 ms (480 samples at 48 kHz) of noisy speech, for our
 // wasm (raw C-ABI in 128-sample quanta, and through the worklet's process() to show the
 // JavaScript overhead) next to the C RNNoise wasm builds of @sapphi-red/web-noise-suppressor
-// (SIMD and scalar) and @jitsi/rnnoise-wasm, on the same input in the same process.
-import { readFileSync } from 'node:fs';
+// (SIMD and scalar) and @jitsi/rnnoise-wasm, on the same input in the same process; and our
+// DeepFilterNet3 (the shipped float16 weights), whole and its networks alone, against the C
+// RNNoise SIMD build.
 import { fileURLToPath } from 'node:url';
 import { mixAtSnr, pinkNoise, readWav } from '../tests/helpers/audio.mjs';
 import { FRAME, createCRnnoise } from '../tests/helpers/c-rnnoise.mjs';
-import { QUANTUM, WASM_PATH, createScope } from '../tests/helpers/worklet-host.mjs';
+import { createDeepFilter } from '../tests/helpers/deepfilter-wasm.mjs';
+import { QUANTUM, createScope } from '../tests/helpers/worklet-host.mjs';
+import { createWasmNetwork, rawWasm } from '../tests/helpers/deepfilter-network.mjs';
 
 const RATE = 48000;
 const RUNS = 7;
@@ -20,13 +23,7 @@ function input() {
 
 /** Our wasm through its raw ABI, as the worklet drives it but without the worklet. */
 function oursRaw(signal) {
-  const module = new WebAssembly.Module(readFileSync(WASM_PATH));
-  const imports = {};
-  for (const { module: from, name } of WebAssembly.Module.imports(module)) {
-    imports[from] ??= {};
-    imports[from][name] = () => { throw new Error(`${from}.${name} called`); };
-  }
-  const e = new WebAssembly.Instance(module, imports).exports;
+  const e = rawWasm();
   const out = new Float32Array(signal.length);
   return () => {
     const h = e.vme_ns_create(RATE, 1);
@@ -38,6 +35,16 @@ function oursRaw(signal) {
       out.set(view, i);
     }
     e.vme_ns_destroy(h);
+  };
+}
+
+/** Our DeepFilterNet3 through its raw ABI, one 480-sample hop per call; created once (the
+ * weights are parsed outside the timing), then streaming on. */
+function oursDeepFilter(signal) {
+  const dfn = createDeepFilter();
+  const out = new Float32Array(signal.length);
+  return () => {
+    for (let i = 0; i < signal.length; i += FRAME) dfn.process(signal.subarray(i, i + FRAME), out.subarray(i, i + FRAME));
   };
 }
 
@@ -55,6 +62,18 @@ function oursWorklet(signal) {
       node.processor.process([quantum], outputs, {});
     }
     node.post({ type: 'destroy' });
+  };
+}
+
+/** DeepFilterNet3's three networks alone (no DSP), one step per frame, feature-like inputs. */
+function dfnNetworks(frames) {
+  const net = createWasmNetwork();
+  return () => {
+    net.reset();
+    for (let i = 0; i < frames; i++) {
+      for (let k = 0; k < net.features.length; k++) net.features[k] = ((i * 7 + k * 13) % 29) / 29 - 0.6;
+      net.step();
+    }
   };
 }
 
@@ -88,6 +107,8 @@ export function runAudioBench({ log = console.log } = {}) {
     ['C RNNoise SIMD (@sapphi-red)', cRnnoise('sapphi-simd', signal)],
     ['C RNNoise scalar (@sapphi-red)', cRnnoise('sapphi-scalar', signal)],
     ['C RNNoise (@jitsi/rnnoise-wasm)', cRnnoise('jitsi', signal)],
+    ['DeepFilterNet3 (ours, wasm raw ABI: STFT, features, networks, filters)', oursDeepFilter(signal)],
+    ['DeepFilterNet3 networks only (ours, wasm)', dfnNetworks(frames)],
   ];
   const times = contenders.map(() => []);
   for (const [, run] of contenders) run();
@@ -108,5 +129,11 @@ export function runAudioBench({ log = console.log } = {}) {
   for (const r of rows) {
     log(`| ${r.name} | ${r.usPerFrame.toFixed(1)} | ${(r.usPerFrame / 100).toFixed(2)} % | ${(r.usPerFrame / ours).toFixed(2)}× |`);
   }
+  const dfn = rows.find((r) => r.name.startsWith('DeepFilterNet3 (')).usPerFrame;
+  const nets = rows.find((r) => r.name.startsWith('DeepFilterNet3 networks')).usPerFrame;
+  const cSimd = rows.find((r) => r.name.startsWith('C RNNoise SIMD')).usPerFrame;
+  log(`DeepFilterNet3 / C RNNoise SIMD: ${(dfn / cSimd).toFixed(2)}× whole, ${(nets / cSimd).toFixed(2)}× networks ` +
+    'only (target <= 4×, stretch 2.5×; the tract-based libDF wasm build measured ~1,420 µs per frame on this ' +
+    'machine, issue #7)');
   return rows;
 }

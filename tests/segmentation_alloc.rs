@@ -3,7 +3,7 @@
 
 use visio_media_effects::video::segmenter::Segmenter;
 
-#[path = "helpers/counting_alloc.rs"]
+#[path = "support/counting_alloc.rs"]
 mod counting_alloc;
 use counting_alloc::allocations;
 

@@ -5,7 +5,7 @@
 use visio_media_effects::audio::voice::{Stage, DERIVED};
 use visio_media_effects::audio::{Suppressor, QUANTUM};
 
-#[path = "helpers/counting_alloc.rs"]
+#[path = "support/counting_alloc.rs"]
 mod counting_alloc;
 use counting_alloc::allocations;
 

@@ -5,6 +5,7 @@
 //! the time-aligned dry signal (attenuation limit) -> voice chain (high-pass, leveler,
 //! compressor) -> bypass crossfade -> resample back -> limiter.
 
+pub mod deepfilter;
 mod fifo;
 mod resampler;
 mod suppressor;

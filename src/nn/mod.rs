@@ -1,11 +1,15 @@
-//! A small float32 inference engine for the TFLite models we ship (MediaPipe selfie segmentation).
+//! A small float32 inference engine for the models we ship: MediaPipe selfie segmentation
+//! (TFLite, run as a planned graph) and DeepFilterNet3's weights (`dfn_weights`; its networks
+//! are written out in `audio::deepfilter::network` on the `kernels` and `recurrent` kernels).
 //! Free of browser APIs so it runs and tests natively; `simd` kernels use wasm `simd128` when
 //! compiled for it and portable code otherwise.
 
+pub mod dfn_weights;
 mod flatbuf;
 mod graph;
-mod kernels;
+pub(crate) mod kernels;
 mod plan;
+pub(crate) mod recurrent;
 pub(crate) mod simd;
 pub mod tflite;
 

@@ -1,4 +1,4 @@
-//! `F4`: four f32 lanes. On wasm32 with `simd128` it is a `v128`; elsewhere a `[f32; 4]` whose
+//! `F4`: four f32 lanes (and `I4`, four i32 lanes for i16 dot products). On wasm32 with `simd128` it is a `v128`; elsewhere a `[f32; 4]` whose
 //! lane-wise loops the compiler vectorises. Kernels are written once against this type, so
 //! native tests exercise exactly the arithmetic the browser runs (multiply then add, no FMA).
 
@@ -83,6 +83,36 @@ mod imp {
             F4(f32x4_pmin(self.0, o.0))
         }
     }
+
+    /// Four i32 lanes, for integer dot products (`i32x4.dot_i16x8_s`).
+    #[derive(Clone, Copy)]
+    pub struct I4(v128);
+
+    impl I4 {
+        #[inline(always)]
+        pub fn zero() -> I4 {
+            I4(i32x4_splat(0))
+        }
+        /// Two i16 values (`lo`, `hi`) in every lane, the operand of `dot`.
+        #[inline(always)]
+        pub fn splat_pair(lo: i16, hi: i16) -> I4 {
+            I4(i32x4_splat(
+                (lo as u16 as u32 | ((hi as u16 as u32) << 16)) as i32,
+            ))
+        }
+        /// `self + [a0 b0 + a1 b1, a2 b2 + a3 b3, ...]` for `a` = `s[i..i + 8]` and `b` = `pair`.
+        #[inline(always)]
+        pub fn dot_add(self, s: &[i16], i: usize, pair: I4) -> I4 {
+            let a: &[i16; 8] = s[i..i + 8].try_into().unwrap();
+            // SAFETY: `a` is 16 readable bytes; v128_load has no alignment requirement.
+            let w = unsafe { v128_load(a.as_ptr() as *const v128) };
+            I4(i32x4_add(self.0, i32x4_dot_i16x8(w, pair.0)))
+        }
+        #[inline(always)]
+        pub fn to_f4(self) -> F4 {
+            F4(f32x4_convert_i32x4(self.0))
+        }
+    }
 }
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
@@ -155,9 +185,38 @@ mod imp {
             map2(self.0, o.0, |a, b| if b < a { b } else { a })
         }
     }
+
+    /// Four i32 lanes, for integer dot products (wasm's `i32x4.dot_i16x8_s`).
+    #[derive(Clone, Copy)]
+    pub struct I4([i32; 4]);
+
+    impl I4 {
+        #[inline(always)]
+        pub fn zero() -> I4 {
+            I4([0; 4])
+        }
+        #[inline(always)]
+        pub fn splat_pair(lo: i16, hi: i16) -> I4 {
+            I4([(lo as u16 as u32 | ((hi as u16 as u32) << 16)) as i32; 4])
+        }
+        #[inline(always)]
+        pub fn dot_add(self, s: &[i16], i: usize, pair: I4) -> I4 {
+            let a: &[i16; 8] = s[i..i + 8].try_into().unwrap();
+            let (lo, hi) = (pair.0[0] as i16 as i32, (pair.0[0] >> 16) as i16 as i32);
+            let mut r = self.0;
+            for (l, r) in r.iter_mut().enumerate() {
+                *r = r.wrapping_add(a[2 * l] as i32 * lo + a[2 * l + 1] as i32 * hi);
+            }
+            I4(r)
+        }
+        #[inline(always)]
+        pub fn to_f4(self) -> F4 {
+            F4(self.0.map(|v| v as f32))
+        }
+    }
 }
 
-pub use imp::F4;
+pub use imp::{F4, I4};
 
 /// e^x for x in [-87, 88] (callers clamp): x = n ln2 + r with |r| <= ln2 / 2, e^r by its
 /// degree-6 Taylor polynomial (relative error < 2e-7), times 2^n built from the exponent bits.

@@ -178,6 +178,17 @@ export function siSdr(estimate, reference) {
   return 10 * Math.log10(target / err);
 }
 
+/** SNR in dB of `estimate` against `reference` (the error is their difference), over reference's length. */
+export function snrDb(estimate, reference) {
+  let signal = 0;
+  let error = 0;
+  for (let i = 0; i < reference.length; i++) {
+    signal += reference[i] ** 2;
+    error += (estimate[i] - reference[i]) ** 2;
+  }
+  return 10 * Math.log10(signal / error);
+}
+
 /**
  * Lag (in samples, within [-maxLag, maxLag]) that maximises sum a[n + lag] * b[n]: a positive
  * lag means a is b delayed by lag. Brute force, so keep maxLag * length modest (a few 1e8).

@@ -5,23 +5,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { alignByXcorr, humAndHiss, mixAtSnr, pinkNoise, readWav, shift, whiteNoise } from '../helpers/audio.mjs';
+import { alignByXcorr, humAndHiss, mixAtSnr, pinkNoise, readWav, shift, snrDb, whiteNoise } from '../helpers/audio.mjs';
 import { FRAME, runCRnnoise } from '../helpers/c-rnnoise.mjs';
 import { QUANTUM, runWorklet } from '../helpers/worklet-host.mjs';
 
 const RATE = 48000;
 const clean = readWav(fileURLToPath(new URL('../fixtures/speech.wav', import.meta.url))).channels[0];
-
-/** SNR in dB of `estimate` against `reference` (error = their difference). */
-function snrDb(estimate, reference) {
-  let signal = 0;
-  let error = 0;
-  for (let i = 0; i < reference.length; i++) {
-    signal += reference[i] ** 2;
-    error += (estimate[i] - reference[i]) ** 2;
-  }
-  return 10 * Math.log10(signal / error);
-}
 
 // Measured (nnnoiseless 0.5.2 vs C RNNoise): parity 59.2 dB (pink), 63.0 dB (hum + hiss), 74.9 dB
 // (white), VAD mean abs difference 0.0002 or less, the same decision on every frame.

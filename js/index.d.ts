@@ -33,6 +33,76 @@ export interface NoiseSuppressionSettings {
    * noise (a gentler effect), null (default) or Infinity: no cap.
    */
   attenuationLimitDb?: number | null;
+  /**
+   * One knob, 0-100, for the denoiser's strength and the voice chain's amounts, like la-call's
+   * `intensity` (Visio sets 90). Sets the attenuation limit to 0.6 dB per step (none at 100)
+   * unless `attenuationLimitDb` is given too, the leveler's max gain to 0.3 dB and max cut to
+   * 0.2 dB per step, the compressor's ratio to 1 + 0.03 per step. Default 100. It does not
+   * turn stages on: that is `voice`.
+   */
+  intensity?: number;
+  /**
+   * The voice chain after the denoiser: `true` (every stage on), `false` (all off, the
+   * default) or the stages to change, each `true`, `false` or its parameters (which turn it
+   * on; absent parameters come from `intensity`). Stages not named keep their state.
+   */
+  voice?: boolean | VoiceChainOptions;
+}
+
+/** The voice chain's stages; see README "Voice chain". */
+export interface VoiceChainOptions {
+  /** 6th-order high-pass against rumble and hum: 40 dB down below frequency / 1.42. */
+  highPass?: boolean | HighPassOptions;
+  /** Slow gain towards a target speech level, moved only while RNNoise hears voice. */
+  leveler?: boolean | LevelerOptions;
+  /** Soft-knee compressor on the loudest channel. */
+  compressor?: boolean | CompressorOptions;
+  /**
+   * Keeps every output sample at or below `ceilingDb`, after everything else. On at creation,
+   * it adds 1.5 ms of look-ahead to the latency; turned on later, it limits without
+   * look-ahead (the latency never changes while a node runs).
+   */
+  limiter?: boolean | LimiterOptions;
+}
+
+export interface HighPassOptions {
+  /** -3 dB corner in Hz, 20-300. Default 80. */
+  frequency?: number;
+}
+
+export interface LevelerOptions {
+  /** Speech level to reach, dBFS (power average over voiced 10 ms frames), -40 to -6. Default -20. */
+  targetDb?: number;
+  /** Largest gain, dB, 0-40. Default 0.3 x intensity (27 at 90). */
+  maxGainDb?: number;
+  /** Largest cut, dB, 0-40. Default 0.2 x intensity (18 at 90). */
+  maxCutDb?: number;
+}
+
+export interface CompressorOptions {
+  /** dBFS, -60 to 0. Default -12. */
+  thresholdDb?: number;
+  /** 1-20. Default 1 + 0.03 x intensity (3.7 at 90). */
+  ratio?: number;
+  /** ms, 0.1-200. Default 5. */
+  attackMs?: number;
+  /** ms, 10-2000. Default 120. */
+  releaseMs?: number;
+}
+
+export interface LimiterOptions {
+  /** dBFS, -20 to -1. Default -1. */
+  ceilingDb?: number;
+  /** ms, 10-1000. Default 60. */
+  releaseMs?: number;
+}
+
+/** The voice chain as it runs: each stage false, true, or the parameters given explicitly. */
+export interface VoiceChainState {
+  highPass: boolean | HighPassOptions;
+  leveler: boolean | LevelerOptions;
+  compressor: boolean | CompressorOptions;
+  limiter: boolean | LimiterOptions;
 }
 
 /** Options of createNoiseSuppressorNode(). */
@@ -97,7 +167,7 @@ export interface NoiseSuppressorNode extends AudioWorkletNode {
   readonly error: Error | null;
   /** Resolves true once the worklet runs, false if it failed or was destroyed first. */
   readonly ready: Promise<boolean>;
-  /** Added delay in seconds (928 / 48000 at 48 kHz); 0 when failed (pass-through). */
+  /** Added delay in seconds (928 / 48000 at 48 kHz, 1000 / 48000 with the limiter on at creation); 0 when failed. */
   readonly latency: number;
   /** Added delay in samples at the context's rate. */
   readonly latencySamples: number;
@@ -106,7 +176,10 @@ export interface NoiseSuppressorNode extends AudioWorkletNode {
   /** cpuMsPer10ms of the last `vad` event (undefined during the first second). */
   readonly cpuMsPer10ms: number | undefined;
   readonly enabled: boolean;
-  readonly attenuationLimitDb: number | null;
+  /** The limit set explicitly (undefined when `intensity` sets it). */
+  readonly attenuationLimitDb: number | null | undefined;
+  readonly intensity: number;
+  readonly voice: VoiceChainState;
   /** Changes the settings live (validated; throws TypeError/RangeError on bad values). */
   setOptions(settings: NoiseSuppressionSettings): void;
   /**
@@ -242,7 +315,7 @@ export declare class NoiseSuppressionProcessor extends EventTarget {
   restart(options: LivekitAudioProcessorOptions): Promise<void>;
   /** Stops processedTrack, disconnects every node it created and frees the suppressor. */
   destroy(): Promise<void>;
-  /** Changes `enabled` / `attenuationLimitDb` live; kept for later inits. */
+  /** Changes `enabled`, `attenuationLimitDb`, `intensity`, `voice` live; kept for later inits. */
   update(settings: NoiseSuppressionSettings): void;
   /** Same as update(). */
   setOptions(settings: NoiseSuppressionSettings): void;
@@ -255,7 +328,9 @@ export declare class NoiseSuppressionProcessor extends EventTarget {
   /** Added delay in seconds (0 when not running). */
   readonly latency: number;
   readonly enabled: boolean;
-  readonly attenuationLimitDb: number | null;
+  readonly attenuationLimitDb: number | null | undefined;
+  readonly intensity: number;
+  readonly voice: VoiceChainState;
   addEventListener<K extends keyof NoiseSuppressionProcessorEventMap>(type: K, listener: (this: NoiseSuppressionProcessor, ev: NoiseSuppressionProcessorEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
   removeEventListener<K extends keyof NoiseSuppressionProcessorEventMap>(type: K, listener: (this: NoiseSuppressionProcessor, ev: NoiseSuppressionProcessorEventMap[K]) => any, options?: boolean | EventListenerOptions): void;

@@ -9,6 +9,7 @@
 
 import { loadWasmModule } from './wasm.js';
 import { PREFIX, describe, checkObject } from './checks.js';
+import { checkIntensity, checkVoice, describeVoice, mergeVoice } from './voice-options.js';
 
 const PROCESSOR_NAME = 'visio-noise-suppressor';
 const MIN_RATE = 8000;
@@ -90,7 +91,18 @@ function checkSettings(options) {
   const settings = {};
   if (options.enabled !== undefined) settings.enabled = checkEnabled(options.enabled);
   if (options.attenuationLimitDb !== undefined) settings.attenuationLimitDb = checkLimit(options.attenuationLimitDb);
+  if (options.intensity !== undefined) settings.intensity = checkIntensity(options.intensity);
+  if (options.voice !== undefined) settings.voice = checkVoice(options.voice);
   return settings;
+}
+
+/** `settings` applied over `current` (both checked): later keys win, voice stages merge, and
+ * an intensity without an explicit limit drops the earlier limit (it sets its own). */
+function mergeSettings(current, settings) {
+  const merged = { ...current, ...settings };
+  if (settings.voice) merged.voice = mergeVoice(current.voice, settings.voice);
+  if (settings.intensity !== undefined && settings.attenuationLimitDb === undefined) delete merged.attenuationLimitDb;
+  return merged;
 }
 
 /** The node options, checked, with defaults. */
@@ -98,10 +110,13 @@ function nodeOptions(options) {
   const o = checkObject(options, 'noise suppression');
   const wasm = o.wasm;
   if (wasm !== undefined && !(wasm instanceof WebAssembly.Module)) checkUrl(wasm, 'wasm');
+  const settings = checkSettings(o);
   return {
     enabled: true,
-    attenuationLimitDb: null,
-    ...checkSettings(o),
+    // Without intensity the default is no limit; with it, intensity sets the limit.
+    ...(settings.intensity === undefined ? { attenuationLimitDb: null } : {}),
+    voice: {},
+    ...settings,
     vadIntervalMs: o.vadIntervalMs === undefined ? 50 : checkInterval(o.vadIntervalMs),
     wasm,
     workletUrl: checkUrl(o.workletUrl, 'workletUrl'),
@@ -153,8 +168,7 @@ function nodeClass() {
     #latencySamples = 0;
     #vad = 0;
     #cpu = undefined;
-    #enabled;
-    #limit;
+    #settings;
     #ready;
     #settle;
     #destroyed = null;
@@ -172,11 +186,12 @@ function nodeClass() {
           module,
           enabled: opts.enabled,
           attenuationLimitDb: opts.attenuationLimitDb,
+          intensity: opts.intensity,
+          voice: opts.voice,
           vadIntervalMs: opts.vadIntervalMs,
         },
       });
-      this.#enabled = opts.enabled;
-      this.#limit = opts.attenuationLimitDb;
+      this.#settings = { enabled: opts.enabled, attenuationLimitDb: opts.attenuationLimitDb, intensity: opts.intensity, voice: opts.voice };
       this.#ready = new Promise((resolve) => { this.#settle = resolve; });
       this.port.onmessage = (event) => this.#onMessage(event.data);
       // Only thrown exceptions in the processor end up here (ours catches its own); the
@@ -233,14 +248,16 @@ function nodeClass() {
     get latency() { return this.#latencySamples / this.context.sampleRate; }
     get vad() { return this.#vad; }
     get cpuMsPer10ms() { return this.#cpu; }
-    get enabled() { return this.#enabled; }
-    get attenuationLimitDb() { return this.#limit; }
+    get enabled() { return this.#settings.enabled; }
+    /** The limit set explicitly; undefined when intensity sets it. */
+    get attenuationLimitDb() { return this.#settings.attenuationLimitDb; }
+    get intensity() { return this.#settings.intensity ?? 100; }
+    get voice() { return describeVoice(this.#settings.voice); }
 
     setOptions(options) {
       const settings = checkSettings(checkObject(options, 'setOptions'));
       if (this.#status === 'destroyed') return;
-      if ('enabled' in settings) this.#enabled = settings.enabled;
-      if ('attenuationLimitDb' in settings) this.#limit = settings.attenuationLimitDb;
+      this.#settings = mergeSettings(this.#settings, settings);
       this.port.postMessage({ type: 'options', ...settings });
     }
 
@@ -450,10 +467,10 @@ export class NoiseSuppressionProcessor extends EventTarget {
     if (graph) graph.teardown().catch(() => {});
   }
 
-  /** Changes `enabled` / `attenuationLimitDb` live; kept across restarts. */
+  /** Changes `enabled`, `attenuationLimitDb`, `intensity`, `voice` live; kept across restarts. */
   update(options) {
     const settings = checkSettings(checkObject(options, 'update'));
-    Object.assign(this.#options, settings);
+    this.#options = mergeSettings(this.#options, settings);
     this.#graph?.node.setOptions(settings);
   }
 
@@ -467,4 +484,6 @@ export class NoiseSuppressionProcessor extends EventTarget {
   get latency() { return this.#graph?.node.latency ?? 0; }
   get enabled() { return this.#options.enabled; }
   get attenuationLimitDb() { return this.#options.attenuationLimitDb; }
+  get intensity() { return this.#options.intensity ?? 100; }
+  get voice() { return describeVoice(this.#options.voice); }
 }

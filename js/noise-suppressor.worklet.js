@@ -9,8 +9,8 @@ const NAME = 'visio-noise-suppressor';
 const QUANTUM = 128;
 const MAX_CHANNELS = 2;
 const REQUIRED_EXPORTS = ['memory', 'vme_ns_create', 'vme_ns_buffer', 'vme_ns_process', 'vme_ns_vad',
-  'vme_ns_set_enabled', 'vme_ns_set_attenuation_limit', 'vme_ns_latency', 'vme_ns_destroy',
-  'vme_ns_live'];
+  'vme_ns_set_enabled', 'vme_ns_set_attenuation_limit', 'vme_ns_set_intensity', 'vme_ns_set_stage',
+  'vme_ns_latency', 'vme_ns_destroy', 'vme_ns_live'];
 
 // One instance per AudioWorkletGlobalScope (= per audio context), shared by all its nodes.
 // It is keyed by nothing: every postMessage of a Module yields a new Module object here, so
@@ -74,10 +74,12 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
     try {
       const wasm = instantiate(opts.module);
       this.wasm = wasm;
-      this.handle = wasm.vme_ns_create(sampleRate, MAX_CHANNELS);
+      // The limiter's look-ahead is part of the latency, which is fixed for the node's life:
+      // reserved when the limiter is on at creation.
+      const lookahead = opts.voice?.limiter?.on ? 1 : 0;
+      this.handle = wasm.vme_ns_create(sampleRate, MAX_CHANNELS, lookahead);
       if (!this.handle) throw new Error(`the suppressor rejected the context's sample rate (${sampleRate} Hz)`);
-      this.setEnabled(opts.enabled);
-      this.setLimit(opts.attenuationLimitDb);
+      this.apply(opts);
       const latencySamples = wasm.vme_ns_latency(this.handle);
       this.port.postMessage({
         type: 'ready',
@@ -102,6 +104,18 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
   setLimit(db) {
     if (db === null) this.wasm.vme_ns_set_attenuation_limit(this.handle, Infinity);
     else if (typeof db === 'number' && db >= 0) this.wasm.vme_ns_set_attenuation_limit(this.handle, db);
+  }
+
+  // intensity before the limit: an explicit limit overrides the one intensity sets.
+  apply(settings) {
+    this.setEnabled(settings.enabled);
+    if (typeof settings.intensity === 'number') this.wasm.vme_ns_set_intensity(this.handle, settings.intensity);
+    this.setLimit(settings.attenuationLimitDb);
+    // Stages as js/voice-options.js normalised them: { index, on, params }.
+    for (const stage of Object.values(settings.voice ?? {})) {
+      const [a, b, c, d] = stage.params;
+      this.wasm.vme_ns_set_stage(this.handle, stage.index, stage.on ? 1 : 0, a, b, c, d);
+    }
   }
 
   onMessage(data) {
@@ -132,8 +146,7 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
     }
     if (data.type === 'options' && this.handle && !this.failed) {
       try {
-        if ('enabled' in data) this.setEnabled(data.enabled);
-        if ('attenuationLimitDb' in data) this.setLimit(data.attenuationLimitDb);
+        this.apply(data);
       } catch (error) {
         this.trap(error);
       }

@@ -27,6 +27,7 @@ function setupMicrophonePanel() {
     levelOutValue: $('ns-level-out-value'), vad: $('ns-vad'), vadValue: $('ns-vad-value'),
     latency: $('ns-latency'), cpu: $('ns-cpu'), rate: $('ns-rate'), record: $('ns-record'),
     recordState: $('ns-record-state'), compare: $('ns-compare'), before: $('ns-before'), after: $('ns-after'),
+    voice: $('ns-voice'), intensity: $('ns-intensity'), intensityValue: $('ns-intensity-value'),
   };
   let session = null; // { mic, ns, analysers, monitor, frame }
 
@@ -80,7 +81,12 @@ function setupMicrophonePanel() {
       const mic = stream.getAudioTracks()[0];
       // Labels are only available once permission was given.
       await listDevices(mic.getSettings().deviceId);
-      const ns = await suppressNoise(mic, { enabled: ui.enabled.checked, attenuationLimitDb: strengthSetting() });
+      const ns = await suppressNoise(mic, {
+        enabled: ui.enabled.checked,
+        intensity: Number(ui.intensity.value),
+        attenuationLimitDb: strengthSetting(),
+        voice: ui.voice.checked,
+      });
       const { context, node } = ns;
       const analyser = () => new AnalyserNode(context, { fftSize: 1024 });
       const analysers = { in: analyser(), out: analyser() };
@@ -154,13 +160,23 @@ function setupMicrophonePanel() {
   ui.device.addEventListener('change', () => { if (session) start(); });
   ui.enabled.addEventListener('change', () => { session?.ns.update({ enabled: ui.enabled.checked }); showState(); });
   ui.strength.addEventListener('input', () => { showStrength(); session?.ns.update({ attenuationLimitDb: strengthSetting() }); });
+  ui.voice.addEventListener('change', () => session?.ns.update({ voice: ui.voice.checked }));
+  const showIntensity = () => {
+    const intensity = Number(ui.intensity.value);
+    ui.intensityValue.textContent = String(intensity);
+    // intensity sets the attenuation limit to 0.6 dB per step (none at 100): show it.
+    ui.strength.value = String(intensity >= 100 ? 101 : Math.round(0.6 * intensity));
+    showStrength();
+    return intensity;
+  };
+  ui.intensity.addEventListener('input', () => session?.ns.update({ intensity: showIntensity() }));
   ui.monitor.addEventListener('change', () => {
     if (!session) return;
     if (ui.monitor.checked) session.monitor.play().catch(console.error);
     else session.monitor.pause();
   });
   ui.record.addEventListener('click', record);
-  showStrength();
+  showIntensity();
   showState();
 }
 

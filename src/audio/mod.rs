@@ -2,12 +2,14 @@
 //! run on Web Audio's 128-sample render quanta at any context rate.
 //!
 //! Per channel: sanitise -> resample to 48 kHz -> 480-sample frames -> RNNoise, mixed with
-//! the time-aligned dry signal (attenuation limit, bypass crossfade) -> resample back.
+//! the time-aligned dry signal (attenuation limit) -> voice chain (high-pass, leveler,
+//! compressor) -> bypass crossfade -> resample back -> limiter.
 
 pub mod deepfilter;
 mod fifo;
 mod resampler;
 mod suppressor;
+pub mod voice;
 
 pub use resampler::Resampler;
 pub use suppressor::{AudioError, Suppressor};

@@ -6,9 +6,14 @@
 //! (480 - gcd(128, 480)), so output = denoised input delayed by 448 + RNNoise's own 480.
 //! The dry signal is delayed the same way, so bypass and the attenuation limit are plain
 //! sample-aligned crossfades between the two.
+//!
+//! The voice chain (`super::voice`) works on each frame between the denoiser's dry/wet mix
+//! and the bypass crossfade; its limiter comes last, after resampling back, and its
+//! look-ahead (if reserved at creation) is the only latency the chain adds.
 
 use super::fifo::Fifo;
 use super::resampler::Resampler;
+use super::voice::{intensity_attenuation_limit_db, Params, Stage, VoiceChain};
 use super::{FRAME, MAX_CHANNELS, MAX_RATE, MIN_RATE, QUANTUM, RNNOISE_RATE};
 use nnnoiseless::DenoiseState;
 use std::fmt;
@@ -51,6 +56,8 @@ struct Channel {
     rnn: Box<DenoiseState<'static>>,
     /// The previous input frame: RNNoise's output for frame k is frame k-1 denoised.
     dry: [f32; FRAME],
+    /// The dry frame that the frame being output belongs to.
+    dry_out: [f32; FRAME],
     frame: [f32; FRAME],
     wet: [f32; FRAME],
     scratch: Vec<f32>,
@@ -69,6 +76,7 @@ impl Channel {
             ready,
             rnn: DenoiseState::new(),
             dry: [0.0; FRAME],
+            dry_out: [0.0; FRAME],
             frame: [0.0; FRAME],
             wet: [0.0; FRAME],
             scratch: vec![0.0; SCRATCH],
@@ -91,8 +99,9 @@ impl Channel {
         self.pending.len() / FRAME
     }
 
-    /// Denoises one pending frame and queues dry + mix * (wet - dry); returns the VAD.
-    fn run_frame(&mut self, mix_from: f32, mix_to: f32) -> f32 {
+    /// Denoises one pending frame into `out` = dry + mix * (wet - dry) and keeps the dry
+    /// frame it belongs to in `dry_out`; returns the VAD.
+    fn run_frame(&mut self, mix_from: f32, mix_to: f32, out: &mut [f32; FRAME]) -> f32 {
         self.pending.pop(&mut self.frame);
         let mut scaled = [0.0f32; FRAME];
         for (s, x) in scaled.iter_mut().zip(&self.frame) {
@@ -109,16 +118,27 @@ impl Channel {
             }
         }
         self.frames_done += 1;
-        let mut out = [0.0f32; FRAME];
         for (i, o) in out.iter_mut().enumerate() {
             let t = (i + 1) as f32 / FRAME as f32;
             let mix = mix_from + (mix_to - mix_from) * t;
             let wet = self.wet[i] / PCM_SCALE;
             *o = self.dry[i] + mix * (wet - self.dry[i]);
         }
+        self.dry_out = self.dry;
         self.dry = self.frame;
-        self.ready.push(&out);
         if healthy { vad } else { 0.0 }
+    }
+
+    /// Queues dry + on * (processed - dry): the bypass crossfade, exact at 0 and 1.
+    fn finish_frame(&mut self, on_from: f32, on_to: f32, processed: &mut [f32; FRAME]) {
+        if on_from != 1.0 || on_to != 1.0 {
+            for (i, o) in processed.iter_mut().enumerate() {
+                let on = on_from + (on_to - on_from) * (i + 1) as f32 / FRAME as f32;
+                let dry = self.dry_out[i];
+                *o = if on == 0.0 { dry } else { dry + on * (*o - dry) };
+            }
+        }
+        self.ready.push(processed);
     }
 
     /// Writes one quantum of output; returns false if the pipeline ran dry (a bug).
@@ -164,14 +184,31 @@ pub struct Suppressor {
     enabled: bool,
     /// Fraction of the noise RNNoise removes that we actually remove (from the limit).
     strength: f32,
-    /// Current dry/wet mix, ramping towards `enabled * strength`.
+    /// Current dry/wet mix, ramping towards `strength`.
     mix: f32,
+    /// Current weight of the processed signal against the dry one, ramping towards `enabled`.
+    on: f32,
+    voice: VoiceChain,
+    /// One frame per channel between the denoiser and the bypass crossfade.
+    frames: [[f32; FRAME]; MAX_CHANNELS],
     vad: f32,
     underruns: u64,
 }
 
 impl Suppressor {
+    /// A suppressor whose voice chain has no limiter look-ahead: latency stays the
+    /// denoiser's own (a limiter turned on later has an instant attack).
     pub fn new(sample_rate: u32, max_channels: usize) -> Result<Self, AudioError> {
+        Self::build(sample_rate, max_channels, false)
+    }
+
+    /// A suppressor with the limiter's look-ahead in its pipeline: 1.5 ms more latency, for
+    /// a limiter with a smooth attack whenever it is on.
+    pub fn with_lookahead(sample_rate: u32, max_channels: usize) -> Result<Self, AudioError> {
+        Self::build(sample_rate, max_channels, true)
+    }
+
+    fn build(sample_rate: u32, max_channels: usize, lookahead: bool) -> Result<Self, AudioError> {
         if !(MIN_RATE..=MAX_RATE).contains(&sample_rate) {
             return Err(AudioError::UnsupportedSampleRate(sample_rate));
         }
@@ -187,6 +224,9 @@ impl Suppressor {
             enabled: true,
             strength: 1.0,
             mix: 1.0,
+            on: 1.0,
+            voice: VoiceChain::new(sample_rate, lookahead),
+            frames: [[0.0; FRAME]; MAX_CHANNELS],
             vad: 0.0,
             underruns: 0,
         })
@@ -204,6 +244,9 @@ impl Suppressor {
             for ch in &mut rest[self.active - 1..n - 1] {
                 ch.reset_like(&first[0]);
             }
+            for ch in self.active..n {
+                self.voice.reset_channel(ch);
+            }
         }
         self.active = n;
         let mut frames = 0;
@@ -213,19 +256,19 @@ impl Suppressor {
             }
             frames = ch.take_input(q);
         }
-        let target = if self.enabled { self.strength } else { 0.0 };
         for _ in 0..frames {
-            let from = self.mix;
-            let to = if target > from {
-                (from + MIX_STEP * FRAME as f32).min(target)
-            } else {
-                (from - MIX_STEP * FRAME as f32).max(target)
-            };
+            let (from, to) = (self.mix, step_towards(self.mix, self.strength));
+            let (on_from, on_to) = (self.on, step_towards(self.on, self.enabled as u8 as f32));
             let mut vad = 0.0f32;
-            for ch in &mut self.channels[..n] {
-                vad = vad.max(ch.run_frame(from, to));
+            for (ch, frame) in self.channels[..n].iter_mut().zip(&mut self.frames) {
+                vad = vad.max(ch.run_frame(from, to, frame));
+            }
+            self.voice.process_frames(&mut self.frames[..n], vad);
+            for (ch, frame) in self.channels[..n].iter_mut().zip(&mut self.frames) {
+                ch.finish_frame(on_from, on_to, frame);
             }
             self.mix = to;
+            self.on = on_to;
             self.vad = vad;
         }
         for (ch, q) in self.channels.iter_mut().zip(quanta.iter_mut()) {
@@ -233,6 +276,7 @@ impl Suppressor {
                 self.underruns += 1;
             }
         }
+        self.voice.limit(&mut quanta[..n]);
     }
 
     /// Bypass (false) or suppress (true), with a 10 ms crossfade.
@@ -249,14 +293,32 @@ impl Suppressor {
         };
     }
 
+    /// Sets the denoiser's strength and the voice chain's amounts from one 0..=100 knob
+    /// (see `voice::derived`); an attenuation limit set afterwards overrides its strength.
+    pub fn set_intensity(&mut self, intensity: f32) {
+        self.voice.set_intensity(intensity);
+        self.set_attenuation_limit_db(intensity_attenuation_limit_db(intensity));
+    }
+
+    /// Turns a voice-chain stage on or off, with explicit parameters (NaN: from intensity).
+    pub fn set_stage(&mut self, stage: Stage, on: bool, params: Params) {
+        self.voice.set_stage(stage, on, params);
+    }
+
+    pub fn voice(&self) -> &VoiceChain {
+        &self.voice
+    }
+
     /// Voice probability (0..1) of the latest frame, the maximum over channels.
     pub fn vad(&self) -> f32 {
         self.vad
     }
 
-    /// Added delay in seconds: RNNoise's frame plus the prefill, both at 48 kHz.
+    /// Added delay in seconds: RNNoise's frame plus the prefill, both at 48 kHz, plus the
+    /// limiter's look-ahead at the context rate.
     pub fn latency_seconds(&self) -> f64 {
         (self.prefill + FRAME) as f64 / RNNOISE_RATE as f64
+            + self.voice.lookahead() as f64 / self.rate as f64
     }
 
     /// Added delay in samples at the context rate (exact at 48 kHz).
@@ -272,6 +334,15 @@ impl Suppressor {
     /// Quanta for which the pipeline ran dry; stays 0 unless the prefill is wrong.
     pub fn underruns(&self) -> u64 {
         self.underruns
+    }
+}
+
+/// One crossfade step (a frame's worth) from `from` towards `target`.
+fn step_towards(from: f32, target: f32) -> f32 {
+    if target > from {
+        (from + MIX_STEP * FRAME as f32).min(target)
+    } else {
+        (from - MIX_STEP * FRAME as f32).max(target)
     }
 }
 

@@ -9,17 +9,24 @@
 //! nothing on either side.
 //!
 //! ABI (all handles are pointers, 0 means failure; nothing here can panic):
-//! - `vme_ns_create(sample_rate, max_channels) -> handle` (0: rate outside 8..=96 kHz or
-//!   channels outside 1..=2)
+//! - `vme_ns_create(sample_rate, max_channels, lookahead) -> handle` (0: rate outside
+//!   8..=96 kHz or channels outside 1..=2); `lookahead` 1 reserves the voice chain's limiter
+//!   look-ahead (1.5 ms more latency), 0 (or absent) does not
 //! - `vme_ns_buffer(handle, channel) -> *mut f32`: the 128-sample in/out buffer of a channel
 //! - `vme_ns_process(handle, channels)`: processes one 128-sample quantum of `channels`
 //!   channels in place (a change in channel count resets the states it brings in)
 //! - `vme_ns_vad(handle) -> f32`: voice probability of the latest 10 ms frame (max over channels)
 //! - `vme_ns_set_enabled(handle, 0|1)`, `vme_ns_set_attenuation_limit(handle, db)`
 //!   (`db` = +inf: no limit; 0: bypass)
+//! - `vme_ns_set_intensity(handle, 0..=100)`: the denoiser's strength and the voice chain's
+//!   amounts (an attenuation limit set afterwards overrides the strength)
+//! - `vme_ns_set_stage(handle, stage, on, p0, p1, p2, p3)`: voice chain stage 0 high-pass,
+//!   1 leveler, 2 compressor, 3 limiter, on 0|1, parameters in `audio::voice::Params` order
+//!   (NaN: from intensity; out of range: clamped; an unknown stage is ignored)
 //! - `vme_ns_latency(handle) -> u32`: added delay in samples at the context rate
 //! - `vme_ns_destroy(handle)`; `vme_ns_live() -> u32`: suppressors alive in this instance
 
+use crate::audio::voice::Stage;
 use crate::audio::{Suppressor, QUANTUM};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -38,8 +45,13 @@ fn handle<'a>(h: *mut Handle) -> Option<&'a mut Handle> {
 }
 
 #[no_mangle]
-pub extern "C" fn vme_ns_create(sample_rate: u32, max_channels: u32) -> *mut Handle {
-    match Suppressor::new(sample_rate, max_channels as usize) {
+pub extern "C" fn vme_ns_create(sample_rate: u32, max_channels: u32, lookahead: u32) -> *mut Handle {
+    let created = if lookahead != 0 {
+        Suppressor::with_lookahead(sample_rate, max_channels as usize)
+    } else {
+        Suppressor::new(sample_rate, max_channels as usize)
+    };
+    match created {
         Ok(suppressor) => {
             LIVE.fetch_add(1, Ordering::Relaxed);
             let buffers = vec![[0.0; QUANTUM]; max_channels as usize];
@@ -81,6 +93,20 @@ pub extern "C" fn vme_ns_set_enabled(h: *mut Handle, enabled: u32) {
 pub extern "C" fn vme_ns_set_attenuation_limit(h: *mut Handle, db: f32) {
     if let Some(h) = handle(h) {
         h.suppressor.set_attenuation_limit_db(db);
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn vme_ns_set_intensity(h: *mut Handle, intensity: f32) {
+    if let Some(h) = handle(h) {
+        h.suppressor.set_intensity(intensity);
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn vme_ns_set_stage(h: *mut Handle, stage: u32, on: u32, p0: f32, p1: f32, p2: f32, p3: f32) {
+    if let (Some(h), Some(stage)) = (handle(h), Stage::from_index(stage)) {
+        h.suppressor.set_stage(stage, on != 0, [p0, p1, p2, p3]);
     }
 }
 

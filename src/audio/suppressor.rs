@@ -18,8 +18,13 @@ use super::{FRAME, MAX_CHANNELS, MAX_RATE, MIN_RATE, QUANTUM, RNNOISE_RATE};
 use nnnoiseless::DenoiseState;
 use std::fmt;
 
-/// RNNoise works on 16-bit-range floats; Web Audio on [-1, 1].
-const PCM_SCALE: f32 = 32768.0;
+/// Web Audio's [-1, 1] to the level nnnoiseless expects. C RNNoise takes 16-bit-range floats
+/// (x 32768), but nnnoiseless's forward FFT comes out twice as large as C's (it undoes that
+/// with a /2 at synthesis), so its network sees every input 6.02 dB louder than C's does and
+/// removes noise differently (its VAD and gains are level-dependent). Feeding it half the
+/// 16-bit range gives C RNNoise's features, gains and output to ~77 dB SNR; the output comes
+/// back at the same scale, so the same constant converts it back.
+const PCM_SCALE: f32 = 16384.0;
 /// Bypass and strength changes fade over one frame (10 ms): no click.
 const MIX_STEP: f32 = 1.0 / FRAME as f32;
 const SCRATCH: usize = 2048;

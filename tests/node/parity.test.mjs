@@ -5,20 +5,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { alignByXcorr, humAndHiss, mixAtSnr, pinkNoise, readWav, shift, snrDb } from '../helpers/audio.mjs';
+import { alignByXcorr, humAndHiss, mixAtSnr, pinkNoise, readWav, shift, snrDb, whiteNoise } from '../helpers/audio.mjs';
 import { FRAME, runCRnnoise } from '../helpers/c-rnnoise.mjs';
 import { QUANTUM, runWorklet } from '../helpers/worklet-host.mjs';
 
 const RATE = 48000;
 const clean = readWav(fileURLToPath(new URL('../fixtures/speech.wav', import.meta.url))).channels[0];
 
-// Measured (nnnoiseless 0.5.2 vs C RNNoise): parity 28.5 dB (pink) and 26.9 dB (hum + hiss),
-// VAD mean abs difference 0.029 on both, decisions agreeing on 96.8 % and 97.9 % of frames. Our output equals
-// nnnoiseless run natively to ~75 dB: the residual is the port, not our pipeline. (White noise
-// at 0 dB SNR is the worst case measured: 18 dB, so it is not used here.)
+// Measured (nnnoiseless 0.5.2 vs C RNNoise): parity 59.2 dB (pink), 63.0 dB (hum + hiss), 74.9 dB
+// (white), VAD mean abs difference 0.0002 or less, the same decision on every frame.
+// This holds because the suppressor feeds nnnoiseless half the 16-bit range (its spectrum is
+// twice C's: see PCM_SCALE in src/audio/suppressor.rs); fed like C, it measured only 28.5 and
+// 26.9 dB here, 18 dB on white noise, and removed up to 13 dB more or less noise than C in
+// speech pauses on real recordings. The residual is float rounding in the port.
 const cases = [
   { name: 'pink noise', noise: pinkNoise(clean.length, 7) },
   { name: 'hum + hiss', noise: humAndHiss(clean.length, RATE, 11) },
+  { name: 'white noise', noise: whiteNoise(clean.length, 5) },
 ];
 
 for (const { name, noise } of cases) {
@@ -42,7 +45,7 @@ for (const { name, noise } of cases) {
     const n = c.output.length - relative;
     const parity = snrDb(shift(ours, relative, n), c.output.subarray(0, n));
     console.log(`${name}: parity with C RNNoise ${parity.toFixed(2)} dB`);
-    assert.ok(parity > 25, `parity ${parity.toFixed(2)} dB <= 25 dB`);
+    assert.ok(parity > 50, `parity ${parity.toFixed(2)} dB <= 50 dB`);
 
     // VAD per 10 ms frame. With vadIntervalMs below one quantum the worklet reports after every
     // quantum the VAD of the latest whole frame; frame f (input samples [480f, 480f + 480)) is
@@ -60,7 +63,7 @@ for (const { name, noise } of cases) {
     const meanAbs = absDiff / c.vad.length;
     const agreement = agree / c.vad.length;
     console.log(`${name}: VAD mean |diff| ${meanAbs.toFixed(4)}, same decision on ${(100 * agreement).toFixed(1)} % of ${c.vad.length} frames`);
-    assert.ok(meanAbs < 0.04, `VAD mean abs difference ${meanAbs}`);
-    assert.ok(agreement >= 0.95, `VAD decisions agree on ${agreement}`);
+    assert.ok(meanAbs < 0.005, `VAD mean abs difference ${meanAbs}`);
+    assert.ok(agreement >= 0.99, `VAD decisions agree on ${agreement}`);
   });
 }

@@ -5,12 +5,15 @@
 //!
 //! Needs `node scripts/dfn3-model.mjs` (run by `npm test`'s build) for the weights.
 
+#[path = "support/xorshift.rs"]
+mod xorshift;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use visio_media_effects::audio::deepfilter::network::{
     Network, NetworkOutput, DF_ORDER, NB_DF, NB_ERB,
 };
 use visio_media_effects::nn::dfn_weights::{DfnModel, Error};
+use xorshift::xorshift;
 
 fn cache() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/dfn3")
@@ -26,8 +29,8 @@ fn read(name: &str) -> Vec<u8> {
     })
 }
 
-fn model(name: &str) -> DfnModel {
-    DfnModel::parse(&read(name)).unwrap()
+fn network(name: &str) -> Network {
+    Network::new(&DfnModel::parse(&read(name)).unwrap()).unwrap()
 }
 
 struct Reference {
@@ -39,7 +42,14 @@ struct Reference {
     coefs: Vec<f32>,
 }
 
-fn reference() -> Reference {
+/// Loaded once per test binary: the tests run in parallel threads, and only one may create
+/// the venv and the file.
+fn reference() -> &'static Reference {
+    static REFERENCE: std::sync::OnceLock<Reference> = std::sync::OnceLock::new();
+    REFERENCE.get_or_init(load_reference)
+}
+
+fn load_reference() -> Reference {
     let path = cache().join("reference.bin");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/dfn3-onnx-reference.py");
     let stale = |p: &Path| {
@@ -114,7 +124,7 @@ fn rel_err(ours: &[f32], reference: &[f32]) -> f32 {
 
 fn parity(file: &str) -> [f32; 3] {
     let r = reference();
-    let mut net = Network::new(&model(file)).unwrap();
+    let mut net = network(file);
     let (lsnr, mask, coefs) = run(&mut net, &r);
     let e = [
         rel_err(&lsnr, &r.lsnr),
@@ -145,7 +155,7 @@ fn float16_weights_stay_close_to_onnxruntime() {
 #[test]
 fn reset_restarts_from_silence() {
     let r = reference();
-    let mut net = Network::new(&model("deepfilternet3-f32.dfw")).unwrap();
+    let mut net = network("deepfilternet3-f32.dfw");
     let first = run(&mut net, &r);
     net.reset();
     assert_eq!(run(&mut net, &r), first);
@@ -193,6 +203,11 @@ fn malformed_weight_files_are_named_errors() {
         found: vec![64, 3, 1, 3],
     };
     assert_eq!(e, want);
+    // A NaN among its values.
+    bad = good.clone();
+    bad[dims + 16..dims + 18].copy_from_slice(&[0x00, 0x7e]);
+    let e = DfnModel::parse(&bad).unwrap_err();
+    assert!(e.to_string().contains("non-finite"), "{e}");
     // Its first dimension 64 -> 65: the data no longer fits the file.
     bad = good.clone();
     bad[dims] = 65;
@@ -210,13 +225,7 @@ fn damaged_weight_files_never_panic() {
     }
     // Seeded byte mutations in the first 4 KB (headers and first tensors); a file that still
     // parses must build a network or name its problem, and a network built must run.
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut rand = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rand = xorshift(0x2545_f491_4f6c_dd1d);
     let (mut parsed, mut built) = (0, 0);
     for _ in 0..120 {
         let mut bad = good.clone();

@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 use visio_media_effects::nn::Error;
 use visio_media_effects::video::segmenter::Segmenter;
 
+#[path = "support/xorshift.rs"]
+mod xorshift;
+use xorshift::xorshift;
+
 const MODELS: [(&str, &str); 2] = [
     ("landscape", "selfie_segmentation_landscape.tflite"),
     ("square", "selfie_segmentation.tflite"),
@@ -234,13 +238,7 @@ fn corrupted_models_never_panic() {
     // Deterministic byte mutations over the whole file: each must load or fail with an error,
     // and a model that still loads must still run.
     let good = model(MODELS[0].1);
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
     let (mut loaded, mut rejected) = (0, 0);
     let frame = vec![128u8; 32 * 32 * 4];
     for _ in 0..3000 {

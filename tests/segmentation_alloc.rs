@@ -1,29 +1,11 @@
 //! After the first inference, segmenting allocates nothing (the arena, scratch space and mask
 //! are reused). Its own test binary, since it installs a counting global allocator.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use visio_media_effects::video::segmenter::Segmenter;
 
-struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        System.realloc(ptr, layout, new_size)
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations;
 
 #[test]
 fn inference_allocates_nothing_after_the_first() {
@@ -42,12 +24,12 @@ fn inference_allocates_nothing_after_the_first() {
         let (w, h) = (640, 360);
         let frame: Vec<u8> = (0..w * h * 4).map(|i| (i * 7 % 251) as u8).collect();
         seg.segment(&frame, w, h, w * 4).unwrap();
-        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let before = allocations();
         for _ in 0..3 {
             seg.segment(&frame, w, h, w * 4).unwrap();
         }
         assert_eq!(
-            ALLOCATIONS.load(Ordering::SeqCst) - before,
+            allocations() - before,
             0,
             "{file}: allocations during inference"
         );

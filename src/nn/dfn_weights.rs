@@ -67,19 +67,23 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// A tensor of the file, converted to float32.
+/// Where a tensor's elements are in the file.
 #[derive(Clone, Debug)]
-pub struct Tensor {
-    pub name: String,
-    pub dims: Vec<usize>,
-    pub data: Vec<f32>,
+struct Entry {
+    name: String,
+    dims: Vec<usize>,
+    offset: usize,
+    len: usize,
 }
 
-/// All tensors of a weight file, in float32 whatever the file's dtype.
+/// A checked weight file. It borrows the bytes and converts a tensor to float32 only when it
+/// is asked for, so loading never holds a float32 copy of the whole model next to the file
+/// and the network built from it (this matters in a wasm instance, whose memory never shrinks).
 #[derive(Clone, Debug)]
-pub struct DfnModel {
-    tensors: Vec<Tensor>,
-    /// The file stored float16 values.
+pub struct DfnModel<'a> {
+    buf: &'a [u8],
+    tensors: Vec<Entry>,
+    /// The file stores float16 values.
     pub half: bool,
 }
 
@@ -126,9 +130,9 @@ pub fn f16_to_f32(h: u16) -> f32 {
     f32::from_bits(bits)
 }
 
-impl DfnModel {
-    /// Parses a weight file; float16 values are widened to float32.
-    pub fn parse(buf: &[u8]) -> Result<DfnModel, Error> {
+impl<'a> DfnModel<'a> {
+    /// Checks a weight file: structure, sizes, and that every value is finite.
+    pub fn parse(buf: &'a [u8]) -> Result<DfnModel<'a>, Error> {
         let mut c = Cursor { buf, pos: 0 };
         if c.take(4, "magic").map_err(|_| Error::BadMagic)? != MAGIC {
             return Err(Error::BadMagic);
@@ -151,7 +155,7 @@ impl DfnModel {
                 buf.len()
             )));
         }
-        let mut tensors: Vec<Tensor> = Vec::with_capacity(count);
+        let mut tensors: Vec<Entry> = Vec::with_capacity(count);
         for i in 0..count {
             let what = format!("tensor {i} name");
             let len = c.u8(&what)? as usize;
@@ -180,23 +184,26 @@ impl DfnModel {
             let bytes = bytes.ok_or_else(|| {
                 Error::Malformed(format!("tensor \"{name}\" dims {dims:?} overflow"))
             })?;
+            let offset = c.pos;
             let raw = c.take(bytes, &format!("data of \"{name}\""))?;
-            let data: Vec<f32> = if size == 4 {
+            // Exponent all ones: infinity or NaN.
+            let bad = if size == 4 {
                 raw.chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect()
+                    .position(|b| b[3] & 0x7f == 0x7f && b[2] & 0x80 != 0)
             } else {
-                raw.chunks_exact(2)
-                    .map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]])))
-                    .collect()
+                raw.chunks_exact(2).position(|b| b[1] & 0x7c == 0x7c)
             };
-            if let Some(k) = data.iter().position(|x| !x.is_finite()) {
+            if let Some(k) = bad {
                 return Err(Error::Malformed(format!(
-                    "tensor \"{name}\" holds {} at {k}",
-                    data[k]
+                    "tensor \"{name}\" holds a non-finite value at {k}"
                 )));
             }
-            tensors.push(Tensor { name, dims, data });
+            tensors.push(Entry {
+                name,
+                dims,
+                offset,
+                len: n.unwrap_or(0),
+            });
         }
         if c.pos != buf.len() {
             return Err(Error::Malformed(format!(
@@ -205,17 +212,14 @@ impl DfnModel {
             )));
         }
         Ok(DfnModel {
+            buf,
             tensors,
             half: size == 2,
         })
     }
 
-    pub fn tensors(&self) -> &[Tensor] {
-        &self.tensors
-    }
-
-    /// The tensor `name`, which must have exactly the shape `dims`.
-    pub fn get(&self, name: &str, dims: &[usize]) -> Result<&[f32], Error> {
+    /// The tensor `name` in float32, which must have exactly the shape `dims`.
+    pub fn get(&self, name: &str, dims: &[usize]) -> Result<Vec<f32>, Error> {
         let t = self.tensors.iter().find(|t| t.name == name);
         let t = t.ok_or_else(|| Error::MissingTensor(name.into()))?;
         if t.dims != dims {
@@ -225,7 +229,17 @@ impl DfnModel {
                 found: t.dims.clone(),
             });
         }
-        Ok(&t.data)
+        let size = if self.half { 2 } else { 4 };
+        let raw = &self.buf[t.offset..t.offset + t.len * size];
+        Ok(if self.half {
+            raw.chunks_exact(2)
+                .map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]])))
+                .collect()
+        } else {
+            raw.chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect()
+        })
     }
 }
 

@@ -122,7 +122,7 @@ impl Pointwise {
 /// Per-channel taps of a convolution with one input channel per group, as [tap][channel]:
 /// ONNX weights [64, 1, kh, kw] with tap = kt * kw + kf.
 fn channel_taps(m: &DfnModel, name: &str, kh: usize, kw: usize) -> Result<Vec<f32>, Error> {
-    let w = m.get(name, &[CH, 1, kh, kw])?;
+    let w = &m.get(name, &[CH, 1, kh, kw])?;
     let taps = kh * kw;
     Ok((0..taps)
         .flat_map(|t| (0..CH).map(move |c| w[c * taps + t]))
@@ -136,7 +136,7 @@ fn grouped(
     inp: usize,
     out: usize,
 ) -> Result<Grouped, Error> {
-    let w = m.get(name, &[groups, inp, out])?.to_vec();
+    let w = m.get(name, &[groups, inp, out])?;
     Ok(Grouped {
         groups,
         inp,
@@ -152,7 +152,7 @@ fn gru(m: &DfnModel, name: &str) -> Result<Gru, Error> {
     // A float16 file (the shipped one) runs the GRUs on int16 dot products: the file already
     // holds only 11 significant bits, and this is where the time goes. float32 files keep
     // float32 throughout: the reference for parity.
-    Ok(Gru::new(HID, HID, w, r, b, m.half))
+    Ok(Gru::new(HID, HID, &w, &r, &b, m.half))
 }
 
 /// Depthwise 1x3 convolution along frequency, padding 1, stride 1 or 2, no bias.
@@ -204,6 +204,47 @@ fn add_pathway(e: &[f32], scale_bias: &(Vec<f32>, Vec<f32>), out: &mut [f32]) {
                 Act::Relu,
             );
             p.add(F4::load(of, c)).store(of, c);
+        }
+    }
+}
+
+/// The encoder's first convolutions: 3 frames x 3 bins (padding 1 in frequency), each output
+/// channel reading one input channel (`inputs` of them, interleaved [bin][channel]; output
+/// channel c reads input c * inputs / 64): ERB path 1 -> 64, complex path grouped 2 -> 64.
+/// `taps` [kt * 3 + kf][64].
+fn conv3x3(
+    frames: [&[f32]; ENC_FRAMES],
+    inputs: usize,
+    bins: usize,
+    taps: &[f32],
+    bias: Option<&[f32]>,
+    act: Act,
+    out: &mut [f32],
+) {
+    let blocks = CH / 4 / inputs;
+    for (f, o) in out.chunks_exact_mut(CH).take(bins).enumerate() {
+        let mut acc = [F4::splat(0.0); CH / 4];
+        if let Some(b) = bias {
+            for (k, a) in acc.iter_mut().enumerate() {
+                *a = F4::load(b, 4 * k);
+            }
+        }
+        for (kt, x) in frames.iter().enumerate() {
+            for kf in 0..3 {
+                let Some(j) = (f + kf).checked_sub(1).filter(|&j| j < bins) else {
+                    continue;
+                };
+                let w = &taps[(kt * 3 + kf) * CH..][..CH];
+                for (ic, acc) in acc.chunks_exact_mut(blocks).enumerate() {
+                    let xv = F4::splat(x[j * inputs + ic]);
+                    for (k, a) in acc.iter_mut().enumerate() {
+                        *a = xv.mul_add(F4::load(w, 4 * (ic * blocks + k)), *a);
+                    }
+                }
+            }
+        }
+        for (k, a) in acc.into_iter().enumerate() {
+            act4(a, act).store(o, 4 * k);
         }
     }
 }
@@ -302,11 +343,11 @@ impl Network {
         let scalar = |name: &str, dims: &[usize]| m.get(name, dims).map(|v| v[0]);
         let pathway = |name: &str| -> Result<(Vec<f32>, Vec<f32>), Error> {
             Ok((
-                m.get(&format!("{name}.w"), &[CH, 1, 1, 1])?.to_vec(),
-                m.get(&format!("{name}.b"), &[CH])?.to_vec(),
+                m.get(&format!("{name}.w"), &[CH, 1, 1, 1])?,
+                m.get(&format!("{name}.b"), &[CH])?,
             ))
         };
-        let dfp = m.get("df.convp.dw", &[DFP_CH, 32, DFP_FRAMES, 1])?;
+        let dfp = &m.get("df.convp.dw", &[DFP_CH, 32, DFP_FRAMES, 1])?;
         // [oc][ic][kt] -> [oc][kt][ic]
         let dfp_w = (0..DFP_CH)
             .flat_map(|o| {
@@ -314,15 +355,10 @@ impl Network {
                     .flat_map(move |t| (0..32).map(move |i| dfp[(o * 32 + i) * DFP_FRAMES + t]))
             })
             .collect();
-        let mask = m.get("erb.conv0_out.w", &[1, CH, 1, 3])?;
+        let mask = &m.get("erb.conv0_out.w", &[1, CH, 1, 3])?;
         Ok(Network {
-            erb_conv0: {
-                let w = m.get("enc.erb_conv0.w", &[CH, 1, 3, 3])?;
-                (0..9)
-                    .flat_map(|t| (0..CH).map(move |c| w[c * 9 + t]))
-                    .collect()
-            },
-            erb_conv0_b: m.get("enc.erb_conv0.b", &[CH])?.to_vec(),
+            erb_conv0: channel_taps(m, "enc.erb_conv0.w", 3, 3)?,
+            erb_conv0_b: m.get("enc.erb_conv0.b", &[CH])?,
             erb_dw: [
                 channel_taps(m, "enc.erb_conv1.dw", 1, 3)?,
                 channel_taps(m, "enc.erb_conv2.dw", 1, 3)?,
@@ -341,7 +377,7 @@ impl Network {
             enc_in: grouped(m, "enc.gru_in.w", 16, 32, 16)?,
             enc_gru: gru(m, "enc.gru0")?,
             enc_out: grouped(m, "enc.gru_out.w", 16, 16, 32)?,
-            lsnr_w: m.get("enc.lsnr.w", &[EMB, 1])?.to_vec(),
+            lsnr_w: m.get("enc.lsnr.w", &[EMB, 1])?,
             lsnr_b: scalar("enc.lsnr.b", &[1])?,
             lsnr_scale: scalar("enc.lsnr.scale", &[])?,
             lsnr_offset: scalar("enc.lsnr.offset", &[])?,
@@ -373,8 +409,8 @@ impl Network {
             df_skip: grouped(m, "df.skip.w", 16, 32, 16)?,
             df_out: grouped(m, "df.out.w", 16, 16, 60)?,
             dfp_w,
-            dfp_pw: m.get("df.convp.pw", &[DFP_CH, DFP_CH, 1, 1])?.to_vec(),
-            dfp_b: m.get("df.convp.b", &[DFP_CH])?.to_vec(),
+            dfp_pw: m.get("df.convp.pw", &[DFP_CH, DFP_CH, 1, 1])?,
+            dfp_b: m.get("df.convp.b", &[DFP_CH])?,
             erb_hist: History::new(NB_ERB),
             spec_hist: History::new(2 * NB_DF),
             c0_hist: History::new(NB_DF * CH),
@@ -424,21 +460,9 @@ impl Network {
     fn encoder(&mut self, out: &mut NetworkOutput) {
         // ERB path. erb_conv0: 3 frames x 3 bands, 1 input channel, bias, ReLU.
         let [e0, e1, e2, e3] = &mut self.e;
-        for f in 0..NB_ERB {
-            for c in (0..CH).step_by(4) {
-                let mut acc = F4::load(&self.erb_conv0_b, c);
-                for kt in 0..ENC_FRAMES {
-                    let x = self.erb_hist.frame(kt);
-                    for kf in 0..3 {
-                        if f + kf >= 1 && f + kf - 1 < NB_ERB {
-                            let w = F4::load(&self.erb_conv0, (kt * 3 + kf) * CH + c);
-                            acc = F4::splat(x[f + kf - 1]).mul_add(w, acc);
-                        }
-                    }
-                }
-                act4(acc, Act::Relu).store(e0, f * CH + c);
-            }
-        }
+        let frames = std::array::from_fn(|k| self.erb_hist.frame(k));
+        let bias = Some(&self.erb_conv0_b[..]);
+        conv3x3(frames, 1, NB_ERB, &self.erb_conv0, bias, Act::Relu, e0);
         depthwise_freq(e0, 32, &self.erb_dw[0], 2, &mut self.tmp, 16);
         self.erb_pw[0].run(&self.tmp, e1, 16);
         depthwise_freq(e1, 16, &self.erb_dw[1], 2, &mut self.tmp, 8);
@@ -447,22 +471,16 @@ impl Network {
         self.erb_pw[2].run(&self.tmp, e3, 8);
 
         // Complex path. df_conv0: 3 frames x 3 bins, re feeds channels 0..32, im 32..64.
-        for f in 0..NB_DF {
-            for c in (0..CH).step_by(4) {
-                let part = c / 32;
-                let mut acc = F4::splat(0.0);
-                for kt in 0..ENC_FRAMES {
-                    let x = self.spec_hist.frame(kt);
-                    for kf in 0..3 {
-                        if f + kf >= 1 && f + kf - 1 < NB_DF {
-                            let w = F4::load(&self.df_conv0, (kt * 3 + kf) * CH + c);
-                            acc = F4::splat(x[2 * (f + kf - 1) + part]).mul_add(w, acc);
-                        }
-                    }
-                }
-                acc.store(&mut self.tmp, f * CH + c);
-            }
-        }
+        let frames = std::array::from_fn(|k| self.spec_hist.frame(k));
+        conv3x3(
+            frames,
+            2,
+            NB_DF,
+            &self.df_conv0,
+            None,
+            Act::None,
+            &mut self.tmp,
+        );
         let c0 = self.c0_hist.push();
         self.df_conv0_pw.run(&self.tmp, c0, NB_DF);
         depthwise_freq(c0, NB_DF, &self.df_conv1, 2, &mut self.tmp, NB_DF / 2);
@@ -538,14 +556,15 @@ impl Network {
         }
         // Pathway from c0: grouped (2 x 32 channels) 5x1 conv over the last 5 frames, then a
         // 10 -> 10 pointwise with bias and ReLU; added to the tanh output.
+        let frames: [&[f32]; DFP_FRAMES] = std::array::from_fn(|k| self.c0_hist.frame(k));
         for (f, coefs) in out.df_coefs.iter_mut().enumerate() {
             let mut p = [0.0f32; DFP_CH];
             for (o, p) in p.iter_mut().enumerate() {
                 let part = o / DF_ORDER * 32;
                 let mut acc = F4::splat(0.0);
-                for kt in 0..DFP_FRAMES {
-                    let x = &self.c0_hist.frame(kt)[f * CH + part..f * CH + part + 32];
-                    let w = &self.dfp_w[(o * DFP_FRAMES + kt) * 32..(o * DFP_FRAMES + kt + 1) * 32];
+                for (kt, frame) in frames.iter().enumerate() {
+                    let x = &frame[f * CH + part..][..32];
+                    let w = &self.dfp_w[(o * DFP_FRAMES + kt) * 32..][..32];
                     for i in (0..32).step_by(4) {
                         acc = F4::load(x, i).mul_add(F4::load(w, i), acc);
                     }

@@ -57,10 +57,11 @@ fn reference() -> &'static Path {
     })
 }
 
-fn model(file: &str) -> DfnModel {
+fn model(file: &str) -> DfnModel<'static> {
     let path = reference().join("../dfn3").join(file);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    DfnModel::parse(&bytes).unwrap()
+    // The model borrows the file; a test process can keep it for its whole life.
+    DfnModel::parse(Box::leak(bytes.into_boxed_slice())).unwrap()
 }
 
 fn read_f32(path: &Path) -> Vec<f32> {

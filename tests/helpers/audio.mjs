@@ -286,3 +286,53 @@ export function humAndHiss(length, sampleRate, seed, targetRms = 0.1) {
   }
   return scaleTo(out, targetRms);
 }
+
+/**
+ * Deterministic low-frequency rumble: white noise through two one-pole low-passes at 40 Hz
+ * (traffic, a building's ventilation, a desk knocked), the band DeepFilterNet3 is said to
+ * handle worst. Scaled to targetRms.
+ */
+export function rumble(length, sampleRate, seed, targetRms = 0.1) {
+  const w = whiteNoise(length, seed, 1);
+  const a = Math.exp((-2 * Math.PI * 40) / sampleRate);
+  const out = new Float32Array(length);
+  let y1 = 0, y2 = 0;
+  for (let i = 0; i < length; i++) {
+    y1 = a * y1 + (1 - a) * w[i];
+    y2 = a * y2 + (1 - a) * y1;
+    out[i] = y2;
+  }
+  return scaleTo(out, targetRms);
+}
+
+/**
+ * Keyboard-like clicks: 3 ms bursts of white noise with a 1.5 ms exponential decay, at random
+ * intervals of 60-250 ms (typing speed), each at a random level within 10 dB. Impulsive and
+ * non-stationary, unlike every other generator here. Scaled to targetRms.
+ */
+export function clicks(length, sampleRate, seed, targetRms = 0.1) {
+  const rand = prng(seed);
+  const out = new Float32Array(length);
+  const burst = Math.round(0.003 * sampleRate);
+  const decay = 0.0015 * sampleRate;
+  for (let at = 0; at < length; at += Math.round((0.06 + 0.19 * rand()) * sampleRate)) {
+    const level = 10 ** (-rand() / 2);
+    for (let i = 0; i < burst && at + i < length; i++) out[at + i] = level * (2 * rand() - 1) * Math.exp(-i / decay);
+  }
+  return scaleTo(out, targetRms);
+}
+
+/**
+ * Babble from one recording: `talkers` copies of `speech`, time-reversed (so no word is
+ * intelligible, as in a crowd) and each started at a different offset, looped to `length`.
+ * Scaled to targetRms.
+ */
+export function babble(speech, length, talkers = 4, targetRms = 0.1) {
+  const out = new Float32Array(length);
+  const n = speech.length;
+  for (let k = 0; k < talkers; k++) {
+    const offset = Math.floor((k * n) / talkers);
+    for (let i = 0; i < length; i++) out[i] += speech[n - 1 - ((i + offset) % n)];
+  }
+  return scaleTo(out, targetRms);
+}

@@ -57,10 +57,12 @@ function send(res, status, text) {
 }
 
 /**
- * Starts the server; resolves once it listens. `port` 0 picks a free port.
+ * Starts the server; resolves once it listens. `port` 0 picks a free port. `handle(req, res,
+ * pathname)`: the browser tests' own routes (test pages, generated fixtures), answered first
+ * when it returns true. `headers(pathname)`: extra response headers (cross-origin isolation).
  * @returns {Promise<{ server: import('node:http').Server, port: number, url: string, close(): Promise<void> }>}
  */
-export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT } = {}) {
+export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT, handle = null, headers = null } = {}) {
   const table = mounts(root);
   const server = createServer(async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
@@ -70,6 +72,7 @@ export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT
     } catch {
       return send(res, 400, 'bad request');
     }
+    if (handle && await handle(req, res, pathname)) return;
     const target = resolvePath(table, pathname);
     if (!target) return send(res, 404, 'not found');
     if (target.redirect) {
@@ -87,6 +90,7 @@ export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
       'content-length': info.size,
       'cache-control': 'no-store',
+      ...headers?.(pathname),
     });
     if (req.method === 'HEAD') return res.end();
     createReadStream(file).on('error', () => res.destroy()).pipe(res);

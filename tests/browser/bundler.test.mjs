@@ -7,7 +7,7 @@ import { createReadStream, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
-import { test } from 'node:test';
+import { chromiumTest as test } from './engines/index.mjs';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
 import { ROOT } from './harness.mjs';

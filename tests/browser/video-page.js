@@ -179,6 +179,72 @@ export class FrameTap {
 }
 
 /**
+ * A FrameTap for `track`: on the main thread where the page has MediaStreamTrackProcessor;
+ * else, where workers have it and tracks transfer (Safari 18, WebKit with
+ * MediaStreamTrackProcessing), a FrameTap inside a worker on a clone of `track`, which sees
+ * frame timestamps and costs the page nothing; else the <video> one.
+ */
+export async function openTap(track, options = {}) {
+  if (!Processor && typeof Worker === 'function') {
+    const worker = new Worker('/__tests__/frame-tap-worker.js', { type: 'module' });
+    const remote = new WorkerTap(worker);
+    const clone = track.clone();
+    try {
+      await remote.call('start', { track: clone, thumb: options.thumb }, [clone]);
+      return remote;
+    } catch {
+      clone.stop();
+      worker.terminate(); // no processor in workers, or tracks not transferable
+    }
+  }
+  return new FrameTap(track, options);
+}
+
+/** The page's side of a FrameTap running in frame-tap-worker.js: the same interface. */
+class WorkerTap {
+  count = 0;
+  timestamps = null;
+  thumbs = [];
+  #worker;
+  #next = 0;
+  #pending = new Map();
+
+  constructor(worker) {
+    this.#worker = worker;
+    worker.onmessage = ({ data }) => {
+      const { resolve, reject } = this.#pending.get(data.id);
+      this.#pending.delete(data.id);
+      if (data.error) reject(new Error(data.error));
+      else resolve(data.value);
+    };
+  }
+
+  call(op, args = {}, transfer = []) {
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ id, op, ...args }, transfer);
+    });
+  }
+
+  grab(n) {
+    return this.call('grab', { n });
+  }
+
+  async countFor(ms) {
+    const start = await this.call('count');
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    this.count = await this.call('count');
+    return this.count - start;
+  }
+
+  async stop() {
+    Object.assign(this, await this.call('stop'));
+    this.#worker.terminate();
+  }
+}
+
+/**
  * Hides mediacapture-transform from the package, as in browsers without it; `worker`: hides
  * Worker too (no worker at all: everything on the main thread).
  */

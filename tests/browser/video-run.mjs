@@ -28,13 +28,13 @@ export function rgbaOf(text) {
  */
 export async function runBlur(page, { options, width, height, fps, hide = false, warmupMs = 1000, countMs = 3000, grab = 2, thumb = [64, 36] }) {
   return page.evaluate(async ({ options, width, height, fps, hide, warmupMs, countMs, grab, thumb }) => {
-    const { FrameTap, openCamera, hideTrackProcessor, sleep, toBase64 } = await import('/__tests__/video-page.js');
+    const { openTap, openCamera, hideTrackProcessor, sleep, toBase64 } = await import('/__tests__/video-page.js');
     const { blurBackground } = await import('/pkg/index.js');
     if (hide) hideTrackProcessor({ worker: hide === 'worker' });
     const camera = await openCamera({ width, height, frameRate: fps });
     const fx = await blurBackground(camera, options);
-    const input = new FrameTap(camera.clone(), { thumb });
-    const output = new FrameTap(fx.track, { thumb }); // every frame from the first, to catch a flash
+    const input = await openTap(camera.clone(), { thumb });
+    const output = await openTap(fx.track, { thumb }); // every frame from the first, to catch a flash
     await sleep(warmupMs);
     const [inCount, outCount] = await Promise.all([input.countFor(countMs), output.countFor(countMs)]);
     const outFrames = await output.grab(grab);

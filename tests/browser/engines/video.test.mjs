@@ -71,7 +71,12 @@ for (const engine of ENGINES.filter((e) => PLAN[e.name])) {
           // Software GL (llvmpipe) delivers fewer frames on a loaded 2-core machine: judge the
           // ones it delivers, at least 30, as the Chromium test does for SwiftShader.
           checkBlur(r, m, { width: WIDTH, height: HEIGHT, path, renderer, minFrames: renderer === 'webgl2' && gl.software ? 30 : 60 });
-          // These engines' taps see no frame timestamps (a <video> shows them): not judged here.
+          // Timestamps where the tap sees them (MediaStreamTrackProcessor in a worker: the
+          // worker path); a tap through <video> does not.
+          if (path === 'worker') {
+            assert.ok(r.timestampsJudged >= 20, `${r.timestampsJudged} output timestamps could be checked`);
+            assert.equal(m.timestampsPreserved, 1, 'every output frame carries a camera frame timestamp');
+          }
           // Paths that read VideoFrames count them (as worker-streams does in Chromium).
           if (path === 'worker') assert.equal(r.final.framesOpened, r.final.framesClosed + r.final.framesHandedOver, 'every frame closed exactly once');
           if (renderer === 'cpu') assert.ok(m.fpsRatio >= 0.9, `output ${r.outCount} frames for ${r.inCount} in (>= 90%)`);

@@ -2,31 +2,21 @@
 // through each renderer and each frame path Chromium can take: the background's fine detail
 // is gone, the person is intact, frames keep up with the camera, none is left open.
 import assert from 'node:assert/strict';
-import { after, before } from 'node:test';
 import { chromiumTest as test } from './engines/index.mjs';
 import { withBrowser } from './harness.mjs';
-import { checkBlur, makeCamera, measureBlur, runBlur } from './video-run.mjs';
-import { personBlocks, regions } from '../helpers/video-metrics.mjs';
+import { blurCamera, checkBlur, measureBlur, runBlur } from './video-run.mjs';
 
 const WIDTH = 640;
 const HEIGHT = 360;
 const FPS = 30;
 
-let camera;
-let region;
-let blocks;
-before(() => {
-  camera = makeCamera({ width: WIDTH, height: HEIGHT, person: 'astronaut', background: 'brick' }, { fps: FPS });
-  region = regions(camera.scene.alpha, WIDTH, HEIGHT, 8);
-  blocks = personBlocks(camera.scene.alpha, WIDTH, HEIGHT, 64, 36);
-});
-after(() => camera?.cleanup());
+const scene = blurCamera({ width: WIDTH, height: HEIGHT, fps: FPS });
 
-const measure = (label, r) => measureBlur(label, r, { width: WIDTH, height: HEIGHT, region, blocks });
+const measure = (label, r) => measureBlur(label, r, { width: WIDTH, height: HEIGHT, region: scene.region, blocks: scene.blocks });
 const checkCommon = (r, m, expected) => checkBlur(r, m, { width: WIDTH, height: HEIGHT, ...expected });
 
 test('blurBackground: CPU renderer, worker path, MediaStreamTrackProcessor streams', { timeout: 120_000 }, async () => {
-  await withBrowser({ fakeVideo: camera.path }, async ({ page, errors }) => {
+  await withBrowser({ fakeVideo: scene.camera.path }, async ({ page, errors }) => {
     const r = await runBlur(page, { options: { blurRadius: 20, renderer: 'cpu' }, width: WIDTH, height: HEIGHT, fps: FPS });
     const m = measure('cpu/worker-streams', r);
     checkCommon(r, m, { path: 'worker-streams', renderer: 'cpu' });
@@ -39,7 +29,7 @@ test('blurBackground: CPU renderer, worker path, MediaStreamTrackProcessor strea
 });
 
 test('blurBackground: WebGL2 renderer, worker path', { timeout: 120_000 }, async () => {
-  await withBrowser({ fakeVideo: camera.path }, async ({ page, errors }) => {
+  await withBrowser({ fakeVideo: scene.camera.path }, async ({ page, errors }) => {
     const gl = await page.evaluate(async () => (await import('/pkg/video/renderer.js')).probeWebGL2());
     const r = await runBlur(page, { options: { blurRadius: 20, renderer: 'webgl2' }, width: WIDTH, height: HEIGHT, fps: FPS });
     const m = measure(`webgl2 (${gl.name})/worker-streams`, r);
@@ -57,7 +47,7 @@ test('blurBackground: WebGL2 renderer, worker path', { timeout: 120_000 }, async
 });
 
 test('blurBackground without MediaStreamTrackProcessor: <video> + captureStream, frames processed in the worker', { timeout: 120_000 }, async () => {
-  await withBrowser({ fakeVideo: camera.path }, async ({ page, errors }) => {
+  await withBrowser({ fakeVideo: scene.camera.path }, async ({ page, errors }) => {
     const r = await runBlur(page, { options: { blurRadius: 20, renderer: 'cpu' }, width: WIDTH, height: HEIGHT, fps: FPS, hide: true });
     const m = measure('cpu/worker-frames', r);
     checkCommon(r, m, { path: 'worker-frames', renderer: 'cpu' });
@@ -67,7 +57,7 @@ test('blurBackground without MediaStreamTrackProcessor: <video> + captureStream,
 });
 
 test('blurBackground without MediaStreamTrackProcessor nor Worker: all on the main thread', { timeout: 120_000 }, async () => {
-  await withBrowser({ fakeVideo: camera.path }, async ({ page, errors }) => {
+  await withBrowser({ fakeVideo: scene.camera.path }, async ({ page, errors }) => {
     const r = await runBlur(page, { options: { blurRadius: 20, renderer: 'cpu' }, width: WIDTH, height: HEIGHT, fps: FPS, hide: 'worker' });
     const m = measure('cpu/main-thread', r);
     checkCommon(r, m, { path: 'main-thread', renderer: 'cpu' });

@@ -4,8 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { createScene, writeY4m } from '../helpers/video-scene.mjs';
-import { highFrequencyEnergy, meanAbsDiff, ssim } from '../helpers/video-metrics.mjs';
+import { highFrequencyEnergy, meanAbsDiff, personBlocks, regions, ssim } from '../helpers/video-metrics.mjs';
 
 /** Writes the scene's Y4M to a temp dir; returns { path, scene, cleanup }. */
 export function makeCamera(sceneOptions, { frames = 90, fps = 30 } = {}) {
@@ -13,6 +14,21 @@ export function makeCamera(sceneOptions, { frames = 90, fps = 30 } = {}) {
   const path = join(mkdtempSync(join(tmpdir(), 'vme-cam-')), 'camera.y4m');
   writeY4m(path, scene, { frames, fps });
   return { path, scene, fps, cleanup: () => rmSync(dirname(path), { recursive: true, force: true }) };
+}
+
+/**
+ * The blur tests' camera: a photographed person over a panning brick texture, written before
+ * the file's tests and removed after them. Returns { camera, region, blocks }, filled in then.
+ */
+export function blurCamera({ width, height, fps }) {
+  const scene = {};
+  before(() => {
+    scene.camera = makeCamera({ width, height, person: 'astronaut', background: 'brick' }, { fps });
+    scene.region = regions(scene.camera.scene.alpha, width, height, 8);
+    scene.blocks = personBlocks(scene.camera.scene.alpha, width, height, 64, 36);
+  });
+  after(() => scene.camera?.cleanup());
+  return scene;
 }
 
 /** RGBA bytes from the page's base64. */

@@ -5,10 +5,9 @@
 // effect modes ('none', 'image') on the engine's own path. The camera is the same Y4M scene,
 // drawn into a canvas and captured by the page (these engines cannot play a file as a camera).
 import assert from 'node:assert/strict';
-import { after, before } from 'node:test';
 import { withBrowser } from '../harness.mjs';
-import { checkBlur, makeCamera, measureBlur, rgbaOf, runBlur } from '../video-run.mjs';
-import { highFrequencyEnergy, meanAbsDiff, personBlocks, regions, ssim } from '../../helpers/video-metrics.mjs';
+import { blurCamera, checkBlur, measureBlur, rgbaOf, runBlur } from '../video-run.mjs';
+import { highFrequencyEnergy, meanAbsDiff, ssim } from '../../helpers/video-metrics.mjs';
 import { ENGINES, engineTest } from './index.mjs';
 
 const WIDTH = 640;
@@ -50,24 +49,16 @@ const PLAN = {
   ],
 };
 
-let camera;
-let region;
-let blocks;
-before(() => {
-  camera = makeCamera({ width: WIDTH, height: HEIGHT, person: 'astronaut', background: 'brick' }, { fps: FPS });
-  region = regions(camera.scene.alpha, WIDTH, HEIGHT, 8);
-  blocks = personBlocks(camera.scene.alpha, WIDTH, HEIGHT, 64, 36);
-});
-after(() => camera?.cleanup());
+const scene = blurCamera({ width: WIDTH, height: HEIGHT, fps: FPS });
 
 for (const engine of ENGINES.filter((e) => PLAN[e.name])) {
   for (const { path, hide = false, renderers } of PLAN[engine.name]) {
     for (const [renderer, skip] of Object.entries(renderers)) {
       engineTest(engine, `blurBackground: ${renderer} renderer, ${path} path`, { timeout: 180_000, skip: skip ?? undefined }, async () => {
-        await withBrowser({ engine, fakeVideo: camera.path }, async ({ page, errors }) => {
+        await withBrowser({ engine, fakeVideo: scene.camera.path }, async ({ page, errors }) => {
           const gl = await page.evaluate(async () => (await import('/pkg/video/renderer.js')).probeWebGL2());
           const r = await runBlur(page, { options: { blurRadius: 20, renderer }, width: WIDTH, height: HEIGHT, fps: FPS, hide, warmupMs: WARMUP_MS });
-          const m = measureBlur(`[${engine.name}] ${renderer}${renderer === 'webgl2' ? ` (${gl.name})` : ''}/${path}`, r, { width: WIDTH, height: HEIGHT, region, blocks });
+          const m = measureBlur(`[${engine.name}] ${renderer}${renderer === 'webgl2' ? ` (${gl.name})` : ''}/${path}`, r, { width: WIDTH, height: HEIGHT, region: scene.region, blocks: scene.blocks });
           // Software GL (llvmpipe) delivers fewer frames on a loaded 2-core machine: judge the
           // ones it delivers, at least 30, as the Chromium test does for SwiftShader.
           checkBlur(r, m, { width: WIDTH, height: HEIGHT, path, renderer, minFrames: renderer === 'webgl2' && gl.software ? 30 : 60 });
@@ -92,19 +83,19 @@ for (const engine of ENGINES.filter((e) => PLAN[e.name])) {
   // The engine's own path: the first one that applies.
   const own = PLAN[engine.name].find((p) => !Object.values(p.renderers).every(Boolean)).path;
   engineTest(engine, `effect modes 'none' and 'image' on the ${own} path`, { timeout: 180_000 }, async () => {
-    await withBrowser({ engine, fakeVideo: camera.path }, async ({ page, errors }) => {
+    await withBrowser({ engine, fakeVideo: scene.camera.path }, async ({ page, errors }) => {
       const figures = {};
       for (const options of [{ mode: 'none' }, { mode: 'image', image: '/backgrounds/mountains.jpg' }]) {
         const r = await runBlur(page, { options: { ...options, renderer: 'cpu' }, width: WIDTH, height: HEIGHT, fps: FPS, warmupMs: WARMUP_MS, countMs: 2000 });
         const input = rgbaOf(r.input.rgba);
         const outs = r.outputs.map((o) => rgbaOf(o.rgba));
-        const hfIn = highFrequencyEnergy(input, WIDTH, HEIGHT, region.background);
+        const hfIn = highFrequencyEnergy(input, WIDTH, HEIGHT, scene.region.background);
         const f = {
           path: r.running.path,
-          personSsim: Math.min(...outs.map((o) => ssim(input, o, WIDTH, HEIGHT, region.person))),
-          backgroundDetailKept: Math.min(...outs.map((o) => highFrequencyEnergy(o, WIDTH, HEIGHT, region.background) / hfIn)),
-          backgroundDiff: Math.min(...outs.map((o) => meanAbsDiff(o, input, region.background))),
-          worstPersonDiff: Math.max(...r.outputThumbs.map((t) => meanAbsDiff(rgbaOf(t), rgbaOf(r.inputThumb), blocks))),
+          personSsim: Math.min(...outs.map((o) => ssim(input, o, WIDTH, HEIGHT, scene.region.person))),
+          backgroundDetailKept: Math.min(...outs.map((o) => highFrequencyEnergy(o, WIDTH, HEIGHT, scene.region.background) / hfIn)),
+          backgroundDiff: Math.min(...outs.map((o) => meanAbsDiff(o, input, scene.region.background))),
+          worstPersonDiff: Math.max(...r.outputThumbs.map((t) => meanAbsDiff(rgbaOf(t), rgbaOf(r.inputThumb), scene.blocks))),
           errors: r.running.errors, framesAlive: r.final.framesAlive, outputEnded: r.outputEnded,
         };
         figures[options.mode] = f;

@@ -3,12 +3,12 @@
 import { FrameTap } from './video-page.js';
 
 let tap;
-self.onmessage = async ({ data: { id, op, track, thumb, n } }) => {
+self.onmessage = async ({ data: { id, op, track, thumb, thumbEvery, n } }) => {
   try {
     let value = null;
     if (op === 'start') {
       if (typeof MediaStreamTrackProcessor !== 'function') throw new Error('no MediaStreamTrackProcessor in this worker');
-      tap = new FrameTap(track, { thumb });
+      tap = new FrameTap(track, { thumb, thumbEvery });
     } else if (op === 'count') {
       value = tap.count;
     } else if (op === 'grab') {

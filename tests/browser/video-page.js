@@ -73,7 +73,8 @@ async function fileCamera(url) {
  * (Firefox, WebKit; there frames carry no timestamp, so `timestamps` stays null). Counts them,
  * keeps their timestamps, and copies the RGBA of the next `n` when asked (drawImage, the
  * conversion the package uses too). Closes every frame it reads. With `thumb: [w, h]`, also
- * keeps a w x h RGBA thumbnail of every frame (to catch a flash).
+ * keeps a w x h RGBA thumbnail of every frame (to catch a flash), or of every `thumbEvery`th
+ * (where one is enough: reading a <video> costs WebKitGTK ~35 ms a frame).
  */
 export class FrameTap {
   count = 0;
@@ -87,10 +88,10 @@ export class FrameTap {
   thumbs = [];
   #thumb = null;
 
-  constructor(track, { thumb } = {}) {
+  constructor(track, { thumb, thumbEvery = 1 } = {}) {
     if (thumb) {
       const canvas = new OffscreenCanvas(thumb[0], thumb[1]);
-      this.#thumb = { w: thumb[0], h: thumb[1], context: canvas.getContext('2d', { willReadFrequently: true }) };
+      this.#thumb = { w: thumb[0], h: thumb[1], every: thumbEvery, context: canvas.getContext('2d', { willReadFrequently: true }) };
     }
     this.#done = Processor ? this.#pump(track) : this.#watch(track);
   }
@@ -99,7 +100,7 @@ export class FrameTap {
   #take(source, w, h, timestamp) {
     this.count++;
     this.timestamps?.push(timestamp);
-    if (this.#thumb) {
+    if (this.#thumb && (this.count - 1) % this.#thumb.every === 0) {
       const { w: tw, h: th, context } = this.#thumb;
       context.drawImage(source, 0, 0, tw, th);
       this.thumbs.push(context.getImageData(0, 0, tw, th).data);
@@ -190,7 +191,7 @@ export async function openTap(track, options = {}) {
     const remote = new WorkerTap(worker);
     const clone = track.clone();
     try {
-      await remote.call('start', { track: clone, thumb: options.thumb }, [clone]);
+      await remote.call('start', { track: clone, thumb: options.thumb, thumbEvery: options.thumbEvery }, [clone]);
       return remote;
     } catch {
       clone.stop();

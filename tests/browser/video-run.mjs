@@ -49,7 +49,7 @@ export async function runBlur(page, { options, width, height, fps, hide = false,
     if (hide) hideTrackProcessor({ worker: hide === 'worker' });
     const camera = await openCamera({ width, height, frameRate: fps });
     const fx = await blurBackground(camera, options);
-    const input = await openTap(camera.clone(), { thumb });
+    const input = await openTap(camera.clone(), { thumb, thumbEvery: 8 }); // one camera thumbnail is compared
     const output = await openTap(fx.track, { thumb }); // every frame from the first, to catch a flash
     await sleep(warmupMs);
     const [inCount, outCount] = await Promise.all([input.countFor(countMs), output.countFor(countMs)]);

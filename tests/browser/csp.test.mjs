@@ -5,7 +5,8 @@
 //   names what the policy lacks, and livekit keeps sending the microphone and camera
 //   unprocessed: sound, not silence; the camera's picture, not a black frame.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
+import { chromiumTest as test } from './engines/index.mjs';
 import { makeNoisyMic, withBrowser } from './harness.mjs';
 import { makeCamera, rgbaOf } from './video-run.mjs';
 import { highFrequencyEnergy, meanAbsDiff, regions } from '../helpers/video-metrics.mjs';

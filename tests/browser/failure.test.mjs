@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { chromiumTest as test } from './engines/index.mjs';
 import { ROOT, fromBase64, withBrowser } from './harness.mjs';
 
 test('a wasm module without the exports: pass-through, error event, inactive node', { timeout: 60_000 }, async () => {

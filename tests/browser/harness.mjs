@@ -1,79 +1,89 @@
-// Browser test harness: Debian's Chromium driven by playwright-core, the package served by
-// scripts/serve.mjs in-process on a free port, a fresh profile per launch, everything closed
-// on the way out (even when the test fails).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// Browser test harness: one browser engine (tests/browser/engines/: Chromium through
+// playwright-core, Firefox ESR through puppeteer-core, WebKitGTK through WebKitWebDriver), the
+// package served by scripts/serve.mjs in-process on a free port with the tests' own routes, a
+// fresh profile per launch, everything closed on the way out (even when the test fails).
+import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { startServer } from '../../scripts/serve.mjs';
 import { alignByXcorr, dbfs, framesDb, pinkNoise, readWav, rms, shift, siSdr, speechMask, writeWav } from '../helpers/audio.mjs';
+import { engine as engineNamed } from './engines/index.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(HERE, '../..');
 export const SPEECH_WAV = join(ROOT, 'tests/fixtures/speech.wav');
 
-const BASE_ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required'];
+const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+const WORKER = '/pkg/video/video-worker.js';
 
 /**
- * Runs `fn({ page, url, browser })` against a fresh Chromium and server, then closes both and
- * deletes the profile. `fakeAudio`: WAV file for the fake microphone (played once, no loop).
- * `fakeVideo`: Y4M file for the fake camera (looped: a camera never runs out of frames).
- * `args`: extra Chromium switches. `isolated`: serve the test page (and the video worker)
- * cross-origin isolated, so that performance.measureUserAgentSpecificMemory() works.
- * `headers`: added to every response, the test page's included (e.g. a Content-Security-Policy).
+ * The empty test page on the server's origin (a secure context: 127.0.0.1). It records
+ * uncaught errors (read back by drivers without error events) and tells the page helpers which
+ * files stand in for camera and microphone in engines without file-backed fake devices.
  */
-export async function withBrowser({ fakeAudio, fakeVideo, args: extraArgs = [], isolated = false, headers = {} } = {}, fn) {
-  const profile = mkdtempSync(join(tmpdir(), 'vme-chromium-'));
-  const server = await startServer({ port: 0, headers: () => headers });
-  const args = [...BASE_ARGS]; // the fresh --user-data-dir is given by launchPersistentContext
-  if (fakeAudio || fakeVideo) args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream');
-  if (fakeAudio) args.push(`--use-file-for-fake-audio-capture=${fakeAudio}%noloop`);
-  if (fakeVideo) args.push(`--use-file-for-fake-video-capture=${fakeVideo}`);
-  args.push(...extraArgs);
+function testPage(fake) {
+  return `<!doctype html><title>test</title><script>
+window.__vmeErrors = [];
+addEventListener('error', (e) => __vmeErrors.push(String(e.message)));
+addEventListener('unhandledrejection', (e) => __vmeErrors.push('unhandled rejection: ' + (e.reason?.message ?? e.reason)));
+window.__vmeFake = ${JSON.stringify(fake)};
+</script>`;
+}
+
+/**
+ * Runs `fn({ page, url, errors, serveFile, engine })` against a fresh browser of `engine`
+ * (a name from engines/index.mjs, default 'chromium') and a fresh server, then closes both.
+ * `page.evaluate(fn, arg)` runs in the page in every engine; `errors` collects its uncaught
+ * errors. `fakeAudio`: WAV file for the microphone (played once, no loop). `fakeVideo`: Y4M
+ * file for the camera (looped: a camera never runs out of frames). Chromium plays them as its
+ * fake devices; elsewhere the page builds the tracks from the same files. `args`: extra
+ * Chromium switches. `isolated`: serve the test page (and the video worker) cross-origin
+ * isolated, so that performance.measureUserAgentSpecificMemory() works. `headers`: added to
+ * every response, the test page's included (e.g. a Content-Security-Policy).
+ */
+export async function withBrowser({ engine = 'chromium', fakeAudio, fakeVideo, args = [], isolated = false, headers: extra = {} } = {}, fn) {
+  const e = typeof engine === 'string' ? engineNamed(engine) : engine;
+  const files = new Map();
+  /** Makes `bytes` fetchable by the page at /__files__/name. */
+  const serveFile = (name, bytes) => { files.set(name, bytes); return `/__files__/${name}`; };
+  const fileDevices = e.driver !== 'chromium';
+  const fake = fileDevices ? {
+    audio: fakeAudio ? serveFile('fake-microphone.wav', readFileSync(fakeAudio)) : null,
+    video: fakeVideo ? serveFile('fake-camera.y4m', readFileSync(fakeVideo)) : null,
+  } : null;
+  const handle = (req, res, pathname) => {
+    const reply = (type, body, headers = {}) => {
+      res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'no-store', ...headers });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return true;
+    };
+    if (pathname === '/__test__.html') return reply('text/html; charset=utf-8', Buffer.from(testPage(fake)), { ...extra, ...(isolated ? ISOLATION : {}) });
+    // Test-only page code (page-helpers.js, video-page.js), kept out of www/.
+    if (pathname.startsWith('/__tests__/')) {
+      return reply('text/javascript; charset=utf-8', readFileSync(join(HERE, pathname.split('/').pop())));
+    }
+    if (pathname.startsWith('/__files__/')) {
+      const body = files.get(pathname.split('/').pop());
+      if (!body) return false; // the server's 404
+      return reply('application/octet-stream', body);
+    }
+    return false;
+  };
+  // A worker's isolation comes from its own response headers.
+  const headers = (pathname) => ({ ...extra, ...(isolated && pathname === WORKER ? ISOLATION : {}) });
+  const server = await startServer({ port: 0, handle, headers });
   let browser;
   try {
-    browser = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args, headless: true });
-    const page = browser.pages()[0] ?? await browser.newPage();
-    const errors = [];
-    page.on('pageerror', (error) => errors.push(error));
-    page.on('console', (msg) => {
-      if (process.env.VME_DEBUG || msg.type() === 'error') console.log(`[page ${msg.type()}] ${msg.text()}`);
-    });
-    // An empty page on the server's origin (a secure context: 127.0.0.1), served by
-    // playwright so www/ needs no test page.
-    const blank = `${server.url}__test__.html`;
-    const isolation = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
-    await page.route(blank, (route) => route.fulfill({
-      contentType: 'text/html', body: '<!doctype html><title>test</title>', headers: { ...headers, ...(isolated ? isolation : {}) },
-    }));
-    if (isolated) {
-      // A worker's isolation comes from its own response headers.
-      await page.route(`${server.url}pkg/video/video-worker.js`, async (route) => {
-        const response = await route.fetch();
-        await route.fulfill({ response, headers: { ...response.headers(), ...isolation } });
-      });
-    }
-    // Test-only page code (page-helpers.js) and generated fixtures, kept out of www/.
-    await page.route(`${server.url}__tests__/**`, (route) => {
-      const name = new URL(route.request().url()).pathname.split('/').pop();
-      return route.fulfill({ contentType: 'text/javascript', body: readFileSync(join(HERE, name), 'utf8') });
-    });
-    const files = new Map();
-    await page.route(`${server.url}__files__/**`, (route) => {
-      const body = files.get(new URL(route.request().url()).pathname.split('/').pop());
-      return body ? route.fulfill({ contentType: 'application/octet-stream', body }) : route.fulfill({ status: 404, body: 'not found' });
-    });
-    await page.goto(blank);
-    /** Makes `bytes` fetchable by the page at /__files__/name. */
-    const serveFile = (name, bytes) => { files.set(name, bytes); return `/__files__/${name}`; };
-    return await fn({ page, url: server.url, browser, errors, serveFile });
+    const { launch } = await import(`./engines/${e.driver}.mjs`);
+    browser = await launch({ url: `${server.url}__test__.html`, fakeAudio, fakeVideo, args, features: e.features });
+    return await fn({ page: browser.page, url: server.url, errors: browser.errors, serveFile, engine: e });
+  } catch (error) {
+    if (e.name !== 'chromium' && error instanceof Error && !error.message.startsWith(`[${e.name}]`)) error.message = `[${e.name}] ${error.message}`;
+    throw error;
   } finally {
-    await browser?.close().catch(() => {});
+    await browser?.close();
     await server.close();
-    rmSync(profile, { recursive: true, force: true });
   }
 }
 

@@ -2,7 +2,8 @@
 // build, served at /vendor/livekit-client/): the processed track is denoised like
 // suppressNoise's, then 100 stopProcessor/setProcessor cycles leave no suppressor behind.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
+import { chromiumTest as test } from './engines/index.mjs';
 import { fromBase64, makeNoisyMic, measureSuppression, withBrowser } from './harness.mjs';
 
 let mic;

@@ -1,10 +1,11 @@
-// createNoiseSuppressorNode in an OfflineAudioContext at 48 kHz: the reported latency, exact
-// bypass, and the channel layout (mono stays mono, stereo channels are denoised separately).
+// createNoiseSuppressorNode in an OfflineAudioContext, in every engine: the reported latency,
+// exact bypass and the channel layout (mono stays mono, stereo channels are denoised
+// separately) at 48 kHz, and the same denoising at 44.1 and 16 kHz.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { engineTest, forEachEngine } from './engines/index.mjs';
 import { dbfs, pinkNoise, rms, writeWav } from '../helpers/audio.mjs';
 import { fromBase64, makeNoisyMic, measureSuppression, withBrowser } from './harness.mjs';
 
@@ -20,8 +21,9 @@ function wavBytes(channels) {
   }
 }
 
-test('latency is 928/48000 s and a bypassed impulse comes out exactly 928 samples late', { timeout: 60_000 }, async () => {
-  await withBrowser({}, async ({ page, errors }) => {
+forEachEngine((engine) => {
+engineTest(engine, 'latency is 928/48000 s and a bypassed impulse comes out exactly 928 samples late', { timeout: 60_000 }, async () => {
+  await withBrowser({ engine }, async ({ page, errors }) => {
     const r = await page.evaluate(async () => {
       const { createNoiseSuppressorNode } = await import('/pkg/index.js');
       const { toBase64 } = await import('/__tests__/page-helpers.js');
@@ -60,7 +62,7 @@ test('latency is 928/48000 s and a bypassed impulse comes out exactly 928 sample
   });
 });
 
-test('mono in gives mono out, stereo in gives stereo out with each channel denoised', { timeout: 60_000 }, async () => {
+engineTest(engine, 'mono in gives mono out, stereo in gives stereo out with each channel denoised', { timeout: 60_000 }, async () => {
   // Left: the noisy speech; right: the same speech 1 s later with other noise, so that each
   // channel's pauses are the other's speech: a mixed-up channel could not pass.
   const mic = makeNoisyMic({ speechDbfs: -26 });
@@ -72,7 +74,7 @@ test('mono in gives mono out, stereo in gives stereo out with each channel denoi
   const mixes = [mic.mix, clean[1].map((x, i) => x + noiseR[i])];
   const monoUrl = 'mono.wav';
   const stereoUrl = 'stereo.wav';
-  await withBrowser({}, async ({ page, errors, serveFile }) => {
+  await withBrowser({ engine }, async ({ page, errors, serveFile }) => {
     serveFile(monoUrl, wavBytes([mixes[0]]));
     serveFile(stereoUrl, wavBytes(mixes));
     const r = await page.evaluate(async ({ monoUrl, stereoUrl }) => {
@@ -105,7 +107,7 @@ test('mono in gives mono out, stereo in gives stereo out with each channel denoi
     const stereo = r.stereo.out.map(fromBase64);
     const perChannel = [0, 1].map((c) => measureSuppression({ sampleRate: RATE, clean: clean[c], mix: mixes[c] }, mixes[c], stereo[c]));
     const show = (m) => ({ delay: m.procDelay, noiseReductionDb: +m.noiseReductionDb.toFixed(1), speechChangeDb: +m.speechChangeDb.toFixed(2), pauseFrames: m.pauseFrames });
-    console.log('offline', JSON.stringify({ mono: show(monoFigures), left: show(perChannel[0]), right: show(perChannel[1]) }));
+    console.log(`[${engine.name}] offline`, JSON.stringify({ mono: show(monoFigures), left: show(perChannel[0]), right: show(perChannel[1]) }));
     for (const [name, m] of [['mono', monoFigures], ['left', perChannel[0]], ['right', perChannel[1]]]) {
       assert.equal(m.procDelay, 928, `${name}: the denoised speech is 928 samples late`);
       assert.ok(m.pauseFrames >= 100, `${name}: enough pause frames (${m.pauseFrames})`);
@@ -113,4 +115,42 @@ test('mono in gives mono out, stereo in gives stereo out with each channel denoi
       assert.ok(Math.abs(m.speechChangeDb) <= 4, `${name}: speech energy within 4 dB (${m.speechChangeDb.toFixed(2)})`);
     }
   });
+});
+
+for (const rate of [44100, 16000]) {
+  engineTest(engine, `denoises at ${rate / 1000} kHz: the reported latency, noise in pauses lowered, speech kept`, { timeout: 60_000 }, async () => {
+    const mic = makeNoisyMic({ speechDbfs: -26 });
+    mic.cleanup();
+    await withBrowser({ engine }, async ({ page, errors, serveFile }) => {
+      // The browser resamples the 48 kHz clean speech and mix alike when decoding at `rate`.
+      const urls = { clean: serveFile('clean.wav', wavBytes([mic.clean])), mix: serveFile('mix.wav', wavBytes([mic.mix])) };
+      const r = await page.evaluate(async ({ urls, rate }) => {
+        const { createNoiseSuppressorNode } = await import('/pkg/index.js');
+        const { toBase64 } = await import('/__tests__/page-helpers.js');
+        const decode = async (url) => (await new OfflineAudioContext(1, 1, rate).decodeAudioData(await (await fetch(url)).arrayBuffer()));
+        const [clean, mix] = [await decode(urls.clean), await decode(urls.mix)];
+        const ctx = new OfflineAudioContext(1, mix.length, rate);
+        const source = new AudioBufferSourceNode(ctx, { buffer: mix });
+        const node = await createNoiseSuppressorNode(ctx);
+        source.connect(node).connect(ctx.destination);
+        source.start();
+        const out = (await ctx.startRendering()).getChannelData(0);
+        return {
+          active: node.active, latencySamples: node.latencySamples, latency: node.latency,
+          clean: toBase64(clean.getChannelData(0)), mix: toBase64(mix.getChannelData(0)), out: toBase64(out),
+        };
+      }, { urls, rate });
+      assert.deepEqual(errors, []);
+      assert.equal(r.active, true);
+      const [clean, mix, out] = [r.clean, r.mix, r.out].map(fromBase64);
+      const m = measureSuppression({ sampleRate: rate, clean, mix }, mix, out);
+      console.log(`[${engine.name}] offline ${rate} Hz`, JSON.stringify({ delay: m.procDelay, latencySamples: r.latencySamples, noiseReductionDb: +m.noiseReductionDb.toFixed(1), speechChangeDb: +m.speechChangeDb.toFixed(2), pauseFrames: m.pauseFrames }));
+      assert.ok(Math.abs(r.latency * rate - r.latencySamples) <= 0.5, 'latencySamples is the latency rounded');
+      assert.ok(Math.abs(m.procDelay - r.latencySamples) <= 1, `the denoised speech is ${m.procDelay} samples late (latencySamples ${r.latencySamples})`);
+      assert.ok(m.pauseFrames >= 100, `enough pause frames (${m.pauseFrames})`);
+      assert.ok(m.noiseReductionDb >= 15, `noise in pauses lowered by ${m.noiseReductionDb.toFixed(1)} dB (>= 15)`);
+      assert.ok(Math.abs(m.speechChangeDb) <= 4, `speech energy within 4 dB (${m.speechChangeDb.toFixed(2)})`);
+    });
+  });
+}
 });

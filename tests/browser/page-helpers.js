@@ -100,12 +100,35 @@ export function toBase64(samples) {
   return btoa(text);
 }
 
-/** Microphone without the browser's own processing, which would hide ours. */
-export async function rawMicrophone() {
+/**
+ * Microphone without the browser's own processing, which would hide ours. In engines without
+ * file-backed fake devices (the harness sets __vmeFake), a track playing the same WAV once from
+ * a context at `sampleRate` (default 44.1 kHz, the rate of Chromium's fake microphone).
+ */
+export async function rawMicrophone(sampleRate = 44100) {
+  if (globalThis.__vmeFake?.audio) return fileMicrophone(globalThis.__vmeFake.audio, sampleRate);
   const stream = await navigator.mediaDevices.getUserMedia({
     audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
   });
   return stream.getAudioTracks()[0];
+}
+
+/**
+ * The WAV at `url` played once into a MediaStreamAudioDestinationNode of a context at
+ * `sampleRate`. Its context closes when the track is stopped.
+ */
+async function fileMicrophone(url, sampleRate) {
+  const bytes = await (await fetch(url)).arrayBuffer();
+  const context = new AudioContext({ sampleRate });
+  const buffer = await context.decodeAudioData(bytes);
+  const source = new AudioBufferSourceNode(context, { buffer });
+  const destination = new MediaStreamAudioDestinationNode(context, { channelCount: 1, channelCountMode: 'explicit' });
+  source.connect(destination);
+  source.start();
+  const track = destination.stream.getAudioTracks()[0];
+  const stop = track.stop.bind(track);
+  track.stop = () => { stop(); context.close(); };
+  return track;
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -4,7 +4,7 @@
 // exact person alpha area-averaged to 256x144, so these tests judge the renderer alone, not
 // the segmentation.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { chromiumTest as test } from './engines/index.mjs';
 import { createScene } from '../helpers/video-scene.mjs';
 import { colourDistances, gaussianBlur, highFrequencyEnergy, quantile, regions, ssim } from '../helpers/video-metrics.mjs';
 import { withBrowser } from './harness.mjs';

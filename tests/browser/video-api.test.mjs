@@ -3,7 +3,7 @@
 // BackgroundProcessor refuses audio, isSupported() tells the truth. Then a lost WebGL context:
 // the pipeline carries on with the CPU renderer and goes back to WebGL2 once it can.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { chromiumTest as test } from './engines/index.mjs';
 import { withBrowser } from './harness.mjs';
 import { createScene } from '../helpers/video-scene.mjs';
 import { highFrequencyEnergy, regions } from '../helpers/video-metrics.mjs';

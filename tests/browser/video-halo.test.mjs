@@ -2,7 +2,8 @@
 // smear the person's dark clothes and hair into the green around them; ours weights the blur by
 // (1 - mask), so the background next to the person stays green. Both renderers.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
+import { chromiumTest as test } from './engines/index.mjs';
 import { withBrowser } from './harness.mjs';
 import { makeCamera, rgbaOf, runBlur } from './video-run.mjs';
 import { colourDistances, gaussianBlur, quantile, regions } from '../helpers/video-metrics.mjs';

@@ -4,7 +4,8 @@
 // virtual background and no effect, without stopProcessor() in between. Every frame the track
 // sends during all that is checked for a black or grey flash.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
+import { chromiumTest as test } from './engines/index.mjs';
 import { withBrowser } from './harness.mjs';
 import { makeCamera, rgbaOf } from './video-run.mjs';
 import { highFrequencyEnergy, meanAbsDiff, personBlocks, regions, ssim } from '../helpers/video-metrics.mjs';

@@ -3,7 +3,8 @@
 // performance.measureUserAgentSpecificMemory() (cross-origin isolated page), the wasm memory
 // from stats(), and the VideoFrames held by the worker counted all along.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
+import { chromiumTest as test } from './engines/index.mjs';
 import { withBrowser } from './harness.mjs';
 import { makeCamera } from './video-run.mjs';
 

@@ -5,23 +5,82 @@ const Processor = globalThis.MediaStreamTrackProcessor;
 
 export { toBase64, sleep } from './page-helpers.js';
 
-/** The fake camera (a Y4M file given to Chromium), at its own size and rate. */
+/**
+ * The fake camera (a Y4M file given to Chromium), at its own size and rate. In engines without
+ * file-backed fake devices (the harness sets __vmeFake), the same Y4M drawn into a canvas at
+ * its frame rate and captured.
+ */
 export async function openCamera(constraints = {}) {
+  if (globalThis.__vmeFake?.video) return fileCamera(globalThis.__vmeFake.video);
   const stream = await navigator.mediaDevices.getUserMedia({ video: constraints });
   return stream.getVideoTracks()[0];
 }
 
+/** Frames of a 4:2:0 Y4M (BT.601 limited range, as tests/helpers/video-scene.mjs writes it) as ImageBitmaps. */
+async function readY4m(url) {
+  const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+  const eol = bytes.indexOf(10);
+  const header = new TextDecoder().decode(bytes.subarray(0, eol));
+  const w = +header.match(/ W(\d+)/)[1];
+  const h = +header.match(/ H(\d+)/)[1];
+  const [num, den] = header.match(/ F(\d+):(\d+)/).slice(1).map(Number);
+  const cw = w >> 1;
+  const size = w * h + 2 * cw * (h >> 1);
+  const frames = [];
+  for (let at = eol + 1; at < bytes.length;) {
+    at = bytes.indexOf(10, at) + 1; // "FRAME" line
+    const y = bytes.subarray(at, at + w * h);
+    const u = bytes.subarray(at + w * h, at + w * h + cw * (h >> 1));
+    const v = bytes.subarray(at + w * h + cw * (h >> 1), at + size);
+    const rgba = new Uint8ClampedArray(w * h * 4);
+    for (let row = 0; row < h; row++) {
+      for (let col = 0; col < w; col++) {
+        const c = (row >> 1) * cw + (col >> 1);
+        const Y = 1.164 * (y[row * w + col] - 16);
+        const U = u[c] - 128;
+        const V = v[c] - 128;
+        const o = 4 * (row * w + col);
+        rgba[o] = Y + 1.596 * V;
+        rgba[o + 1] = Y - 0.392 * U - 0.813 * V;
+        rgba[o + 2] = Y + 2.017 * U;
+        rgba[o + 3] = 255;
+      }
+    }
+    frames.push(await createImageBitmap(new ImageData(rgba, w, h)));
+    at += size;
+  }
+  return { width: w, height: h, fps: num / den, frames };
+}
+
+async function fileCamera(url) {
+  const { width, height, fps, frames } = await readY4m(url);
+  const canvas = Object.assign(document.createElement('canvas'), { width, height });
+  document.body.append(canvas); // some engines capture only canvases that render
+  const context = canvas.getContext('2d');
+  let n = 0;
+  const draw = () => context.drawImage(frames[n++ % frames.length], 0, 0);
+  draw();
+  const track = canvas.captureStream().getVideoTracks()[0];
+  const timer = setInterval(draw, 1000 / fps);
+  const stop = track.stop.bind(track);
+  track.stop = () => { clearInterval(timer); stop(); canvas.remove(); frames.forEach((f) => f.close()); };
+  return track;
+}
+
 /**
- * Reads every frame of `track` (on the main thread, with the saved MediaStreamTrackProcessor):
- * counts them, keeps their timestamps, and copies the RGBA of the next `n` when asked
- * (drawImage, the conversion the package uses too). Closes every frame it reads. With
- * `thumb: [w, h]`, also keeps a w x h RGBA thumbnail of every frame (to catch a flash).
+ * Reads every frame of `track` on the main thread: with the saved MediaStreamTrackProcessor
+ * where the page has one (Chromium), else through a <video> and requestVideoFrameCallback
+ * (Firefox, WebKit; there frames carry no timestamp, so `timestamps` stays null). Counts them,
+ * keeps their timestamps, and copies the RGBA of the next `n` when asked (drawImage, the
+ * conversion the package uses too). Closes every frame it reads. With `thumb: [w, h]`, also
+ * keeps a w x h RGBA thumbnail of every frame (to catch a flash), or of every `thumbEvery`th
+ * (where one is enough: reading a <video> costs WebKitGTK ~35 ms a frame).
  */
 export class FrameTap {
   count = 0;
-  timestamps = [];
+  timestamps = Processor ? [] : null;
   #wanted = [];
-  #reader;
+  #stop;
   #done;
   #canvas = new OffscreenCanvas(1, 1);
   #context = this.#canvas.getContext('2d', { willReadFrequently: true });
@@ -29,42 +88,77 @@ export class FrameTap {
   thumbs = [];
   #thumb = null;
 
-  constructor(track, { thumb } = {}) {
+  constructor(track, { thumb, thumbEvery = 1 } = {}) {
     if (thumb) {
       const canvas = new OffscreenCanvas(thumb[0], thumb[1]);
-      this.#thumb = { w: thumb[0], h: thumb[1], context: canvas.getContext('2d', { willReadFrequently: true }) };
+      this.#thumb = { w: thumb[0], h: thumb[1], every: thumbEvery, context: canvas.getContext('2d', { willReadFrequently: true }) };
     }
-    this.#reader = new Processor({ track }).readable.getReader();
-    this.#done = this.#pump();
+    this.#done = Processor ? this.#pump(track) : this.#watch(track);
   }
 
-  async #pump() {
+  /** One frame (a VideoFrame or the <video> showing it) seen. */
+  #take(source, w, h, timestamp) {
+    this.count++;
+    this.timestamps?.push(timestamp);
+    if (this.#thumb && (this.count - 1) % this.#thumb.every === 0) {
+      const { w: tw, h: th, context } = this.#thumb;
+      context.drawImage(source, 0, 0, tw, th);
+      this.thumbs.push(context.getImageData(0, 0, tw, th).data);
+    }
+    const want = this.#wanted[0];
+    if (want) {
+      if (this.#canvas.width !== w || this.#canvas.height !== h) { this.#canvas.width = w; this.#canvas.height = h; }
+      this.#context.drawImage(source, 0, 0);
+      want.frames.push({ width: w, height: h, timestamp, rgba: this.#context.getImageData(0, 0, w, h).data });
+      if (want.frames.length === want.n) { this.#wanted.shift(); want.resolve(want.frames); }
+    }
+  }
+
+  async #pump(track) {
+    const reader = new Processor({ track }).readable.getReader();
+    this.#stop = () => reader.cancel().catch(() => {});
     for (;;) {
       let result;
       try {
-        result = await this.#reader.read();
+        result = await reader.read();
       } catch {
         return;
       }
       if (result.done) return;
       const frame = result.value;
-      this.count++;
-      this.timestamps.push(frame.timestamp);
-      if (this.#thumb) {
-        const { w, h, context } = this.#thumb;
-        context.drawImage(frame, 0, 0, w, h);
-        this.thumbs.push(context.getImageData(0, 0, w, h).data);
-      }
-      const want = this.#wanted[0];
-      if (want) {
-        const { displayWidth: w, displayHeight: h } = frame;
-        if (this.#canvas.width !== w || this.#canvas.height !== h) { this.#canvas.width = w; this.#canvas.height = h; }
-        this.#context.drawImage(frame, 0, 0);
-        want.frames.push({ width: w, height: h, timestamp: frame.timestamp, rgba: this.#context.getImageData(0, 0, w, h).data });
-        if (want.frames.length === want.n) { this.#wanted.shift(); want.resolve(want.frames); }
-      }
+      this.#take(frame, frame.displayWidth, frame.displayHeight, frame.timestamp);
       frame.close();
     }
+  }
+
+  async #watch(track) {
+    const video = Object.assign(document.createElement('video'), { muted: true, playsInline: true, width: 160 });
+    video.srcObject = new MediaStream([track]);
+    document.body.append(video); // frame callbacks come from rendering
+    let stopped = false;
+    let finish;
+    const finished = new Promise((resolve) => { finish = resolve; });
+    let first = null;
+    const onFrame = (now, meta) => {
+      if (stopped) return;
+      // presentedFrames also counts frames presented between two callbacks.
+      first ??= meta.presentedFrames - 1;
+      const seen = meta.presentedFrames - first;
+      const missed = seen - this.count - 1;
+      if (missed > 0) this.count += missed;
+      this.#take(video, video.videoWidth, video.videoHeight, null);
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+    this.#stop = () => {
+      stopped = true;
+      video.pause();
+      video.srcObject = null;
+      video.remove();
+      finish();
+    };
+    await video.play();
+    await finished;
   }
 
   /** Resolves with the next `n` frames: [{ width, height, timestamp, rgba }]. */
@@ -80,8 +174,74 @@ export class FrameTap {
   }
 
   async stop() {
-    await this.#reader.cancel().catch(() => {});
+    await this.#stop?.();
     await this.#done;
+  }
+}
+
+/**
+ * A FrameTap for `track`: on the main thread where the page has MediaStreamTrackProcessor;
+ * else, where workers have it and tracks transfer (Safari 18, WebKit with
+ * MediaStreamTrackProcessing), a FrameTap inside a worker on a clone of `track`, which sees
+ * frame timestamps and costs the page nothing; else the <video> one.
+ */
+export async function openTap(track, options = {}) {
+  if (!Processor && typeof Worker === 'function') {
+    const worker = new Worker('/__tests__/frame-tap-worker.js', { type: 'module' });
+    const remote = new WorkerTap(worker);
+    const clone = track.clone();
+    try {
+      await remote.call('start', { track: clone, thumb: options.thumb, thumbEvery: options.thumbEvery }, [clone]);
+      return remote;
+    } catch {
+      clone.stop();
+      worker.terminate(); // no processor in workers, or tracks not transferable
+    }
+  }
+  return new FrameTap(track, options);
+}
+
+/** The page's side of a FrameTap running in frame-tap-worker.js: the same interface. */
+class WorkerTap {
+  count = 0;
+  timestamps = null;
+  thumbs = [];
+  #worker;
+  #next = 0;
+  #pending = new Map();
+
+  constructor(worker) {
+    this.#worker = worker;
+    worker.onmessage = ({ data }) => {
+      const { resolve, reject } = this.#pending.get(data.id);
+      this.#pending.delete(data.id);
+      if (data.error) reject(new Error(data.error));
+      else resolve(data.value);
+    };
+  }
+
+  call(op, args = {}, transfer = []) {
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ id, op, ...args }, transfer);
+    });
+  }
+
+  grab(n) {
+    return this.call('grab', { n });
+  }
+
+  async countFor(ms) {
+    const start = await this.call('count');
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    this.count = await this.call('count');
+    return this.count - start;
+  }
+
+  async stop() {
+    Object.assign(this, await this.call('stop'));
+    this.#worker.terminate();
   }
 }
 

@@ -6,7 +6,7 @@
 //   RnnNoiseProcessor is, makes a context of its own at the track's rate, denoises, and
 //   closes that context in destroy().
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { chromiumTest as test } from './engines/index.mjs';
 import { fromBase64, makeNoisyMic, measureSuppression, withBrowser } from './harness.mjs';
 import { makeCamera, rgbaOf } from './video-run.mjs';
 import { highFrequencyEnergy, regions } from '../helpers/video-metrics.mjs';

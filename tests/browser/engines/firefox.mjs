@@ -1,0 +1,49 @@
+// Debian's Firefox ESR driven by puppeteer-core over WebDriver BiDi, in its own Xvfb (headless
+// Firefox has no WebGL2; under X it gets llvmpipe) with the PulseAudio null sink as its audio
+// device. Firefox cannot play files as fake devices: the page builds its camera and microphone
+// from the same files (page-helpers.js, video-page.js).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import puppeteer from 'puppeteer-core';
+import { ensurePulseAudio, startXvfb } from './services.mjs';
+
+const PREFS = {
+  'media.autoplay.default': 0, // allowed: AudioContexts and <video> start without a gesture
+  'media.autoplay.blocking_policy': 0,
+  'datareporting.policy.dataSubmissionEnabled': false,
+  'toolkit.telemetry.enabled': false,
+  'app.update.enabled': false,
+  'browser.shell.checkDefaultBrowser': false,
+};
+
+export async function launch({ url }) {
+  const profile = mkdtempSync(join(tmpdir(), 'vme-firefox-'));
+  const pulse = ensurePulseAudio();
+  const x = await startXvfb();
+  let browser;
+  const cleanup = async () => {
+    await browser?.close().catch(() => {});
+    await x.stop();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  try {
+    browser = await puppeteer.launch({
+      browser: 'firefox', executablePath: '/usr/bin/firefox-esr', headless: false, userDataDir: profile,
+      extraPrefsFirefox: PREFS, protocolTimeout: 600_000,
+      env: { ...process.env, DISPLAY: x.display, XDG_RUNTIME_DIR: pulse, MOZ_CRASHREPORTER_DISABLE: '1' },
+    });
+    const page = (await browser.pages())[0] ?? await browser.newPage();
+    page.setDefaultTimeout(600_000);
+    const errors = [];
+    page.on('pageerror', (error) => errors.push(error));
+    page.on('console', (msg) => {
+      if (process.env.VME_DEBUG || msg.type() === 'error') console.log(`[firefox ${msg.type()}] ${msg.text()}`);
+    });
+    await page.goto(url);
+    return { page, errors, close: cleanup };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}

@@ -1,0 +1,77 @@
+// What Firefox and WebKitGTK need from the machine beyond their binaries: an X display (Xvfb:
+// headless Firefox has no WebGL2, WebKitGTK has no headless mode) and an audio server (no
+// sound card here: an AudioContext cannot run without one, Firefox's content process even
+// dies). Started by the harness itself, so `npm test` needs nothing running beforehand.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A private X server on a free display; `stop()` ends it. */
+export async function startXvfb() {
+  const xvfb = spawn('Xvfb', ['-displayfd', '1', '-screen', '0', '1280x720x24', '-nolisten', 'tcp'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const display = await new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error('Xvfb did not report its display within 10 s')), 10_000);
+    xvfb.stdout.on('data', (chunk) => {
+      text += chunk;
+      if (text.includes('\n')) { clearTimeout(timer); resolve(`:${text.trim()}`); }
+    });
+    xvfb.once('error', (error) => { clearTimeout(timer); reject(new Error(`cannot start Xvfb: ${error.message}`)); });
+    xvfb.once('exit', (code) => { clearTimeout(timer); reject(new Error(`Xvfb exited (${code}) before reporting its display`)); });
+  });
+  return {
+    display,
+    stop: () => new Promise((resolve) => {
+      if (xvfb.exitCode !== null) return resolve();
+      xvfb.once('exit', () => resolve());
+      xvfb.kill();
+    }),
+  };
+}
+
+/**
+ * A PulseAudio daemon whose only sink is a 48 kHz null sink, shared by every test process of
+ * this user; returns the XDG_RUNTIME_DIR a browser needs to find its socket. The daemon exits
+ * by itself 60 s after its last client, so nothing outlives the test run.
+ */
+export function ensurePulseAudio() {
+  const dir = join(tmpdir(), `vme-pulse-${process.getuid?.() ?? 0}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const env = { ...process.env, XDG_RUNTIME_DIR: dir, HOME: dir };
+  const running = () => {
+    try {
+      execFileSync('pactl', ['info'], { env, stdio: 'ignore', timeout: 5000 });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (running()) return dir;
+  try {
+    // -n: no default.pa (no hardware probing); --daemonize returns once the socket listens.
+    execFileSync('pulseaudio', ['-n', '--daemonize=yes', '--exit-idle-time=60', '--log-target=stderr', '--log-level=error',
+      '-L', 'module-null-sink sink_name=vme rate=48000', '-L', 'module-native-protocol-unix', '-L', 'module-always-sink'],
+    { env, stdio: 'ignore', timeout: 20_000 });
+  } catch (error) {
+    // Another test process may have started it at the same moment.
+    if (!running()) throw new Error(`cannot start PulseAudio (needed for audio without a sound card): ${error.message}`);
+  }
+  if (!existsSync(join(dir, 'pulse/native')) && !running()) throw new Error('PulseAudio started but its socket is missing');
+  return dir;
+}
+
+/** A free TCP port on 127.0.0.1 (for WebKitWebDriver). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}

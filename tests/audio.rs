@@ -7,9 +7,7 @@ use visio_media_effects::audio::deepfilter::{DeepFilter, HOP, LATENCY as DFN_LAT
 use visio_media_effects::audio::{Model, ModelKind, Suppressor, QUANTUM};
 use visio_media_effects::nn::dfn_weights::DfnModel;
 
-const RATES: [u32; 9] = [
-    8_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000,
-];
+const RATES: [u32; 9] = [8_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000];
 
 /// Deterministic white noise in [-1, 1).
 struct Noise(u64);
@@ -94,12 +92,7 @@ fn suppressed_output_is_the_input_delayed_by_928() {
     let y = &run(&mut s, &[x.clone()])[0];
     let best = (900..960)
         .max_by(|&a, &b| {
-            let c = |lag: usize| -> f64 {
-                x.iter()
-                    .zip(&y[lag..])
-                    .map(|(&p, &q)| p as f64 * q as f64)
-                    .sum()
-            };
+            let c = |lag: usize| -> f64 { x.iter().zip(&y[lag..]).map(|(&p, &q)| p as f64 * q as f64).sum() };
             c(a).partial_cmp(&c(b)).unwrap()
         })
         .unwrap();
@@ -117,28 +110,24 @@ fn every_rate_has_a_fixed_delay_that_never_underruns_and_costs_under_3ms() {
         let mut s = Suppressor::new(rate, 1).unwrap();
         s.set_enabled(false);
         let extra = s.latency_seconds() - base;
-        println!(
-            "{rate:7} | {:10.3} | {:6.3}",
-            s.latency_seconds() * 1e3,
-            extra * 1e3
-        );
+        println!("{rate:7} | {:10.3} | {:6.3}", s.latency_seconds() * 1e3, extra * 1e3);
         assert!(extra < 0.003, "{rate} Hz adds {:.2} ms", extra * 1e3);
-        // Two seconds covers many periods of the block schedule at every rate.
-        let n = 2 * rate as usize;
-        let mut x = vec![0.0f32; n];
-        let at = rate as usize / 2 + 37;
-        x[at] = 0.8;
-        let y = &run(&mut s, &[x])[0];
-        let peak = (0..y.len())
-            .max_by(|&a, &b| y[a].abs().partial_cmp(&y[b].abs()).unwrap())
-            .unwrap();
-        let expected = at as f64 + s.latency_seconds() * rate as f64;
-        assert!(
-            (peak as f64 - expected).abs() <= 1.0,
-            "{rate} Hz: peak at {peak}, expected {expected:.1}"
-        );
-        assert_eq!(s.underruns(), 0, "{rate} Hz underran");
+        assert_impulse_comes_out_at_the_latency(&mut s, rate);
     }
+}
+
+/// An impulse through `s` (bypassed) comes out `latency_seconds()` later, to the sample.
+fn assert_impulse_comes_out_at_the_latency(s: &mut Suppressor, rate: u32) {
+    // Two seconds covers many periods of the block schedule at every rate.
+    let n = 2 * rate as usize;
+    let mut x = vec![0.0f32; n];
+    let at = rate as usize / 2 + 37;
+    x[at] = 0.8;
+    let y = &run(s, &[x])[0];
+    let peak = (0..y.len()).max_by(|&a, &b| y[a].abs().partial_cmp(&y[b].abs()).unwrap()).unwrap();
+    let expected = at as f64 + s.latency_seconds() * rate as f64;
+    assert!((peak as f64 - expected).abs() <= 1.0, "{rate} Hz: peak at {peak}, expected {expected:.1}");
+    assert_eq!(s.underruns(), 0, "{rate} Hz underran");
 }
 
 #[test]
@@ -179,8 +168,7 @@ fn stereo_channels_are_denoised_independently() {
     let out = run(&mut s, &[left.clone(), right.clone()]);
     let tail = n / 2..n;
     let noise_drop = energy_db(&left[tail.clone()]) - energy_db(&out[0][tail.start + 928..]);
-    let voice_drop =
-        energy_db(&right[tail.start..n - 928]) - energy_db(&out[1][tail.start + 928..]);
+    let voice_drop = energy_db(&right[tail.start..n - 928]) - energy_db(&out[1][tail.start + 928..]);
     println!("noise channel -{noise_drop:.1} dB, voice channel -{voice_drop:.1} dB");
     assert!(noise_drop > 15.0, "noise only lowered {noise_drop:.1} dB");
     assert!(voice_drop < 3.0, "voice lowered {voice_drop:.1} dB");
@@ -226,25 +214,15 @@ fn non_finite_and_out_of_range_input_is_sanitised_and_the_state_recovers() {
     let before = energy_db(&x[n / 2..n]) - energy_db(&y[n / 2 + 928..n + 928]);
     let after = energy_db(&x[2 * n..3 * n - 928]) - energy_db(&y[2 * n + 928..]);
     println!("noise reduction before burst {before:.1} dB, after {after:.1} dB");
-    assert!(
-        after > 15.0 && after > before - 3.0,
-        "before {before:.1} dB, after {after:.1} dB"
-    );
+    assert!(after > 15.0 && after > before - 3.0, "before {before:.1} dB, after {after:.1} dB");
 }
 
 #[test]
 fn toggling_and_strength_changes_do_not_click() {
     let n = 48_000 * 2;
     let mut noise = Noise(11);
-    let x: Vec<f32> = voice(n, 48_000)
-        .iter()
-        .map(|&v| v + 0.03 * noise.next())
-        .collect();
-    let max_step = |y: &[f32]| {
-        y.windows(2)
-            .map(|w| (w[1] - w[0]).abs())
-            .fold(0.0f32, f32::max)
-    };
+    let x: Vec<f32> = voice(n, 48_000).iter().map(|&v| v + 0.03 * noise.next()).collect();
+    let max_step = |y: &[f32]| y.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0f32, f32::max);
     let input_step = max_step(&x);
     let mut s = Suppressor::new(48_000, 1).unwrap();
     let mut y = Vec::new();
@@ -256,11 +234,7 @@ fn toggling_and_strength_changes_do_not_click() {
         }
         y.extend(run(&mut s, &[chunk.to_vec()]).remove(0));
     }
-    assert!(
-        max_step(&y) <= input_step,
-        "output step {} > input step {input_step}",
-        max_step(&y)
-    );
+    assert!(max_step(&y) <= input_step, "output step {} > input step {input_step}", max_step(&y));
 }
 
 #[test]
@@ -275,9 +249,7 @@ fn attenuation_limit_caps_the_noise_reduction() {
         energy_db(&x[n / 2..n - 928]) - energy_db(&y[n / 2 + 928..])
     };
     let (none, six, zero) = (reduction(f32::INFINITY), reduction(6.0), reduction(0.0));
-    println!(
-        "noise reduction: no limit {none:.1} dB, 6 dB limit {six:.1} dB, 0 dB limit {zero:.2} dB"
-    );
+    println!("noise reduction: no limit {none:.1} dB, 6 dB limit {six:.1} dB, 0 dB limit {zero:.2} dB");
     assert!(none > 15.0, "{none}");
     assert!((5.0..=6.1).contains(&six), "{six}");
     assert!(zero.abs() < 1e-6, "{zero}");
@@ -361,20 +333,7 @@ fn dfn3_bypass_and_impulses_have_the_stated_delay_at_every_rate() {
         // Bypassed, the dry path must be aligned with the model's: an impulse comes out at
         // the stated latency.
         s.set_enabled(false);
-        let n = 2 * rate as usize;
-        let mut x = vec![0.0f32; n];
-        let at = rate as usize / 2 + 37;
-        x[at] = 0.8;
-        let y = &run(&mut s, &[x])[0];
-        let peak = (0..y.len())
-            .max_by(|&a, &b| y[a].abs().partial_cmp(&y[b].abs()).unwrap())
-            .unwrap();
-        let expected = at as f64 + s.latency_seconds() * rate as f64;
-        assert!(
-            (peak as f64 - expected).abs() <= 1.0,
-            "{rate} Hz: peak at {peak}, expected {expected:.1}"
-        );
-        assert_eq!(s.underruns(), 0, "{rate} Hz underran");
+        assert_impulse_comes_out_at_the_latency(&mut s, rate);
     }
     // At 48 kHz the bypass is exact at every sample.
     let mut s = dfn_suppressor(48_000, 1);

@@ -9,7 +9,8 @@ import { mixAtSnr, pinkNoise, readWav } from '../tests/helpers/audio.mjs';
 import { FRAME, createCRnnoise } from '../tests/helpers/c-rnnoise.mjs';
 import { createDeepFilter } from '../tests/helpers/deepfilter-wasm.mjs';
 import { QUANTUM, createScope } from '../tests/helpers/worklet-host.mjs';
-import { createWasmNetwork, rawWasm } from '../tests/helpers/deepfilter-network.mjs';
+import { WEIGHTS_PATH, createWasmNetwork, rawWasm } from '../tests/helpers/deepfilter-network.mjs';
+import { readFileSync } from 'node:fs';
 
 const RATE = 48000;
 const RUNS = 7;
@@ -48,21 +49,42 @@ function oursDeepFilter(signal) {
   };
 }
 
-/** Our worklet's process() in the Node stand-in of the AudioWorkletGlobalScope. */
+/** A processor of the worklet in the Node stand-in of the AudioWorkletGlobalScope. */
+function workletNode(scope, module, options = {}) {
+  const node = scope.createNode({ module, enabled: true, attenuationLimitDb: null, vadIntervalMs: 50, ...options });
+  if (node.messages[0]?.type !== 'ready') throw new Error(JSON.stringify(node.messages[0]));
+  return node;
+}
+
+/** Streams `signal` through the node's process(), quantum by quantum. */
+function streamThrough(node, signal) {
+  const quantum = [new Float32Array(QUANTUM)];
+  const outputs = [[new Float32Array(QUANTUM)]];
+  for (let i = 0; i < signal.length; i += QUANTUM) {
+    quantum[0].set(signal.subarray(i, i + QUANTUM));
+    node.processor.process([quantum], outputs, {});
+  }
+}
+
+/** Our worklet's process() (RNNoise, a node created per run). */
 function oursWorklet(signal) {
   const scope = createScope({ sampleRate: RATE });
   const module = scope.packageModule();
-  const quantum = [new Float32Array(QUANTUM)];
-  const outputs = [[new Float32Array(QUANTUM)]];
   return () => {
-    const node = scope.createNode({ module, enabled: true, attenuationLimitDb: null, vadIntervalMs: 50 });
-    if (node.messages[0]?.type !== 'ready') throw new Error(JSON.stringify(node.messages[0]));
-    for (let i = 0; i < signal.length; i += QUANTUM) {
-      quantum[0].set(signal.subarray(i, i + QUANTUM));
-      node.processor.process([quantum], outputs, {});
-    }
+    const node = workletNode(scope, module);
+    streamThrough(node, signal);
     node.post({ type: 'destroy' });
   };
+}
+
+/** DeepFilterNet3 through the worklet's process(): one node, created (networks built) once
+ * outside the timing, then streaming on, like `oursDeepFilter`. */
+function oursWorkletDeepFilter(signal) {
+  const scope = createScope({ sampleRate: RATE });
+  const file = readFileSync(WEIGHTS_PATH);
+  const weights = file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength);
+  const node = workletNode(scope, scope.packageModule(), { model: 'deepfilternet3', weights });
+  return () => streamThrough(node, signal);
 }
 
 /** DeepFilterNet3's three networks alone (no DSP), one step per frame, feature-like inputs. */
@@ -108,6 +130,7 @@ export function runAudioBench({ log = console.log } = {}) {
     ['C RNNoise scalar (@sapphi-red)', cRnnoise('sapphi-scalar', signal)],
     ['C RNNoise (@jitsi/rnnoise-wasm)', cRnnoise('jitsi', signal)],
     ['DeepFilterNet3 (ours, wasm raw ABI: STFT, features, networks, filters)', oursDeepFilter(signal)],
+    ["DeepFilterNet3 through the worklet's process() (ours)", oursWorkletDeepFilter(signal)],
     ['DeepFilterNet3 networks only (ours, wasm)', dfnNetworks(frames)],
   ];
   const times = contenders.map(() => []);
@@ -132,6 +155,8 @@ export function runAudioBench({ log = console.log } = {}) {
   const dfn = rows.find((r) => r.name.startsWith('DeepFilterNet3 (')).usPerFrame;
   const nets = rows.find((r) => r.name.startsWith('DeepFilterNet3 networks')).usPerFrame;
   const cSimd = rows.find((r) => r.name.startsWith('C RNNoise SIMD')).usPerFrame;
+  const dfnWorklet = rows.find((r) => r.name.startsWith('DeepFilterNet3 through')).usPerFrame;
+  log(`DeepFilterNet3 through the worklet's process() / C RNNoise SIMD: ${(dfnWorklet / cSimd).toFixed(2)}×`);
   log(`DeepFilterNet3 / C RNNoise SIMD: ${(dfn / cSimd).toFixed(2)}× whole, ${(nets / cSimd).toFixed(2)}× networks ` +
     'only (target <= 4×, stretch 2.5×; the tract-based libDF wasm build measured ~1,420 µs per frame on this ' +
     'machine, issue #7)');

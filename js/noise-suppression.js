@@ -21,6 +21,40 @@ const READY_TIMEOUT_MS = 3000;
 const DESTROY_TIMEOUT_MS = 2000;
 
 const worklets = new WeakMap(); // BaseAudioContext -> Promise<void> of its addModule
+const MODELS = ['rnnoise', 'deepfilternet3'];
+const weightFiles = new Map(); // URL href -> Promise<ArrayBuffer>
+
+/** DeepFilterNet3's weight file, shipped in the package (pkg/models/). */
+function defaultModelUrl() {
+  return new URL('./models/deepfilternet3.dfw', import.meta.url);
+}
+
+/**
+ * The weight file of `model` (null for RNNoise, built into the wasm), fetched once per page
+ * and URL; a failure is not cached, so a later call retries. The worklet scope cannot fetch:
+ * the bytes are posted to it.
+ */
+function loadModelWeights(model, modelUrl) {
+  if (model === 'rnnoise') return Promise.resolve(null);
+  const base = globalThis.document?.baseURI ?? globalThis.location?.href ?? import.meta.url;
+  const url = modelUrl === undefined ? defaultModelUrl() : new URL(modelUrl, base);
+  let pending = weightFiles.get(url.href);
+  if (!pending) {
+    pending = (async () => {
+      let response;
+      try {
+        response = await fetch(url, { credentials: 'same-origin' });
+      } catch (error) {
+        throw new Error(`${PREFIX}: could not load the ${model} weights from ${url}: ${error?.message ?? error}`, { cause: error });
+      }
+      if (!response.ok) throw new Error(`${PREFIX}: could not load the ${model} weights from ${url}: status ${response.status}`);
+      return response.arrayBuffer();
+    })();
+    weightFiles.set(url.href, pending);
+    pending.catch(() => weightFiles.delete(url.href));
+  }
+  return pending;
+}
 
 /** Dispatched on the node (and the processor) every `vadIntervalMs`. */
 export class VadEvent extends Event {
@@ -86,6 +120,13 @@ function checkUrl(value, name) {
   return value;
 }
 
+function checkModel(value) {
+  if (!MODELS.includes(value)) {
+    throw new TypeError(`${PREFIX}: model must be one of ${MODELS.map((m) => `'${m}'`).join(', ')}, got ${describe(value)}`);
+  }
+  return value;
+}
+
 /** The live settings (`setOptions`), checked; absent keys are left out. */
 function checkSettings(options) {
   const settings = {};
@@ -93,6 +134,8 @@ function checkSettings(options) {
   if (options.attenuationLimitDb !== undefined) settings.attenuationLimitDb = checkLimit(options.attenuationLimitDb);
   if (options.intensity !== undefined) settings.intensity = checkIntensity(options.intensity);
   if (options.voice !== undefined) settings.voice = checkVoice(options.voice);
+  if (options.model !== undefined) settings.model = checkModel(options.model);
+  if (options.modelUrl !== undefined) settings.modelUrl = checkUrl(options.modelUrl, 'modelUrl');
   return settings;
 }
 
@@ -116,6 +159,7 @@ function nodeOptions(options) {
     // Without intensity the default is no limit; with it, intensity sets the limit.
     ...(settings.intensity === undefined ? { attenuationLimitDb: null } : {}),
     voice: {},
+    model: 'rnnoise',
     ...settings,
     vadIntervalMs: o.vadIntervalMs === undefined ? 50 : checkInterval(o.vadIntervalMs),
     wasm,
@@ -168,13 +212,16 @@ function nodeClass() {
     #latencySamples = 0;
     #vad = 0;
     #cpu = undefined;
+    #model = 'rnnoise';
+    #memoryBytes = 0;
+    #switching = Promise.resolve();
     #settings;
     #ready;
     #settle;
     #destroyed = null;
     #confirm = null;
 
-    constructor(context, module, opts) {
+    constructor(context, module, opts, weights) {
       super(context, PROCESSOR_NAME, {
         numberOfInputs: 1,
         numberOfOutputs: 1,
@@ -189,9 +236,18 @@ function nodeClass() {
           intensity: opts.intensity,
           voice: opts.voice,
           vadIntervalMs: opts.vadIntervalMs,
+          model: opts.model,
+          weights,
         },
       });
-      this.#settings = { enabled: opts.enabled, attenuationLimitDb: opts.attenuationLimitDb, intensity: opts.intensity, voice: opts.voice };
+      this.#settings = {
+        enabled: opts.enabled,
+        attenuationLimitDb: opts.attenuationLimitDb,
+        intensity: opts.intensity,
+        voice: opts.voice,
+        model: opts.model,
+        modelUrl: opts.modelUrl,
+      };
       this.#ready = new Promise((resolve) => { this.#settle = resolve; });
       this.port.onmessage = (event) => this.#onMessage(event.data);
       // Only thrown exceptions in the processor end up here (ours catches its own); the
@@ -204,7 +260,17 @@ function nodeClass() {
         case 'ready':
           if (this.#status === 'starting') this.#status = 'running';
           this.#latencySamples = data.latencySamples;
+          this.#model = data.model;
+          this.#memoryBytes = data.memoryBytes;
           this.#settle(true);
+          break;
+        case 'model':
+          // A live switch has crossfaded: the new model's latency holds from now on.
+          if (this.#status !== 'running') break;
+          this.#latencySamples = data.latencySamples;
+          this.#model = data.model;
+          this.#memoryBytes = data.memoryBytes;
+          this.dispatchEvent(new Event('modelchange'));
           break;
         case 'error':
           this.#fail(data.message);
@@ -248,6 +314,10 @@ function nodeClass() {
     get latency() { return this.#latencySamples / this.context.sampleRate; }
     get vad() { return this.#vad; }
     get cpuMsPer10ms() { return this.#cpu; }
+    /** The model producing the output (the previous one until a live switch has crossfaded). */
+    get model() { return this.#model; }
+    /** The worklet's wasm memory in bytes (at start-up and after each model switch). */
+    get memoryBytes() { return this.#memoryBytes; }
     get enabled() { return this.#settings.enabled; }
     /** The limit set explicitly; undefined when intensity sets it. */
     get attenuationLimitDb() { return this.#settings.attenuationLimitDb; }
@@ -256,9 +326,24 @@ function nodeClass() {
 
     setOptions(options) {
       const settings = checkSettings(checkObject(options, 'setOptions'));
-      if (this.#status === 'destroyed') return;
+      if (this.#status === 'destroyed') return this.#switching;
+      const previous = this.#settings;
       this.#settings = mergeSettings(this.#settings, settings);
-      this.port.postMessage({ type: 'options', ...settings });
+      const { model, modelUrl, ...live } = settings;
+      this.port.postMessage({ type: 'options', ...live });
+      if (model !== undefined && (model !== previous.model || (modelUrl ?? previous.modelUrl) !== previous.modelUrl)) {
+        // Weights are fetched here (cached per page), then posted; switches keep their order.
+        const { model: next, modelUrl: url } = this.#settings;
+        this.#switching = this.#switching.then(() => loadModelWeights(next, url)).then(
+          (weights) => { if (this.#status === 'running') this.port.postMessage({ type: 'model', model: next, weights }); },
+          (error) => {
+            // Same contract as any failure: pass-through plus an error event.
+            this.port.postMessage({ type: 'fail', message: error.message });
+            this.#fail(error.message);
+          },
+        );
+      }
+      return this.#switching;
     }
 
     destroy() {
@@ -283,9 +368,11 @@ export async function createNoiseSuppressorNode(context, options) {
   const opts = nodeOptions(options);
   checkContext(context);
   checkRate(context.sampleRate);
-  const [module] = await Promise.all([loadWasmModule(opts.wasm), addWorklet(context, opts.workletUrl)]);
+  const [module, , weights] = await Promise.all([
+    loadWasmModule(opts.wasm), addWorklet(context, opts.workletUrl), loadModelWeights(opts.model, opts.modelUrl),
+  ]);
   const Node = nodeClass();
-  const node = new Node(context, module, opts);
+  const node = new Node(context, module, opts, weights);
   await withTimeout(node.ready, READY_TIMEOUT_MS, null);
   return node;
 }
@@ -390,7 +477,7 @@ export async function suppressNoise(track, options) {
     node: graph.node,
     context,
     get vad() { return graph.node.vad; },
-    update(settings) { graph.node.setOptions(settings); },
+    update(settings) { return graph.node.setOptions(settings); },
     destroy() {
       destroyed ??= (async () => {
         const report = await graph.teardown();
@@ -478,15 +565,15 @@ export class NoiseSuppressionProcessor extends EventTarget {
     }
   }
 
-  /** Changes `enabled`, `attenuationLimitDb`, `intensity`, `voice` live; kept across restarts. */
+  /** Changes `enabled`, `attenuationLimitDb`, `intensity`, `voice`, `model` live; kept across restarts. */
   update(options) {
     const settings = checkSettings(checkObject(options, 'update'));
     this.#options = mergeSettings(this.#options, settings);
-    this.#graph?.node.setOptions(settings);
+    return this.#graph?.node.setOptions(settings) ?? Promise.resolve();
   }
 
   setOptions(options) {
-    this.update(options);
+    return this.update(options);
   }
 
   get node() { return this.#graph?.node; }
@@ -497,4 +584,5 @@ export class NoiseSuppressionProcessor extends EventTarget {
   get attenuationLimitDb() { return this.#options.attenuationLimitDb; }
   get intensity() { return this.#options.intensity ?? 100; }
   get voice() { return describeVoice(this.#options.voice); }
+  get model() { return this.#graph?.node.model ?? this.#options.model; }
 }

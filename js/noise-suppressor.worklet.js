@@ -1,4 +1,6 @@
-// AudioWorkletProcessor 'visio-noise-suppressor': RNNoise noise suppression on the audio thread.
+// AudioWorkletProcessor 'visio-noise-suppressor': noise suppression (RNNoise or DeepFilterNet3)
+// on the audio thread. DeepFilterNet3's weight file arrives as an ArrayBuffer (the main thread
+// fetches it: this scope cannot) in `processorOptions.weights` or a 'model' message.
 //
 // Self-contained on purpose (no `import`): bundlers can ship it as a plain asset, and the
 // AudioWorkletGlobalScope has no fetch, TextDecoder or importScripts, so the wasm arrives
@@ -10,7 +12,10 @@ const QUANTUM = 128;
 const MAX_CHANNELS = 2;
 const REQUIRED_EXPORTS = ['memory', 'vme_ns_create', 'vme_ns_buffer', 'vme_ns_process', 'vme_ns_vad',
   'vme_ns_set_enabled', 'vme_ns_set_attenuation_limit', 'vme_ns_set_intensity', 'vme_ns_set_stage',
-  'vme_ns_latency', 'vme_ns_destroy', 'vme_ns_live'];
+  'vme_ns_latency', 'vme_ns_destroy', 'vme_ns_live', 'vme_ns_weights_alloc', 'vme_ns_set_model',
+  'vme_ns_model', 'vme_ns_error_ptr', 'vme_ns_error_len'];
+const MODELS = { rnnoise: 0, deepfilternet3: 1 };
+const MODEL_NAMES = ['rnnoise', 'deepfilternet3'];
 
 // One instance per AudioWorkletGlobalScope (= per audio context), shared by all its nodes.
 // It is keyed by nothing: every postMessage of a Module yields a new Module object here, so
@@ -79,12 +84,16 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
       const lookahead = opts.voice?.limiter?.on ? 1 : 0;
       this.handle = wasm.vme_ns_create(sampleRate, MAX_CHANNELS, lookahead);
       if (!this.handle) throw new Error(`the suppressor rejected the context's sample rate (${sampleRate} Hz)`);
+      // Before any audio the model is set at once (no crossfade).
+      if (opts.model && opts.model !== 'rnnoise') this.setModel(opts.model, opts.weights);
       this.apply(opts);
-      const latencySamples = wasm.vme_ns_latency(this.handle);
+      this.latencySamples = wasm.vme_ns_latency(this.handle);
+      this.model = MODEL_NAMES[wasm.vme_ns_model(this.handle)];
       this.port.postMessage({
         type: 'ready',
-        latencySamples,
-        latencySeconds: latencySamples / sampleRate,
+        latencySamples: this.latencySamples,
+        latencySeconds: this.latencySamples / sampleRate,
+        model: this.model,
         memoryBytes: wasm.memory.buffer.byteLength,
       });
     } catch (error) {
@@ -95,6 +104,28 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
   fail(error) {
     this.failed = true;
     this.port.postMessage({ type: 'error', message: `visio-media-effects: noise suppression failed: ${message(error)}` });
+  }
+
+  // Copies the weights into wasm memory and hands them to the suppressor (which frees them).
+  setModel(model, weights) {
+    const id = MODELS[model];
+    if (id === undefined) throw new Error(`unknown model ${JSON.stringify(model)}`);
+    let ptr = 0;
+    let len = 0;
+    if (id !== 0) {
+      // (Checked by tag, not instanceof: the buffer may come from another realm.)
+      if (Object.prototype.toString.call(weights) !== '[object ArrayBuffer]') throw new Error(`the ${model} weights did not reach the worklet`);
+      len = weights.byteLength;
+      ptr = this.wasm.vme_ns_weights_alloc(len);
+      if (!ptr) throw new Error(`no wasm memory for the ${model} weights (${len} bytes)`);
+      new Uint8Array(this.wasm.memory.buffer, ptr, len).set(new Uint8Array(weights));
+    }
+    if (this.wasm.vme_ns_set_model(this.handle, id, ptr, len) !== 0) {
+      const at = this.wasm.vme_ns_error_ptr();
+      const bytes = new Uint8Array(this.wasm.memory.buffer, at, this.wasm.vme_ns_error_len());
+      // No TextDecoder in this scope: the messages are ASCII.
+      throw new Error(`${model}: ${String.fromCharCode(...bytes)}`);
+    }
   }
 
   setEnabled(enabled) {
@@ -142,6 +173,18 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
       this.handle = 0;
       this.port.postMessage({ type: 'destroyed', live, memoryBytes });
       this.port.onmessage = null;
+      return;
+    }
+    if (data.type === 'model' && this.handle && !this.failed) {
+      try {
+        this.setModel(data.model, data.weights);
+      } catch (error) {
+        this.fail(error);
+      }
+      return;
+    }
+    if (data.type === 'fail' && !this.failed) {
+      this.fail(data.message);
       return;
     }
     if (data.type === 'options' && this.handle && !this.failed) {
@@ -208,6 +251,13 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
       return true;
     }
     for (let ch = channels; ch < output.length; ch++) output[ch].fill(0);
+    // A model switch completes inside process(): tell the node its new latency.
+    const latency = this.wasm.vme_ns_latency(this.handle);
+    if (latency !== this.latencySamples) {
+      this.latencySamples = latency;
+      this.model = MODEL_NAMES[this.wasm.vme_ns_model(this.handle)];
+      this.port.postMessage({ type: 'model', model: this.model, latencySamples: latency, memoryBytes: this.wasm.memory.buffer.byteLength });
+    }
     this.cpuMs += now() - started;
     this.cpuQuanta += length / QUANTUM;
     const seconds = (this.cpuQuanta * QUANTUM) / sampleRate;

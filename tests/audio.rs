@@ -2,7 +2,10 @@
 //! for every quantum phase and every supported rate, resampling accuracy, stereo,
 //! sanitising, click-free controls.
 
-use visio_media_effects::audio::{Suppressor, QUANTUM};
+use std::sync::OnceLock;
+use visio_media_effects::audio::deepfilter::{DeepFilter, HOP, LATENCY as DFN_LATENCY};
+use visio_media_effects::audio::{Model, ModelKind, Suppressor, QUANTUM};
+use visio_media_effects::nn::dfn_weights::DfnModel;
 
 const RATES: [u32; 9] = [8_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000];
 
@@ -109,17 +112,22 @@ fn every_rate_has_a_fixed_delay_that_never_underruns_and_costs_under_3ms() {
         let extra = s.latency_seconds() - base;
         println!("{rate:7} | {:10.3} | {:6.3}", s.latency_seconds() * 1e3, extra * 1e3);
         assert!(extra < 0.003, "{rate} Hz adds {:.2} ms", extra * 1e3);
-        // Two seconds covers many periods of the block schedule at every rate.
-        let n = 2 * rate as usize;
-        let mut x = vec![0.0f32; n];
-        let at = rate as usize / 2 + 37;
-        x[at] = 0.8;
-        let y = &run(&mut s, &[x])[0];
-        let peak = (0..y.len()).max_by(|&a, &b| y[a].abs().partial_cmp(&y[b].abs()).unwrap()).unwrap();
-        let expected = at as f64 + s.latency_seconds() * rate as f64;
-        assert!((peak as f64 - expected).abs() <= 1.0, "{rate} Hz: peak at {peak}, expected {expected:.1}");
-        assert_eq!(s.underruns(), 0, "{rate} Hz underran");
+        assert_impulse_comes_out_at_the_latency(&mut s, rate);
     }
+}
+
+/// An impulse through `s` (bypassed) comes out `latency_seconds()` later, to the sample.
+fn assert_impulse_comes_out_at_the_latency(s: &mut Suppressor, rate: u32) {
+    // Two seconds covers many periods of the block schedule at every rate.
+    let n = 2 * rate as usize;
+    let mut x = vec![0.0f32; n];
+    let at = rate as usize / 2 + 37;
+    x[at] = 0.8;
+    let y = &run(s, &[x])[0];
+    let peak = (0..y.len()).max_by(|&a, &b| y[a].abs().partial_cmp(&y[b].abs()).unwrap()).unwrap();
+    let expected = at as f64 + s.latency_seconds() * rate as f64;
+    assert!((peak as f64 - expected).abs() <= 1.0, "{rate} Hz: peak at {peak}, expected {expected:.1}");
+    assert_eq!(s.underruns(), 0, "{rate} Hz underran");
 }
 
 #[test]
@@ -245,4 +253,244 @@ fn attenuation_limit_caps_the_noise_reduction() {
     assert!(none > 15.0, "{none}");
     assert!((5.0..=6.1).contains(&six), "{six}");
     assert!(zero.abs() < 1e-6, "{zero}");
+}
+
+// ---- DeepFilterNet3 as the suppressor's model ----
+
+/// The shipped float16 weights (target/dfn3/deepfilternet3.dfw, made or found cached by
+/// scripts/dfn3-model.mjs once per test binary).
+fn dfn_weights() -> &'static DfnModel<'static> {
+    static MODEL: OnceLock<DfnModel<'static>> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let status = std::process::Command::new("node")
+            .arg(root.join("scripts/dfn3-model.mjs"))
+            .status()
+            .expect("cannot run node");
+        assert!(status.success(), "scripts/dfn3-model.mjs failed");
+        let bytes = std::fs::read(root.join("target/dfn3/deepfilternet3.dfw")).unwrap();
+        DfnModel::parse(Box::leak(bytes.into_boxed_slice())).unwrap()
+    })
+}
+
+fn dfn_suppressor(rate: u32, channels: usize) -> Suppressor {
+    let mut s = Suppressor::new(rate, channels).unwrap();
+    s.set_model(Model::DeepFilterNet3(dfn_weights())).unwrap();
+    assert_eq!(s.model(), ModelKind::DeepFilterNet3);
+    s
+}
+
+fn noisy_voice(n: usize, rate: u32, seed: u64) -> Vec<f32> {
+    let mut noise = Noise(seed);
+    voice(n, rate)
+        .iter()
+        .map(|&v| v + 0.03 * noise.next())
+        .collect()
+}
+
+#[test]
+fn dfn3_output_is_deepfilter_run_directly_delayed_by_the_stated_latency() {
+    let x = noisy_voice(48_000 * 3, 48_000, 3);
+    let mut s = dfn_suppressor(48_000, 1);
+    // 448 samples of prefill + DeepFilterNet3's 1440: 39.3 ms.
+    assert_eq!(s.latency_samples(), 448 + 1440);
+    let y = &run(&mut s, &[x.clone()])[0];
+    let mut direct = DeepFilter::new(dfn_weights()).unwrap();
+    let mut d = vec![0.0f32; x.len()];
+    for (i, o) in x.chunks_exact(HOP).zip(d.chunks_exact_mut(HOP)) {
+        direct.process(i.try_into().unwrap(), o.try_into().unwrap());
+    }
+    // DeepFilter's output is its input delayed by DFN_LATENCY; the suppressor's is its input
+    // delayed by latency_samples(): so y[n] = d[n - (latency - DFN_LATENCY)].
+    let shift = s.latency_samples() - DFN_LATENCY;
+    let worst = d
+        .iter()
+        .zip(&y[shift..])
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    let peak = d.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    println!("DFN3 suppressor vs DeepFilter: worst difference {worst:e}, peak {peak}");
+    assert!(peak > 0.1, "no output to compare");
+    assert!(worst < 1e-6, "worst difference {worst}");
+    assert!(y[..shift].iter().all(|&v| v == 0.0));
+    assert_eq!(s.underruns(), 0);
+}
+
+#[test]
+fn dfn3_bypass_and_impulses_have_the_stated_delay_at_every_rate() {
+    println!("rate Hz | RNNoise latency | DFN3 latency (samples)");
+    for rate in RATES {
+        let mut s = dfn_suppressor(rate, 1);
+        let rnnoise = Suppressor::new(rate, 1).unwrap();
+        // The model adds exactly 960 samples at 48 kHz (two frames) over RNNoise.
+        let diff = s.latency_seconds() - rnnoise.latency_seconds();
+        assert!((diff - 960.0 / 48_000.0).abs() < 1e-12, "{rate} Hz: {diff}");
+        println!(
+            "{rate:7} | {:15} | {:12}",
+            rnnoise.latency_samples(),
+            s.latency_samples()
+        );
+        // Bypassed, the dry path must be aligned with the model's: an impulse comes out at
+        // the stated latency.
+        s.set_enabled(false);
+        assert_impulse_comes_out_at_the_latency(&mut s, rate);
+    }
+    // At 48 kHz the bypass is exact at every sample.
+    let mut s = dfn_suppressor(48_000, 1);
+    s.set_enabled(false);
+    let x = noisy_voice(48_000, 48_000, 9);
+    let y = &run(&mut s, &[x.clone()])[0];
+    let lat = s.latency_samples();
+    assert_eq!(lat, 1888);
+    for (i, (&a, &b)) in x.iter().zip(&y[lat..]).enumerate().skip(480) {
+        assert_eq!(a, b, "sample {i}");
+    }
+}
+
+#[test]
+fn dfn3_removes_noise_keeps_voice_and_maps_the_attenuation_limit() {
+    let n = 48_000 * 4;
+    let mut noise = Noise(21);
+    let pure: Vec<f32> = (0..n).map(|_| 0.05 * noise.next()).collect();
+    let reduction = |db: f32| {
+        let mut s = dfn_suppressor(48_000, 1);
+        s.set_attenuation_limit_db(db);
+        let y = &run(&mut s, &[pure.clone()])[0];
+        let lat = s.latency_samples();
+        (
+            energy_db(&pure[n / 2..n - lat]) - energy_db(&y[n / 2 + lat..]),
+            s.vad(),
+        )
+    };
+    let ((none, vad_noise), (six, _), (zero, _)) =
+        (reduction(f32::INFINITY), reduction(6.0), reduction(0.0));
+    println!("DFN3 noise reduction: no limit {none:.1} dB, 6 dB limit {six:.1} dB, 0 dB limit {zero:.2} dB; vad on noise {vad_noise:.3}");
+    assert!(none > 20.0, "{none}");
+    assert!((5.0..=6.1).contains(&six), "{six}");
+    assert!(zero.abs() < 1e-5, "{zero}");
+    assert!(vad_noise < 0.2, "vad on noise {vad_noise}");
+    // Real speech (the 48 kHz fixture) is kept, and reported as voice while it sounds.
+    let wav = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/speech.wav"
+    ))
+    .unwrap();
+    let v: Vec<f32> = wav[44..]
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]) as f32 / 32768.0)
+        .collect();
+    let mut s = dfn_suppressor(48_000, 1);
+    let mut vads = Vec::new();
+    let mut y = Vec::new();
+    for chunk in v.chunks(480 * 4) {
+        y.extend(run(&mut s, &[chunk.to_vec()]).remove(0));
+        vads.push(s.vad());
+    }
+    let (n, lat) = (v.len(), s.latency_samples());
+    let kept = energy_db(&y[lat..n]) - energy_db(&v[..n - lat]);
+    let loud = vads.iter().filter(|&&p| p > 0.5).count() as f64 / vads.len() as f64;
+    println!(
+        "DFN3 on clean speech: level change {kept:.2} dB, vad > 0.5 on {:.0}% of 40 ms blocks",
+        loud * 100.0
+    );
+    assert!(kept.abs() < 1.0, "{kept}");
+    assert!(loud > 0.3, "{loud}");
+}
+
+#[test]
+fn dfn3_stereo_channels_have_their_own_states() {
+    let x = noisy_voice(48_000 * 2, 48_000, 4);
+    let silent = vec![0.0f32; x.len()];
+    let mut s = dfn_suppressor(48_000, 2);
+    let y = run(&mut s, &[x.clone(), silent.clone()]);
+    let mut mono = dfn_suppressor(48_000, 1);
+    let m = &run(&mut mono, &[x])[0];
+    assert_eq!(&y[0], m, "left differs from the same input in mono");
+    assert!(
+        y[1].iter().all(|&v| v.abs() < 1e-6),
+        "silence leaked into the right channel"
+    );
+}
+
+#[test]
+fn a_live_model_switch_has_no_gap_no_click_and_changes_the_latency() {
+    for (from, to) in [
+        (ModelKind::RNNoise, ModelKind::DeepFilterNet3),
+        (ModelKind::DeepFilterNet3, ModelKind::RNNoise),
+    ] {
+        let n = 48_000 * 3;
+        let x = noisy_voice(n, 48_000, 17);
+        let max_step = |y: &[f32]| {
+            y.windows(2)
+                .map(|w| (w[1] - w[0]).abs())
+                .fold(0.0f32, f32::max)
+        };
+        let mut s = Suppressor::new(48_000, 1).unwrap();
+        let model = |k| match k {
+            ModelKind::RNNoise => Model::RNNoise,
+            ModelKind::DeepFilterNet3 => Model::DeepFilterNet3(dfn_weights()),
+        };
+        s.set_model(model(from)).unwrap();
+        let before = s.latency_samples();
+        let mut y = run(&mut s, &[x[..n / 2].to_vec()]).remove(0);
+        s.set_model(model(to)).unwrap();
+        // The old model sounds until the new one has produced output.
+        assert_eq!(s.model(), from);
+        y.extend(run(&mut s, &[x[n / 2..].to_vec()]).remove(0));
+        assert_eq!(s.model(), to);
+        let after = s.latency_samples();
+        assert_eq!(
+            (before, after),
+            match from {
+                ModelKind::RNNoise => (928, 1888),
+                _ => (1888, 928),
+            }
+        );
+        // No gap: every audible 10 ms of output around the switch (both models alone above
+        // -50 dB) is at least as loud (less 6 dB) as the quieter of them; no click: no step
+        // larger than the input's.
+        let alone = |k| {
+            let mut s = Suppressor::new(48_000, 1).unwrap();
+            s.set_model(model(k)).unwrap();
+            run(&mut s, &[x.clone()]).remove(0)
+        };
+        let (old, new) = (alone(from), alone(to));
+        let around = n / 2 - 4800..n / 2 + 9600;
+        for start in around.clone().step_by(480) {
+            let e = |v: &[f32]| energy_db(&v[start..start + 480]);
+            let floor = e(&old).min(e(&new));
+            assert!(
+                floor < -50.0 || e(&y) > floor - 6.0,
+                "{from:?} -> {to:?}: 10 ms at {start} is {:.1} dB, models alone {floor:.1} dB",
+                e(&y)
+            );
+        }
+        let (step, input_step) = (max_step(&y[around.clone()]), max_step(&x));
+        println!("switch {from:?} -> {to:?}: latency {before} -> {after}, largest step {step:.4} (input {input_step:.4})");
+        assert!(
+            step <= input_step,
+            "{from:?} -> {to:?}: step {step} > input step {input_step}"
+        );
+        assert_eq!(s.underruns(), 0);
+    }
+}
+
+#[test]
+fn a_model_switch_with_bad_weights_changes_nothing() {
+    let mut s = Suppressor::new(48_000, 1).unwrap();
+    let x = noisy_voice(48_000, 48_000, 2);
+    run(&mut s, &[x.clone()]);
+    // A weight file whose tensors do not fit DeepFilterNet3 (`MissingTensor` etc.) is refused
+    // by set_model; the RNNoise path keeps running with its latency.
+    let empty: &'static [u8] = Box::leak(
+        b"DFNW\x01\0\0\0\x02\0\0\0\0\0\0\0"
+            .to_vec()
+            .into_boxed_slice(),
+    );
+    let model = DfnModel::parse(empty).unwrap();
+    let err = s.set_model(Model::DeepFilterNet3(&model)).unwrap_err();
+    assert!(err.to_string().contains("missing tensor"), "{err}");
+    assert_eq!((s.model(), s.latency_samples()), (ModelKind::RNNoise, 928));
+    let y = &run(&mut s, &[x])[0];
+    assert!(energy_db(y) > -40.0);
 }

@@ -28,6 +28,7 @@ function setupMicrophonePanel() {
     latency: $('ns-latency'), cpu: $('ns-cpu'), rate: $('ns-rate'), record: $('ns-record'),
     recordState: $('ns-record-state'), compare: $('ns-compare'), before: $('ns-before'), after: $('ns-after'),
     voice: $('ns-voice'), intensity: $('ns-intensity'), intensityValue: $('ns-intensity-value'),
+    model: $('ns-model'), cpuModel: $('ns-cpu-model'),
   };
   let session = null; // { mic, ns, analysers, monitor, frame }
 
@@ -86,6 +87,7 @@ function setupMicrophonePanel() {
         intensity: Number(ui.intensity.value),
         attenuationLimitDb: strengthSetting(),
         voice: ui.voice.checked,
+        model: ui.model.value,
       });
       const { context, node } = ns;
       const analyser = () => new AnalyserNode(context, { fftSize: 1024 });
@@ -103,6 +105,12 @@ function setupMicrophonePanel() {
         // The worklet averages its CPU time over each second of audio.
         if (e.cpuMsPer10ms !== undefined) ui.cpu.textContent = `${e.cpuMsPer10ms.toFixed(3)} ms`;
       });
+      const showModel = () => {
+        ui.cpuModel.textContent = `(${node.model === 'deepfilternet3' ? 'DeepFilterNet3' : 'RNNoise'})`;
+        ui.latency.textContent = `${(node.latency * 1000).toFixed(1)} ms`;
+      };
+      node.addEventListener('modelchange', showModel);
+      showModel();
       node.addEventListener('error', showState);
       ui.latency.textContent = `${(node.latency * 1000).toFixed(1)} ms`;
       ui.rate.textContent = `${(context.sampleRate / 1000).toFixed(1)} kHz`;
@@ -161,6 +169,8 @@ function setupMicrophonePanel() {
   ui.enabled.addEventListener('change', () => { session?.ns.update({ enabled: ui.enabled.checked }); showState(); });
   ui.strength.addEventListener('input', () => { showStrength(); session?.ns.update({ attenuationLimitDb: strengthSetting() }); });
   ui.voice.addEventListener('change', () => session?.ns.update({ voice: ui.voice.checked }));
+  // Live switch: the node crossfades once the new model runs ('modelchange' updates the figures).
+  ui.model.addEventListener('change', () => session?.ns.update({ model: ui.model.value }));
   const showIntensity = () => {
     const intensity = Number(ui.intensity.value);
     ui.intensityValue.textContent = String(intensity);

@@ -12,7 +12,7 @@ mod suppressor;
 pub mod voice;
 
 pub use resampler::Resampler;
-pub use suppressor::{AudioError, Suppressor};
+pub use suppressor::{vad_from_lsnr, AudioError, Model, ModelKind, Suppressor};
 
 /// Web Audio's render quantum: the block size `Suppressor::process` works on.
 pub const QUANTUM: usize = 128;

@@ -1,20 +1,39 @@
-//! The noise suppressor: one RNNoise state per channel behind a fixed-latency pipeline.
+//! The noise suppressor: one denoiser state per channel (RNNoise or DeepFilterNet3) behind a
+//! fixed-latency pipeline.
 //!
 //! Latency is fixed and minimal: the output FIFO is prefilled with exactly the number of
 //! silent 48 kHz samples that keeps it from ever running dry, found by replaying the
 //! (periodic) schedule of sample counts at construction. At 48 kHz that is 448 samples
-//! (480 - gcd(128, 480)), so output = denoised input delayed by 448 + RNNoise's own 480.
+//! (480 - gcd(128, 480)), so output = denoised input delayed by 448 + the model's own delay:
+//! 480 for RNNoise, 1440 for DeepFilterNet3 (its 480 hop plus two frames of look-ahead). Both
+//! models take and give 480-sample frames at 48 kHz, so the framing, and hence the prefill,
+//! is the same for both; only the whole frames of model delay differ.
 //! The dry signal is delayed the same way, so bypass and the attenuation limit are plain
 //! sample-aligned crossfades between the two.
+//!
+//! **DeepFilterNet3's controls.** Its attenuation limit (libDF's `atten_lim_db`) mixes the
+//! noisy spectrum back into the enhanced one at 10^(-limit/20); the STFT is linear and
+//! reconstructs perfectly, so mixing the time-aligned dry signal in the time domain, as the
+//! RNNoise path does, is the same thing: `attenuationLimitDb` means the same for both models.
+//! Its voice probability is a logistic of the model's local SNR estimate (-15..35 dB), see
+//! [`vad_from_lsnr`].
+//!
+//! **Switching model live** (`set_model`): the new model's states start next to the old
+//! ones and are fed the same frames; the old path keeps sounding until the new one has
+//! produced real output for a few frames (its delay plus `SWITCH_WARMUP_FRAMES`), then one
+//! 10 ms crossfade hands over and the old states are dropped. The output never has a gap; the
+//! latency (`latency_samples`) is the new model's from the frame after the crossfade.
 //!
 //! The voice chain (`super::voice`) works on each frame between the denoiser's dry/wet mix
 //! and the bypass crossfade; its limiter comes last, after resampling back, and its
 //! look-ahead (if reserved at creation) is the only latency the chain adds.
 
+use super::deepfilter::{DeepFilter, LATENCY as DFN_LATENCY};
 use super::fifo::Fifo;
 use super::resampler::Resampler;
 use super::voice::{intensity_attenuation_limit_db, Params, Stage, VoiceChain};
 use super::{FRAME, MAX_CHANNELS, MAX_RATE, MIN_RATE, QUANTUM, RNNOISE_RATE};
+use crate::nn::dfn_weights::{DfnModel, Error as WeightsError};
 use nnnoiseless::DenoiseState;
 use std::fmt;
 
@@ -28,6 +47,109 @@ const PCM_SCALE: f32 = 16384.0;
 /// Bypass and strength changes fade over one frame (10 ms): no click.
 const MIX_STEP: f32 = 1.0 / FRAME as f32;
 const SCRATCH: usize = 2048;
+/// Frames the new model runs after its delay before a live switch crossfades to it: its
+/// running normalisation and recurrent states start from scratch.
+const SWITCH_WARMUP_FRAMES: u64 = 5;
+/// Model delays in whole 48 kHz frames, and the dry history that covers the longest.
+const RNNOISE_DELAY_FRAMES: usize = 1;
+const DFN_DELAY_FRAMES: usize = DFN_LATENCY / FRAME;
+const _: () = assert!(DFN_LATENCY % FRAME == 0);
+const DRY_FRAMES: usize = DFN_DELAY_FRAMES + 1;
+
+/// Which network denoises; DeepFilterNet3 comes with its weight file.
+pub enum Model<'a> {
+    RNNoise,
+    DeepFilterNet3(&'a DfnModel<'a>),
+}
+
+/// The model a suppressor runs (`Suppressor::model`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    RNNoise,
+    DeepFilterNet3,
+}
+
+/// DeepFilterNet3's local SNR estimate (dB, -15..35) as a voice probability: a logistic
+/// centred on `VAD_LSNR_MID_DB` with slope 1/`VAD_LSNR_SCALE_DB`. Noise-only frames sit near the
+/// -15 dB floor (probability < 0.01), voiced frames well above 10 dB (> 0.95).
+pub fn vad_from_lsnr(lsnr_db: f32) -> f32 {
+    1.0 / (1.0 + (-(lsnr_db - VAD_LSNR_MID_DB) / VAD_LSNR_SCALE_DB).exp())
+}
+pub const VAD_LSNR_MID_DB: f32 = 2.0;
+pub const VAD_LSNR_SCALE_DB: f32 = 3.0;
+
+/// One channel's denoiser state.
+enum Denoiser {
+    RNNoise {
+        state: Box<DenoiseState<'static>>,
+        started: bool,
+    },
+    DeepFilterNet3(Box<DeepFilter>),
+}
+
+impl Denoiser {
+    fn new(model: &Model) -> Result<Self, WeightsError> {
+        Ok(match model {
+            Model::RNNoise => Denoiser::RNNoise {
+                state: DenoiseState::new(),
+                started: false,
+            },
+            Model::DeepFilterNet3(m) => Denoiser::DeepFilterNet3(Box::new(DeepFilter::new(m)?)),
+        })
+    }
+
+    fn kind(&self) -> ModelKind {
+        match self {
+            Denoiser::RNNoise { .. } => ModelKind::RNNoise,
+            Denoiser::DeepFilterNet3(_) => ModelKind::DeepFilterNet3,
+        }
+    }
+
+    /// Input-to-output delay in frames: output frame k belongs to input frame k - delay.
+    fn delay_frames(&self) -> usize {
+        match self {
+            Denoiser::RNNoise { .. } => RNNOISE_DELAY_FRAMES,
+            Denoiser::DeepFilterNet3(_) => DFN_DELAY_FRAMES,
+        }
+    }
+
+    /// Denoises one 48 kHz frame in [-1, 1] into `out`; returns the voice probability. A state
+    /// that produced non-finite output gives silence and starts again clean.
+    fn run(&mut self, input: &[f32; FRAME], out: &mut [f32; FRAME]) -> f32 {
+        match self {
+            Denoiser::RNNoise { state, started } => {
+                let mut scaled = [0.0f32; FRAME];
+                for (s, x) in scaled.iter_mut().zip(input) {
+                    *s = x * PCM_SCALE;
+                }
+                let vad = state.process_frame(out, &scaled);
+                let healthy = vad.is_finite() && out.iter().all(|w| w.is_finite());
+                if !healthy {
+                    *state = DenoiseState::new();
+                }
+                if !*started || !healthy {
+                    // The first output covers the time before the stream (silence).
+                    out.fill(0.0);
+                    *started = true;
+                    return 0.0;
+                }
+                for o in out.iter_mut() {
+                    *o /= PCM_SCALE;
+                }
+                vad
+            }
+            // DeepFilter resets itself (and gives silence) on non-finite output.
+            Denoiser::DeepFilterNet3(df) => vad_from_lsnr(df.process(input, out)),
+        }
+    }
+
+    /// Silent history, for a channel joining mid-stream.
+    fn reset(&mut self) {
+        if let Denoiser::DeepFilterNet3(df) = self {
+            df.reset();
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AudioError {
@@ -39,7 +161,10 @@ impl fmt::Display for AudioError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
             AudioError::UnsupportedSampleRate(r) => {
-                write!(f, "sample rate {r} Hz is outside {MIN_RATE}..={MAX_RATE} Hz")
+                write!(
+                    f,
+                    "sample rate {r} Hz is outside {MIN_RATE}..={MAX_RATE} Hz"
+                )
             }
             AudioError::UnsupportedChannelCount(c) => {
                 write!(f, "{c} channels requested, 1..={MAX_CHANNELS} supported")
@@ -58,19 +183,22 @@ struct Channel {
     pending: Fifo,
     /// 48 kHz output waiting to be played, prefilled with the pipeline's delay.
     ready: Fifo,
-    rnn: Box<DenoiseState<'static>>,
-    /// The previous input frame: RNNoise's output for frame k is frame k-1 denoised.
-    dry: [f32; FRAME],
+    denoiser: Denoiser,
+    /// The model being switched to, fed the same frames until it takes over.
+    next: Option<Denoiser>,
+    /// The latest input frames, newest at `newest`: the dry signal of output frame k is
+    /// input frame k - delay.
+    dry: [[f32; FRAME]; DRY_FRAMES],
+    newest: usize,
     /// The dry frame that the frame being output belongs to.
     dry_out: [f32; FRAME],
     frame: [f32; FRAME],
     wet: [f32; FRAME],
     scratch: Vec<f32>,
-    frames_done: u64,
 }
 
 impl Channel {
-    fn new(rate: u32, prefill: usize) -> Self {
+    fn new(rate: u32, prefill: usize, denoiser: Denoiser) -> Self {
         let resampled = rate != RNNOISE_RATE;
         let mut ready = Fifo::new(prefill + 4 * FRAME + SCRATCH);
         ready.reset_to_zeros(prefill);
@@ -79,13 +207,14 @@ impl Channel {
             down: resampled.then(|| Resampler::new(RNNOISE_RATE, rate, SCRATCH)),
             pending: Fifo::new(FRAME + SCRATCH),
             ready,
-            rnn: DenoiseState::new(),
-            dry: [0.0; FRAME],
+            denoiser,
+            next: None,
+            dry: [[0.0; FRAME]; DRY_FRAMES],
+            newest: 0,
             dry_out: [0.0; FRAME],
             frame: [0.0; FRAME],
             wet: [0.0; FRAME],
             scratch: vec![0.0; SCRATCH],
-            frames_done: 0,
         }
     }
 
@@ -105,33 +234,45 @@ impl Channel {
     }
 
     /// Denoises one pending frame into `out` = dry + mix * (wet - dry) and keeps the dry
-    /// frame it belongs to in `dry_out`; returns the VAD.
-    fn run_frame(&mut self, mix_from: f32, mix_to: f32, out: &mut [f32; FRAME]) -> f32 {
+    /// frame it belongs to in `dry_out`; returns the VAD. During a model switch the next
+    /// model runs too, and `fade` (from, to) crossfades towards its output.
+    fn run_frame(
+        &mut self,
+        mix: (f32, f32),
+        fade: Option<(f32, f32)>,
+        out: &mut [f32; FRAME],
+    ) -> f32 {
         self.pending.pop(&mut self.frame);
-        let mut scaled = [0.0f32; FRAME];
-        for (s, x) in scaled.iter_mut().zip(&self.frame) {
-            *s = x * PCM_SCALE;
+        self.newest = (self.newest + 1) % DRY_FRAMES;
+        self.dry[self.newest] = self.frame;
+        let mut vad = self.denoiser.run(&self.frame, &mut self.wet);
+        let dry = &self.dry[(self.newest + DRY_FRAMES - self.denoiser.delay_frames()) % DRY_FRAMES];
+        for (i, o) in out.iter_mut().enumerate() {
+            let m = ramp(mix, i);
+            *o = dry[i] + m * (self.wet[i] - dry[i]);
         }
-        let vad = self.rnn.process_frame(&mut self.wet, &scaled);
-        let healthy = vad.is_finite() && self.wet.iter().all(|w| w.is_finite());
-        if self.frames_done == 0 || !healthy {
-            // The first output covers the time before the stream (silence). A state that
-            // produced non-finite output is replaced so the next frame starts clean.
-            self.wet.fill(0.0);
-            if !healthy {
-                self.rnn = DenoiseState::new();
+        self.dry_out = *dry;
+        if let Some(next) = &mut self.next {
+            let next_vad = next.run(&self.frame, &mut self.wet);
+            let dry = &self.dry[(self.newest + DRY_FRAMES - next.delay_frames()) % DRY_FRAMES];
+            if let Some(fade) = fade {
+                for (i, o) in out.iter_mut().enumerate() {
+                    let (m, x) = (ramp(mix, i), ramp(fade, i));
+                    let new = dry[i] + m * (self.wet[i] - dry[i]);
+                    *o += x * (new - *o);
+                    self.dry_out[i] += x * (dry[i] - self.dry_out[i]);
+                }
+                vad = next_vad;
             }
         }
-        self.frames_done += 1;
-        for (i, o) in out.iter_mut().enumerate() {
-            let t = (i + 1) as f32 / FRAME as f32;
-            let mix = mix_from + (mix_to - mix_from) * t;
-            let wet = self.wet[i] / PCM_SCALE;
-            *o = self.dry[i] + mix * (wet - self.dry[i]);
+        vad
+    }
+
+    /// The switch is over: the next model's states replace the current ones.
+    fn promote(&mut self) {
+        if let Some(next) = self.next.take() {
+            self.denoiser = next;
         }
-        self.dry_out = self.dry;
-        self.dry = self.frame;
-        if healthy { vad } else { 0.0 }
     }
 
     /// Queues dry + on * (processed - dry): the bypass crossfade, exact at 0 and 1.
@@ -140,7 +281,11 @@ impl Channel {
             for (i, o) in processed.iter_mut().enumerate() {
                 let on = on_from + (on_to - on_from) * (i + 1) as f32 / FRAME as f32;
                 let dry = self.dry_out[i];
-                *o = if on == 0.0 { dry } else { dry + on * (*o - dry) };
+                *o = if on == 0.0 {
+                    dry
+                } else {
+                    dry + on * (*o - dry)
+                };
             }
         }
         self.ready.push(processed);
@@ -176,9 +321,19 @@ impl Channel {
         }
         self.pending.reset_to_zeros(other.pending.len());
         self.ready.reset_to_zeros(other.ready.len());
-        self.dry.fill(0.0);
-        self.frames_done = other.frames_done;
+        self.dry = [[0.0; FRAME]; DRY_FRAMES];
+        self.denoiser.reset();
+        if let Some(next) = &mut self.next {
+            next.reset();
+        }
     }
+}
+
+/// A live model switch in progress (see the module documentation).
+struct Switch {
+    frames: u64,
+    /// Weight of the next model's output, ramping 0 -> 1 once it has warmed up.
+    fade: f32,
 }
 
 pub struct Suppressor {
@@ -194,6 +349,9 @@ pub struct Suppressor {
     /// Current weight of the processed signal against the dry one, ramping towards `enabled`.
     on: f32,
     voice: VoiceChain,
+    /// Frames processed so far, and those the next model has run during a switch.
+    frames_run: u64,
+    switch: Option<Switch>,
     /// One frame per channel between the denoiser and the bypass crossfade.
     frames: [[f32; FRAME]; MAX_CHANNELS],
     vad: f32,
@@ -223,7 +381,15 @@ impl Suppressor {
         let prefill = min_prefill(sample_rate);
         Ok(Suppressor {
             rate: sample_rate,
-            channels: (0..max_channels).map(|_| Channel::new(sample_rate, prefill)).collect(),
+            channels: (0..max_channels)
+                .map(|_| {
+                    Channel::new(
+                        sample_rate,
+                        prefill,
+                        Denoiser::new(&Model::RNNoise).unwrap(),
+                    )
+                })
+                .collect(),
             active: 1,
             prefill,
             enabled: true,
@@ -231,6 +397,8 @@ impl Suppressor {
             mix: 1.0,
             on: 1.0,
             voice: VoiceChain::new(sample_rate, lookahead),
+            frames_run: 0,
+            switch: None,
             frames: [[0.0; FRAME]; MAX_CHANNELS],
             vad: 0.0,
             underruns: 0,
@@ -257,17 +425,38 @@ impl Suppressor {
         let mut frames = 0;
         for (ch, q) in self.channels.iter_mut().zip(quanta.iter_mut()) {
             for s in q.iter_mut() {
-                *s = if s.is_finite() { s.clamp(-1.0, 1.0) } else { 0.0 };
+                *s = if s.is_finite() {
+                    s.clamp(-1.0, 1.0)
+                } else {
+                    0.0
+                };
             }
             frames = ch.take_input(q);
         }
         for _ in 0..frames {
             let (from, to) = (self.mix, step_towards(self.mix, self.strength));
             let (on_from, on_to) = (self.on, step_towards(self.on, self.enabled as u8 as f32));
+            let next_delay = self.channels[0]
+                .next
+                .as_ref()
+                .map_or(0, Denoiser::delay_frames);
+            let fade = self.switch.as_mut().and_then(|sw| {
+                sw.frames += 1;
+                let ready = sw.frames > next_delay as u64 + SWITCH_WARMUP_FRAMES;
+                ready.then(|| (sw.fade, step_towards(sw.fade, 1.0)))
+            });
             let mut vad = 0.0f32;
             for (ch, frame) in self.channels[..n].iter_mut().zip(&mut self.frames) {
-                vad = vad.max(ch.run_frame(from, to, frame));
+                vad = vad.max(ch.run_frame((from, to), fade, frame));
             }
+            if let (Some((_, to)), Some(sw)) = (fade, &mut self.switch) {
+                sw.fade = to;
+                if to >= 1.0 {
+                    self.switch = None;
+                    self.channels.iter_mut().for_each(Channel::promote);
+                }
+            }
+            self.frames_run += 1;
             self.voice.process_frames(&mut self.frames[..n], vad);
             for (ch, frame) in self.channels[..n].iter_mut().zip(&mut self.frames) {
                 ch.finish_frame(on_from, on_to, frame);
@@ -282,6 +471,40 @@ impl Suppressor {
             }
         }
         self.voice.limit(&mut quanta[..n]);
+    }
+
+    /// Switches the denoiser, live (see the module documentation) or at once before any
+    /// audio. The networks are built here, so this allocates; processing does not. Switching
+    /// to the model already running cancels a pending switch; on error nothing changes.
+    pub fn set_model(&mut self, model: Model) -> Result<(), WeightsError> {
+        let current = self.channels[0].denoiser.kind();
+        if matches!(model, Model::RNNoise) && current == ModelKind::RNNoise {
+            self.switch = None;
+            self.channels.iter_mut().for_each(|ch| ch.next = None);
+            return Ok(());
+        }
+        let mut fresh = Vec::with_capacity(self.channels.len());
+        for _ in 0..self.channels.len() {
+            fresh.push(Denoiser::new(&model)?);
+        }
+        let live = self.frames_run > 0;
+        for (ch, d) in self.channels.iter_mut().zip(fresh) {
+            if live {
+                ch.next = Some(d);
+            } else {
+                ch.denoiser = d;
+            }
+        }
+        self.switch = live.then_some(Switch {
+            frames: 0,
+            fade: 0.0,
+        });
+        Ok(())
+    }
+
+    /// The model producing the output (the old one until a switch has crossfaded).
+    pub fn model(&self) -> ModelKind {
+        self.channels[0].denoiser.kind()
     }
 
     /// Bypass (false) or suppress (true), with a 10 ms crossfade.
@@ -319,10 +542,11 @@ impl Suppressor {
         self.vad
     }
 
-    /// Added delay in seconds: RNNoise's frame plus the prefill, both at 48 kHz, plus the
-    /// limiter's look-ahead at the context rate.
+    /// Added delay in seconds: the model's delay (RNNoise 480, DeepFilterNet3 1440) plus the
+    /// prefill, both at 48 kHz, plus the limiter's look-ahead at the context rate.
     pub fn latency_seconds(&self) -> f64 {
-        (self.prefill + FRAME) as f64 / RNNOISE_RATE as f64
+        let model = self.channels[0].denoiser.delay_frames() * FRAME;
+        (self.prefill + model) as f64 / RNNOISE_RATE as f64
             + self.voice.lookahead() as f64 / self.rate as f64
     }
 
@@ -340,6 +564,11 @@ impl Suppressor {
     pub fn underruns(&self) -> u64 {
         self.underruns
     }
+}
+
+/// The value at sample `i` of a linear ramp (from, to) over one frame.
+fn ramp((from, to): (f32, f32), i: usize) -> f32 {
+    from + (to - from) * (i + 1) as f32 / FRAME as f32
 }
 
 /// One crossfade step (a frame's worth) from `from` towards `target`.
@@ -360,9 +589,13 @@ fn min_prefill(rate: u32) -> usize {
     let q = QUANTUM as u64;
     let mut worst = 0u64;
     for quanta in 1..=2 * schedule_period(rate) {
-        let produced = up.as_ref().map_or(quanta * q, |u| u.outputs_available(quanta * q));
+        let produced = up
+            .as_ref()
+            .map_or(quanta * q, |u| u.outputs_available(quanta * q));
         let framed = produced / FRAME as u64 * FRAME as u64;
-        let needed = down.as_ref().map_or(quanta * q, |d| d.inputs_required(quanta * q));
+        let needed = down
+            .as_ref()
+            .map_or(quanta * q, |d| d.inputs_required(quanta * q));
         worst = worst.max(needed.saturating_sub(framed));
     }
     worst as usize
@@ -372,7 +605,11 @@ fn min_prefill(rate: u32) -> usize {
 /// whole number of 48 kHz samples that is a whole number of frames.
 fn schedule_period(rate: u32) -> u64 {
     fn gcd(a: u64, b: u64) -> u64 {
-        if b == 0 { a } else { gcd(b, a % b) }
+        if b == 0 {
+            a
+        } else {
+            gcd(b, a % b)
+        }
     }
     let g = gcd(rate as u64, RNNOISE_RATE as u64);
     let (r, s) = (rate as u64 / g, RNNOISE_RATE as u64 / g);
@@ -397,9 +634,21 @@ mod tests {
 
     #[test]
     fn rejects_bad_configuration() {
-        assert_eq!(Suppressor::new(7_999, 1).err(), Some(AudioError::UnsupportedSampleRate(7_999)));
-        assert_eq!(Suppressor::new(96_001, 1).err(), Some(AudioError::UnsupportedSampleRate(96_001)));
-        assert_eq!(Suppressor::new(48_000, 0).err(), Some(AudioError::UnsupportedChannelCount(0)));
-        assert_eq!(Suppressor::new(48_000, 3).err(), Some(AudioError::UnsupportedChannelCount(3)));
+        assert_eq!(
+            Suppressor::new(7_999, 1).err(),
+            Some(AudioError::UnsupportedSampleRate(7_999))
+        );
+        assert_eq!(
+            Suppressor::new(96_001, 1).err(),
+            Some(AudioError::UnsupportedSampleRate(96_001))
+        );
+        assert_eq!(
+            Suppressor::new(48_000, 0).err(),
+            Some(AudioError::UnsupportedChannelCount(0))
+        );
+        assert_eq!(
+            Suppressor::new(48_000, 3).err(),
+            Some(AudioError::UnsupportedChannelCount(3))
+        );
     }
 }

@@ -23,14 +23,27 @@
 //! - `vme_ns_set_stage(handle, stage, on, p0, p1, p2, p3)`: voice chain stage 0 high-pass,
 //!   1 leveler, 2 compressor, 3 limiter, on 0|1, parameters in `audio::voice::Params` order
 //!   (NaN: from intensity; out of range: clamped; an unknown stage is ignored)
-//! - `vme_ns_latency(handle) -> u32`: added delay in samples at the context rate
+//! - `vme_ns_latency(handle) -> u32`: added delay in samples at the context rate (it changes
+//!   when a model switch completes)
+//! - `vme_ns_weights_alloc(len) -> *mut u8`: a buffer for a weight file (0: out of memory);
+//!   the caller copies the file there and passes it to
+//! - `vme_ns_set_model(handle, model, weights, len) -> u32`: model 0 RNNoise (weights may be
+//!   0), 1 DeepFilterNet3 with its weights (pkg/models/deepfilternet3.dfw), which it takes
+//!   (frees) whatever happens; before any audio the model changes at once, afterwards live
+//!   with a crossfade (`audio::Suppressor::set_model`). 0: done; 1: failed, the suppressor
+//!   unchanged and `vme_ns_error_ptr()`/`vme_ns_error_len()` hold the UTF-8 reason
+//! - `vme_ns_model(handle) -> u32`: the model producing the output (0 RNNoise, 1 DeepFilterNet3)
 //! - `vme_ns_destroy(handle)`; `vme_ns_live() -> u32`: suppressors alive in this instance
 
+use super::deepfilter::{alloc_bytes, take_bytes};
 use crate::audio::voice::Stage;
-use crate::audio::{Suppressor, QUANTUM};
+use crate::audio::{Model, ModelKind, Suppressor, QUANTUM};
+use crate::nn::dfn_weights::DfnModel;
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 static LIVE: AtomicU32 = AtomicU32::new(0);
+thread_local! { static NS_ERROR: RefCell<String> = const { RefCell::new(String::new()) }; }
 
 /// A suppressor and the buffers the worklet writes into, boxed so the pointers stay put.
 pub struct Handle {
@@ -45,7 +58,11 @@ fn handle<'a>(h: *mut Handle) -> Option<&'a mut Handle> {
 }
 
 #[no_mangle]
-pub extern "C" fn vme_ns_create(sample_rate: u32, max_channels: u32, lookahead: u32) -> *mut Handle {
+pub extern "C" fn vme_ns_create(
+    sample_rate: u32,
+    max_channels: u32,
+    lookahead: u32,
+) -> *mut Handle {
     let created = if lookahead != 0 {
         Suppressor::with_lookahead(sample_rate, max_channels as usize)
     } else {
@@ -55,7 +72,10 @@ pub extern "C" fn vme_ns_create(sample_rate: u32, max_channels: u32, lookahead: 
         Ok(suppressor) => {
             LIVE.fetch_add(1, Ordering::Relaxed);
             let buffers = vec![[0.0; QUANTUM]; max_channels as usize];
-            Box::into_raw(Box::new(Handle { suppressor, buffers }))
+            Box::into_raw(Box::new(Handle {
+                suppressor,
+                buffers,
+            }))
         }
         Err(_) => std::ptr::null_mut(),
     }
@@ -104,7 +124,15 @@ pub extern "C" fn vme_ns_set_intensity(h: *mut Handle, intensity: f32) {
 }
 
 #[no_mangle]
-pub extern "C" fn vme_ns_set_stage(h: *mut Handle, stage: u32, on: u32, p0: f32, p1: f32, p2: f32, p3: f32) {
+pub extern "C" fn vme_ns_set_stage(
+    h: *mut Handle,
+    stage: u32,
+    on: u32,
+    p0: f32,
+    p1: f32,
+    p2: f32,
+    p3: f32,
+) {
     if let (Some(h), Some(stage)) = (handle(h), Stage::from_index(stage)) {
         h.suppressor.set_stage(stage, on != 0, [p0, p1, p2, p3]);
     }
@@ -113,6 +141,54 @@ pub extern "C" fn vme_ns_set_stage(h: *mut Handle, stage: u32, on: u32, p0: f32,
 #[no_mangle]
 pub extern "C" fn vme_ns_latency(h: *mut Handle) -> u32 {
     handle(h).map_or(0, |h| h.suppressor.latency_samples() as u32)
+}
+
+#[no_mangle]
+pub extern "C" fn vme_ns_weights_alloc(len: u32) -> *mut u8 {
+    alloc_bytes(len)
+}
+
+#[no_mangle]
+pub extern "C" fn vme_ns_set_model(h: *mut Handle, model: u32, weights: *mut u8, len: u32) -> u32 {
+    // SAFETY: a non-null `weights` comes from `vme_ns_weights_alloc(len)`; taken once, here.
+    let bytes = (!weights.is_null()).then(|| unsafe { take_bytes(weights, len) });
+    let result = match (handle(h), model, &bytes) {
+        (None, _, _) => Err("no suppressor (null handle)".to_string()),
+        (Some(h), 0, _) => h
+            .suppressor
+            .set_model(Model::RNNoise)
+            .map_err(|e| e.to_string()),
+        (Some(_), 1, None) => Err("DeepFilterNet3 needs its weight file (none given)".to_string()),
+        (Some(h), 1, Some(bytes)) => DfnModel::parse(bytes)
+            .and_then(|m| h.suppressor.set_model(Model::DeepFilterNet3(&m)))
+            .map_err(|e| format!("DeepFilterNet3 weights: {e}")),
+        (Some(_), m, _) => Err(format!("unknown model {m} (0 RNNoise, 1 DeepFilterNet3)")),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(message) => {
+            NS_ERROR.with(|e| *e.borrow_mut() = message);
+            1
+        }
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn vme_ns_error_ptr() -> *const u8 {
+    NS_ERROR.with(|e| e.borrow().as_ptr())
+}
+
+#[no_mangle]
+pub extern "C" fn vme_ns_error_len() -> u32 {
+    NS_ERROR.with(|e| e.borrow().len() as u32)
+}
+
+#[no_mangle]
+pub extern "C" fn vme_ns_model(h: *mut Handle) -> u32 {
+    handle(h).map_or(0, |h| match h.suppressor.model() {
+        ModelKind::RNNoise => 0,
+        ModelKind::DeepFilterNet3 => 1,
+    })
 }
 
 #[no_mangle]
@@ -128,4 +204,3 @@ pub extern "C" fn vme_ns_destroy(h: *mut Handle) {
 pub extern "C" fn vme_ns_live() -> u32 {
     LIVE.load(Ordering::Relaxed)
 }
-

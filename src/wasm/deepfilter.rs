@@ -137,6 +137,24 @@ pub extern "C" fn vme_dfn_net_destroy(h: *mut Handle) {
 
 thread_local! { static DFN_ERROR: RefCell<String> = const { RefCell::new(String::new()) }; }
 
+/// A zeroed buffer of `len` bytes handed to JS (null when memory runs out); see `take_bytes`.
+pub(crate) fn alloc_bytes(len: u32) -> *mut u8 {
+    let mut buf = Vec::new();
+    if buf.try_reserve_exact(len as usize).is_err() {
+        return std::ptr::null_mut();
+    }
+    buf.resize(len as usize, 0u8);
+    Box::into_raw(buf.into_boxed_slice()) as *mut u8
+}
+
+/// Takes back a buffer from `alloc_bytes(len)`.
+///
+/// # Safety
+/// `ptr` must come from `alloc_bytes(len)` with this `len`, and not be taken twice.
+pub(crate) unsafe fn take_bytes(ptr: *mut u8, len: u32) -> Box<[u8]> {
+    Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len as usize))
+}
+
 pub struct Filter {
     filter: DeepFilter,
     buffer: [f32; HOP],
@@ -144,12 +162,7 @@ pub struct Filter {
 
 #[no_mangle]
 pub extern "C" fn vme_dfn_alloc(len: u32) -> *mut u8 {
-    let mut buf = Vec::new();
-    if buf.try_reserve_exact(len as usize).is_err() {
-        return std::ptr::null_mut();
-    }
-    buf.resize(len as usize, 0u8);
-    Box::into_raw(buf.into_boxed_slice()) as *mut u8
+    alloc_bytes(len)
 }
 
 #[no_mangle]
@@ -159,7 +172,7 @@ pub extern "C" fn vme_dfn_create(weights: *mut u8, len: u32) -> *mut Filter {
         return std::ptr::null_mut();
     }
     // SAFETY: `weights` comes from `vme_dfn_alloc(len)`; ownership returns to Rust here.
-    let bytes = unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(weights, len as usize)) };
+    let bytes = unsafe { take_bytes(weights, len) };
     let made = DfnModel::parse(&bytes)
         .map_err(|e| e.to_string())
         .and_then(|m| DeepFilter::new(&m).map_err(|e| format!("DeepFilterNet3 networks: {e}")));

@@ -1,0 +1,63 @@
+//! The suppressor running DeepFilterNet3 allocates nothing per quantum: at 48 and 44.1 kHz,
+//! mono and stereo in turn, with control changes, and through a live switch from RNNoise
+//! (the networks are built by `set_model`, before counting). Its own test binary, since it
+//! installs a counting allocator.
+
+use visio_media_effects::audio::{Model, ModelKind, Suppressor, QUANTUM};
+use visio_media_effects::nn::dfn_weights::DfnModel;
+
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations;
+
+#[test]
+fn processing_and_switching_to_deepfilternet3_allocate_nothing() {
+    let path =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/dfn3/deepfilternet3.dfw");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run `node scripts/dfn3-model.mjs` first)",
+            path.display()
+        )
+    });
+    let model = DfnModel::parse(&bytes).unwrap();
+    for rate in [48_000u32, 44_100] {
+        let mut s = Suppressor::new(rate, 2).unwrap();
+        let mut q = [[0.0f32; QUANTUM]; 2];
+        let mut seed = 1u32;
+        let mut before = 0;
+        for k in 0..(2 * rate as usize / QUANTUM) {
+            if k == 10 {
+                s.set_model(Model::DeepFilterNet3(&model)).unwrap();
+            }
+            // nnnoiseless fills its FFT tables lazily in its first frames: counted from here.
+            if k == 20 {
+                before = allocations();
+            }
+            for ch in q.iter_mut() {
+                for v in ch.iter_mut() {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    *v = 0.3 * ((seed >> 9) as f32 / (1u32 << 23) as f32 - 1.0);
+                }
+            }
+            if k % 50 == 25 {
+                s.set_enabled(k % 100 != 25);
+                s.set_attenuation_limit_db((k % 30) as f32);
+            }
+            let n = if (k / 100) % 2 == 0 { 2 } else { 1 };
+            s.process(&mut q[..n]);
+        }
+        let after = allocations();
+        assert_eq!(
+            s.model(),
+            ModelKind::DeepFilterNet3,
+            "{rate} Hz: the switch did not complete"
+        );
+        assert_eq!(
+            after - before,
+            0,
+            "{rate} Hz: {} allocations while processing",
+            after - before
+        );
+    }
+}

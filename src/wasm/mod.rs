@@ -3,6 +3,7 @@
 
 mod audio;
 mod compositor;
+mod frame;
 mod segmenter;
 
 /// The crate version, for diagnostics (`import { version } from 'visio-media-effects/visio_media_effects.js'`).

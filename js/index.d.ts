@@ -471,8 +471,9 @@ export interface OtherEffectConfig {
 /** Options of blurBackground() and BackgroundProcessor. */
 export interface BackgroundOptions extends BackgroundEffectChange {
   /**
-   * 'auto' (default): WebGL2 on a hardware GPU, else CPU (wasm SIMD). 'webgl2' forces WebGL2
-   * (also a software rasteriser; rejects when there is no WebGL2); 'cpu' forces the CPU.
+   * 'auto' (default): the faster of WebGL2 and CPU (wasm SIMD), measured on the first frames
+   * (a GPU named as a software rasteriser goes to the CPU without a trial). 'webgl2' forces
+   * WebGL2 (also a software rasteriser; rejects when there is no WebGL2); 'cpu' forces the CPU.
    */
   renderer?: 'auto' | 'webgl2' | 'cpu';
   /** The segmentation model; default `models/selfie_segmentation_landscape.tflite` next to this module. */
@@ -490,13 +491,23 @@ export interface BackgroundStats {
    * processed in the worker as an ImageBitmap), 'main-thread' (no usable worker either).
    */
   path: 'worker' | 'worker-streams' | 'worker-frames' | 'main-thread';
-  /** The renderer in use (null while being replaced after a context loss, or after destroy). */
-  renderer: 'webgl2' | 'cpu' | null;
+  /**
+   * The renderer in use (null while being replaced after a context loss, or after destroy;
+   * 'trial' while 'auto' times both on the first frames).
+   */
+  renderer: 'webgl2' | 'cpu' | 'trial' | null;
+  /** 'auto': the median ms per frame each renderer took in the trial, once it is over (else null). */
+  rendererTrial: { webgl2Ms: number; cpuMs: number } | null;
   /** Frames output per second over the last second. */
   fps: number;
   /** 1: the segmenter runs on every frame; 2: on every other frame (it did not fit). */
   segmentEvery: number;
-  /** Moving averages, in ms: segmentation (scale + model), rendering, turning the result into a frame, the whole frame. */
+  /**
+   * Moving averages, in ms: the frame's copy into wasm memory (its own pixel format; a canvas
+   * read-back where it has none), segmentation (fit to the model + model), rendering, turning
+   * the result into a frame, the whole frame.
+   */
+  copyMs: number;
   segmentMs: number;
   renderMs: number;
   outputMs: number;

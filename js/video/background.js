@@ -254,15 +254,24 @@ async function startWorker(track, base) {
     }
   }
   if (!start && mainThreadStreams()) {
-    const processor = new MediaStreamTrackProcessor({ track });
+    // A clone feeds the processor: destroy() stops it, so that its stream ends after the
+    // frames it holds, which the worker reads and closes (a cancelled stream would drop them
+    // unclosed), while the caller's track keeps running.
+    const input = track.clone();
+    const processor = new MediaStreamTrackProcessor({ track: input });
     // eslint-disable-next-line no-undef
     const generator = new MediaStreamTrackGenerator({ kind: 'video' });
     try {
       start = await ask(worker, { type: 'start', ...base, readable: processor.readable, writable: generator.writable },
         [processor.readable, generator.writable, ...transfer], 'ready');
       start.track = generator;
+      start.input = input;
       start.path = 'worker-streams';
+      // The caller stopping their track ends the clone too ('ended' fires only when the
+      // source ends it; a stop() is seen by polling), so the output ends with the input.
+      start.watch = setInterval(() => { if (track.readyState === 'ended') input.stop(); }, 500);
     } catch (error) {
+      input.stop();
       generator.stop();
       worker.terminate();
       throw error;
@@ -284,7 +293,10 @@ async function startWorker(track, base) {
   let last = { ...start.stats, path: start.path };
   worker.addEventListener('message', ({ data }) => {
     if (data?.type === 'stats') last = { ...data.stats, path: start.path };
-    if (data?.type === 'ended') start.track.stop(); // the input ended: so does the output
+    if (data?.type === 'ended') { // the input ended: so does the output
+      clearInterval(start.watch);
+      start.track.stop();
+    }
   });
   let destroyed = null;
   return {
@@ -293,10 +305,13 @@ async function startWorker(track, base) {
     stats: () => ({ ...last }),
     destroy() {
       destroyed ??= (async () => {
+        clearInterval(start.watch);
         start.track.stop();
-        const answer = await ask(worker, { type: 'destroy' }, [], 'destroyed', DESTROY_TIMEOUT_MS).catch(() => null);
+        const answer = ask(worker, { type: 'destroy' }, [], 'destroyed', DESTROY_TIMEOUT_MS).catch(() => null);
+        start.input?.stop(); // after the worker was told: it then reads the stream to its end
+        const final = await answer;
         worker.terminate();
-        if (answer) last = { ...answer.stats, path: start.path };
+        if (final) last = { ...final.stats, path: start.path };
         return last;
       })();
       return destroyed;

@@ -6,6 +6,7 @@
 import { createRenderer } from './renderer.js';
 import { createCpuRenderer } from './renderer-cpu.js';
 import { FrameSegmenter, fetchModel, loadVideoWasm } from './segmenter.js';
+import { FrameInput } from './frame-input.js';
 
 /** How often the segmenter may skip frames: 1 = every frame, 2 = every other frame. */
 const MAX_CADENCE = 2;
@@ -15,6 +16,9 @@ const CADENCE_WINDOW = 15;
 const WEBGL_RETRY_MS = 2000;
 /** Weight of the newest sample in the moving averages of the stage timings. */
 const EMA = 0.1;
+/** 'auto' renderer trial: frames per renderer not timed (shader compilation...), then timed. */
+const TRIAL_WARMUP = 1;
+const TRIAL_FRAMES = 3;
 
 const now = () => globalThis.performance?.now() ?? Date.now();
 
@@ -58,6 +62,40 @@ export class FrameLedger {
 }
 
 /**
+ * The choice of 'auto' between a WebGL2 renderer and the CPU one, by behaviour rather than by
+ * the GPU's name (WebKit reports "Apple GPU" over llvmpipe): the first frames go alternately
+ * to each (both draw the same picture), each timed until its picture is done (the GPU waited
+ * for), and the one with the lower median time is kept.
+ */
+class RendererTrial {
+  frames = 0;
+  times = [[], []];
+
+  constructor(webgl, cpu) {
+    this.renderers = [webgl, cpu];
+  }
+
+  /** The renderer that draws the next frame. */
+  next() {
+    return this.renderers[this.frames % 2];
+  }
+
+  /** Records the time of the frame next() gave; true once the trial is over. */
+  record(ms) {
+    if (this.frames >= 2 * TRIAL_WARMUP) this.times[this.frames % 2].push(ms);
+    this.frames++;
+    return this.frames >= 2 * (TRIAL_WARMUP + TRIAL_FRAMES);
+  }
+
+  /** { webgl2Ms, cpuMs }: the medians. */
+  result() {
+    const median = (xs) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
+    const round = (x) => Math.round(x * 100) / 100;
+    return { webgl2Ms: round(median(this.times[0])), cpuMs: round(median(this.times[1])) };
+  }
+}
+
+/**
  * @typedef {object} PipelineOptions
  * @property {WebAssembly.Module} module the package's compiled wasm
  * @property {string} modelUrl absolute URL of the .tflite model
@@ -69,18 +107,22 @@ export class FrameLedger {
 export class Pipeline {
   #wasm;
   #segmenter;
+  #input; // the frame in wasm memory, one copy shared by the segmenter and the CPU renderer
   #renderer = null;
+  #trial = null; // RendererTrial while 'auto' times both renderers
+  #trialResult = null;
   #rendererKind;
   #pendingRenderer = null;
   #retryAt = Infinity;
   #background;
   #mask = null; // our copy of the latest mask (wasm memory views detach when it grows)
+  #maskSize = [0, 0];
   #sinceMask = 0;
   #cadence = 1;
-  #window = { frames: 0, segment: 0, render: 0, output: 0, segments: 0 };
+  #window = { frames: 0, copy: 0, segment: 0, render: 0, output: 0, segments: 0 };
   #lastTimestamp = null;
   #interval = 1000 / 30;
-  #times = { segmentMs: 0, renderMs: 0, outputMs: 0, frameMs: 0 };
+  #times = { copyMs: 0, segmentMs: 0, renderMs: 0, outputMs: 0, frameMs: 0 };
   #outTimes = [];
   #counts = { frames: 0, rendered: 0, passthrough: 0, segmented: 0, errors: 0, contextLosses: 0 };
   #lastError = null;
@@ -103,6 +145,7 @@ export class Pipeline {
   constructor(wasm, model, { renderer, background, path }) {
     this.#wasm = wasm;
     this.#segmenter = new FrameSegmenter(wasm, model);
+    this.#input = new FrameInput(wasm);
     this.#rendererKind = renderer;
     this.#background = background;
     this.#path = path;
@@ -114,6 +157,18 @@ export class Pipeline {
     renderer.setBackground(this.#background);
     this.#renderer?.destroy();
     this.#renderer = renderer;
+    if (kind === 'auto' && renderer.kind === 'webgl2') {
+      const cpu = createCpuRenderer({ wasm: this.#wasm });
+      cpu.setBackground(this.#background);
+      this.#trial = new RendererTrial(renderer, cpu);
+    }
+  }
+
+  /** Ends the trial keeping `keep` (the other renderer is freed). */
+  #endTrial(keep) {
+    for (const r of this.#trial.renderers) if (r !== keep) r.destroy();
+    this.#trial = null;
+    this.#renderer = keep;
   }
 
   /**
@@ -128,7 +183,7 @@ export class Pipeline {
     const previous = this.#background;
     this.#background = setting;
     if (setting.mode === 'none') this.#mask = null; // a stale mask must not be reused later
-    this.#renderer?.setBackground(setting);
+    for (const r of this.#trial?.renderers ?? [this.#renderer]) r?.setBackground(setting);
     // Ours (background.js made it); the renderer no longer uses it.
     if (previous.mode === 'image' && previous.image !== setting.image) previous.image.close?.();
   }
@@ -170,13 +225,24 @@ export class Pipeline {
 
   async #effect(source, width, height) {
     const seg = this.#segmenter;
+    const input = this.#input;
+    const t0 = now();
+    // The one copy of the frame (the CPU renderer reads it at full size; WebGL2 uploads its
+    // planes, or draws the source itself when the copy is only the segmenter's read-back).
+    const trial = this.#trial;
+    if (trial) this.#renderer = trial.next(); // its canvas is the one the caller sends
+    await input.load(source, width, height, { full: !!trial || this.#renderer.kind === 'cpu', fit: seg.size });
+    if (this.destroyed) return false;
+    const tc = now();
+    this.#times.copyMs += EMA * (tc - t0 - this.#times.copyMs);
+    this.#window.copy += tc - t0;
     let segmentMs = 0;
     if (!this.#mask || this.#sinceMask + 1 >= this.#cadence) {
-      const t0 = now();
-      const mask = await seg.segment(source, width, height);
-      this.#mask ??= new Float32Array(mask.length);
+      const { mask, width: mw, height: mh } = seg.segment(input);
+      if (this.#mask?.length !== mask.length) this.#mask = new Float32Array(mask.length);
       this.#mask.set(mask);
-      segmentMs = now() - t0;
+      this.#maskSize = [mw, mh];
+      segmentMs = now() - tc;
       this.#times.segmentMs += EMA * (segmentMs - this.#times.segmentMs);
       this.#counts.segmented++;
       this.#sinceMask = 0;
@@ -186,12 +252,23 @@ export class Pipeline {
       this.#sinceMask++;
     }
     const t1 = now();
-    // A renderer may finish asynchronously (the CPU one copying a VideoFrame); a setBackground
-    // or a renderer swap in between is fine: each renderer serialises its own work.
-    await this.#renderer.render(source, this.#mask, seg.width, seg.height, width, height);
+    const [mw, mh] = this.#maskSize;
+    this.#renderer.render(input, this.#mask, mw, mh, width, height);
+    if (trial && this.#trial === trial) {
+      this.#renderer.finish?.(); // the GPU's share of the frame, for a fair comparison
+      if (this.#renderer.lost) { // the CPU one is kept, and draws this frame
+        this.#counts.contextLosses++;
+        this.#endTrial(trial.renderers[1]);
+        this.#renderer.render(input, this.#mask, mw, mh, width, height);
+      } else if (trial.record(now() - t1)) {
+        this.#trialResult = trial.result();
+        const { webgl2Ms, cpuMs } = this.#trialResult;
+        this.#endTrial(trial.renderers[webgl2Ms < cpuMs ? 0 : 1]);
+      }
+    }
     if (this.#renderer.lost) { // lost during this frame: nothing was drawn, the CPU draws it
       this.#replaceLost();
-      await this.#renderer.render(source, this.#mask, seg.width, seg.height, width, height);
+      this.#renderer.render(input, this.#mask, mw, mh, width, height);
     }
     const renderMs = now() - t1;
     this.#times.renderMs += EMA * (renderMs - this.#times.renderMs);
@@ -209,11 +286,11 @@ export class Pipeline {
     const w = this.#window;
     const segment = w.segments ? w.segment / w.segments : 0;
     // Rendering includes the caller's output step, where a GPU renderer's work is waited for.
-    const render = (w.render + w.output) / w.frames;
+    const render = (w.copy + w.render + w.output) / w.frames; // the copy is paid every frame
     const budget = this.#interval;
     if (this.#cadence === 1 && segment + render > 0.85 * budget) this.#cadence = Math.min(MAX_CADENCE, 2);
     else if (this.#cadence > 1 && segment + render < 0.6 * budget) this.#cadence = 1;
-    this.#window = { frames: 0, segment: 0, render: 0, output: 0, segments: 0 };
+    this.#window = { frames: 0, copy: 0, segment: 0, render: 0, output: 0, segments: 0 };
   }
 
   /**
@@ -262,16 +339,18 @@ export class Pipeline {
   /** Forgets the temporal state (a new camera, a new scene). */
   resetTemporal() {
     this.#mask = null;
-    this.#renderer?.resetTemporal();
+    for (const r of this.#trial?.renderers ?? [this.#renderer]) r?.resetTemporal();
   }
 
   stats() {
     const round = (x) => Math.round(x * 100) / 100;
     return {
       path: this.#path,
-      renderer: this.#renderer?.kind ?? null,
+      renderer: this.#trial ? 'trial' : this.#renderer?.kind ?? null,
+      rendererTrial: this.#trialResult,
       fps: this.#outTimes.length > 1 ? round((this.#outTimes.length - 1) * 1000 / (this.#outTimes.at(-1) - this.#outTimes[0])) : 0,
       segmentEvery: this.#cadence,
+      copyMs: round(this.#times.copyMs),
       segmentMs: round(this.#times.segmentMs),
       renderMs: round(this.#times.renderMs),
       outputMs: round(this.#times.outputMs),
@@ -290,9 +369,11 @@ export class Pipeline {
   destroy() {
     if (this.destroyed) return;
     this.destroyed = true;
+    if (this.#trial) this.#endTrial(this.#renderer);
     this.#renderer?.destroy();
     this.#renderer = null;
     this.#segmenter.destroy();
+    this.#input.destroy();
     if (this.#background.mode === 'image') this.#background.image.close?.();
   }
 }

@@ -1,12 +1,13 @@
 // The CPU renderer: the wasm SIMD `CpuCompositor` (src/video) behind the Renderer interface of
 // renderer.js. Used where WebGL2 is missing, blocklisted or lost.
 //
-// Per frame: the source's RGBA goes into wasm memory (VideoFrame.copyTo with format 'RGBA'
-// where the browser converts, else drawImage on a 2D canvas + getImageData), the compositor
-// runs, and its output is put on `canvas`.
+// Per frame: the compositor reads the frame the pipeline copied into wasm memory once (a
+// FrameInput, frame-input.js: converted to RGBA in wasm SIMD when it is YUV or BGRA), runs, and
+// its output is put on `canvas`. Any other source (tests, the benchmark) is drawn on a 2D
+// canvas and read back.
 
 import { PREFIX } from '../checks.js';
-import { HAS_COPY_TO, copyable } from './rgba.js';
+import { FrameInput } from './frame-input.js';
 
 /**
  * @param {import('./renderer.js').RendererOptions} options
@@ -33,9 +34,7 @@ class CpuRenderer {
   #inputContext;
   #output;
   #background = { mode: 'none' };
-  #busy = false; // a copyTo is writing into wasm memory
-  #stale = false; // a background change waits for it
-  #copyTo = HAS_COPY_TO;
+  #stale = false; // a background change waits for the next render()
 
   constructor(canvas, wasm) {
     this.#wasm = wasm;
@@ -48,10 +47,9 @@ class CpuRenderer {
 
   setBackground(setting) {
     this.#background = setting;
-    // Not while a frame copy is in flight: set_image allocates, and wasm memory growth would
-    // detach the buffer the copy writes to.
-    if (this.#compositor && !this.#busy) this.#apply();
-    else this.#stale = true;
+    // Applied by the next render(), never now: a frame copy into wasm memory may be in flight
+    // (FrameInput.load), and set_image allocates; wasm memory growth would detach its target.
+    this.#stale = true;
   }
 
   #apply() {
@@ -64,21 +62,21 @@ class CpuRenderer {
   }
 
   /**
-   * Renders; returns a Promise when the frame's pixels are copied asynchronously
-   * (VideoFrame.copyTo straight into wasm memory, 4x cheaper than drawImage + getImageData at
-   * 720p), undefined when it is done already.
+   * Renders `source` (a FrameInput holding the frame at full size, or any drawable) with
+   * `mask` onto `canvas`, synchronously.
    */
   render(source, mask, maskWidth, maskHeight, width, height) {
     if (this.canvas.width !== width || this.canvas.height !== height) {
       this.canvas.width = width;
       this.canvas.height = height;
     }
+    const input = source instanceof FrameInput ? source : null;
     if (!mask) {
-      this.#output.drawImage(source, 0, 0, width, height);
-      return undefined;
+      this.#output.drawImage(input ? input.source : source, 0, 0, width, height);
+      return;
     }
-    // The compositor takes masks up to the frame's size; a frame smaller than the model's
-    // input (a thumbnail-sized camera) gets the mask scaled down to it first.
+    // The compositor takes masks up to the frame's size; a frame smaller than the mask (a
+    // thumbnail-sized camera) gets the mask scaled down to it first.
     if (maskWidth > width || maskHeight > height) {
       const w = Math.min(maskWidth, width);
       const h = Math.min(maskHeight, height);
@@ -89,39 +87,24 @@ class CpuRenderer {
     const size = [width, height, maskWidth, maskHeight];
     if (!this.#compositor) {
       this.#compositor = new this.#wasm.CpuCompositor(...size);
-      this.#apply();
+      this.#stale = true;
     } else if (size.some((v, i) => v !== this.#size[i])) {
       this.#compositor.resize(...size);
     }
     this.#size = size;
+    if (this.#stale) this.#apply();
     const c = this.#compositor;
-    const frameBytes = () => new Uint8Array(this.#wasm.memory.buffer, c.frame_ptr(), width * height * 4);
-    const finish = () => {
-      if (this.#compositor !== c) return; // destroyed meanwhile
-      // Views after every call that may allocate: memory growth detaches older ones.
-      new Float32Array(this.#wasm.memory.buffer, c.mask_ptr(), maskWidth * maskHeight).set(mask.subarray(0, maskWidth * maskHeight));
-      c.render(...size);
-      const out = new Uint8ClampedArray(this.#wasm.memory.buffer, c.output_ptr(), width * height * 4);
-      this.#output.putImageData(new ImageData(out, width, height), 0, 0);
-    };
-    if (this.#copyTo && copyable(source, width, height)) {
-      this.#busy = true;
-      return source.copyTo(frameBytes(), { format: 'RGBA' }).then(
-        () => {},
-        () => {
-          // This browser cannot convert to RGBA in copyTo: draw from now on.
-          this.#copyTo = false;
-          if (this.#compositor === c) this.#drawInput(source, width, height, frameBytes());
-        },
-      ).then(() => {
-        this.#busy = false;
-        if (this.#stale && this.#compositor === c) this.#apply();
-        finish();
-      });
+    const full = input && (input.kind === 'planes' || input.kind === 'rgba') && input.width === width && input.height === height;
+    if (!full) {
+      const ptr = c.frame_ptr();
+      this.#drawInput(input ? input.source : source, width, height, new Uint8Array(this.#wasm.memory.buffer, ptr, width * height * 4));
     }
-    this.#drawInput(source, width, height, frameBytes());
-    finish();
-    return undefined;
+    // Views after every call that may allocate: memory growth detaches older ones.
+    new Float32Array(this.#wasm.memory.buffer, c.mask_ptr(), maskWidth * maskHeight).set(mask.subarray(0, maskWidth * maskHeight));
+    if (full) c.renderInput(input.inner, maskWidth, maskHeight);
+    else c.render(...size);
+    const out = new Uint8ClampedArray(this.#wasm.memory.buffer, c.output_ptr(), width * height * 4);
+    this.#output.putImageData(new ImageData(out, width, height), 0, 0);
   }
 
   /** The source's pixels through a 2D canvas (any FrameSource, any size or rotation). */

@@ -6,8 +6,11 @@
 //      (1280x720: f = 4, L = 320x180), last block partial;
 //   B  the blur grid, pixels of g x g L pixels, g in 1, 2, 4, 8 (Gaussian of 2-4 B pixels).
 // Per frame (blur mode; image mode differs in 4 and 5):
-//   0  upload: texSubImage2D of the source into an RGBA8 texture (no CPU readback), the mask
-//      into an R32F texture;
+//   0  upload: a frame the pipeline copied into wasm memory in its own pixel format
+//      (FrameInput) goes up as its planes (R8 Y, U, V; RG8 UV for NV12; RGBA8 bytes) and a
+//      conversion pass writes the RGBA8 frame texture with the CPU's YUV matrices (an RGBA
+//      copy is uploaded as is); any other source is texSubImage2D'd (no CPU readback); the
+//      mask goes into an R32F texture;
 //   1  temporal (mask grid, ping-pong state): k = 0.25 + 0.75 smoothstep(0.1, 0.5, |new -
 //      prev|), m = prev + k (new - prev); the first mask after resetTemporal, a mask-size
 //      change or leaving 'none' is taken as is;
@@ -35,6 +38,7 @@
 // Measured against the CPU renderer (tests/browser/renderer-webgl.test.mjs): at most 1/255 apart.
 import * as glsl from './shaders.js';
 import { PREFIX } from '../checks.js';
+import { FrameInput } from './frame-input.js';
 
 /** Working-grid rows along the short side; the short side the blur radius refers to. */
 const WORKING_ROWS = 180;
@@ -105,6 +109,7 @@ class WebGLRenderer {
   #grid = null; // { f, lw, lh, g, bw, bh, kernel } for the current frame size and background
   #onLost;
   #onRestored;
+  #pixel = new Uint8Array(4);
 
   constructor(canvas, requireHardware) {
     this.#ownsCanvas = !canvas;
@@ -196,7 +201,8 @@ class WebGLRenderer {
     if (!(Number.isInteger(width) && Number.isInteger(height) && width >= 1 && height >= 1)) {
       throw new RangeError(`${PREFIX}: frame size ${width}x${height} is invalid`);
     }
-    const [sw, sh] = sourceSize(source);
+    const input = source instanceof FrameInput ? source : null;
+    const [sw, sh] = input ? [input.width, input.height] : sourceSize(source);
     if (sw !== width || sh !== height) {
       throw new RangeError(`${PREFIX}: the source is ${sw}x${sh}, render() was told ${width}x${height}`);
     }
@@ -206,8 +212,12 @@ class WebGLRenderer {
     this.#sizeFrame(width, height);
     const o = this.#o;
     gl.bindVertexArray(o.vao);
-    gl.bindTexture(gl.TEXTURE_2D, o.tex.frame);
-    gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, gl.RGBA, gl.UNSIGNED_BYTE, source);
+    if (input && (input.kind === 'planes' || input.kind === 'rgba')) {
+      this.#uploadPlanes(input);
+    } else {
+      gl.bindTexture(gl.TEXTURE_2D, o.tex.frame);
+      gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, gl.RGBA, gl.UNSIGNED_BYTE, input ? input.source : source);
+    }
 
     if (effect === 'none') {
       this.#composite(0);
@@ -255,6 +265,14 @@ class WebGLRenderer {
     this.#composite(wrap ? 2 : 1);
   }
 
+  /** Waits until the GPU has drawn everything issued (a 1-pixel read): for timing. */
+  finish() {
+    const gl = this.#gl;
+    if (this.lost || gl.isContextLost()) return;
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, this.#pixel);
+  }
+
   destroy() {
     if (this.#destroyed) return;
     this.#destroyed = true;
@@ -265,6 +283,55 @@ class WebGLRenderer {
     this.#o = null;
     this.#image = null;
     if (this.#ownsCanvas && !gl.isContextLost()) gl.getExtension('WEBGL_lose_context')?.loseContext();
+  }
+
+  /**
+   * The frame in wasm memory into the frame texture: RGBA/RGBX bytes directly, other formats
+   * as planes and the conversion pass (shaders.js CONVERT).
+   */
+  #uploadPlanes(input) {
+    const gl = this.#gl;
+    const o = this.#o;
+    const { width: w, height: h, format, layout } = input;
+    const views = input.planes();
+    const cw = Math.ceil(w / 2);
+    const ch = Math.ceil(h / 2);
+    gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
+    const upload = (texture, internal, fmt, bytes, pw, ph, p) => {
+      gl.bindTexture(gl.TEXTURE_2D, texture);
+      gl.pixelStorei(gl.UNPACK_ROW_LENGTH, layout[p].stride / bytes);
+      const key = `${internal}:${pw}x${ph}`;
+      if (o.sized.planes.get(texture) === key) {
+        gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, pw, ph, fmt, gl.UNSIGNED_BYTE, views[p]);
+      } else {
+        gl.texImage2D(gl.TEXTURE_2D, 0, internal, pw, ph, 0, fmt, gl.UNSIGNED_BYTE, views[p]);
+        o.sized.planes.set(texture, key);
+      }
+    };
+    let mode;
+    if (format === 'RGBA' || format === 'RGBX') {
+      gl.bindTexture(gl.TEXTURE_2D, o.tex.frame);
+      gl.pixelStorei(gl.UNPACK_ROW_LENGTH, layout[0].stride / 4);
+      gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, views[0]);
+    } else if (format === 'BGRA' || format === 'BGRX') {
+      upload(o.tex.planeY, gl.RGBA8, gl.RGBA, 4, w, h, 0);
+      mode = 2;
+    } else {
+      upload(o.tex.planeY, gl.R8, gl.RED, 1, w, h, 0);
+      if (format === 'NV12') {
+        upload(o.tex.planeU, gl.RG8, gl.RG, 2, cw, ch, 1);
+        mode = 1;
+      } else {
+        upload(o.tex.planeU, gl.R8, gl.RED, 1, cw, ch, 1);
+        upload(o.tex.planeV, gl.R8, gl.RED, 1, cw, ch, 2);
+        mode = 0;
+      }
+    }
+    gl.pixelStorei(gl.UNPACK_ROW_LENGTH, 0);
+    gl.pixelStorei(gl.UNPACK_ALIGNMENT, 4);
+    if (mode === undefined) return;
+    this.#pass(o.prog.convert, o.fbo.frame, w, h, { uY: o.tex.planeY, uU: o.tex.planeU, uV: o.tex.planeV },
+      { uLayout: ['1i', mode], uK: ['1fv', input.inner.coefficients()] });
   }
 
   /** Separable Gaussian: source -> (H) tmp -> (V) out, optionally normalised by alpha. */
@@ -401,7 +468,7 @@ class WebGLRenderer {
   /** Programs, the VAO, every texture and framebuffer (storage comes with the sizes). */
   #createObjects() {
     const gl = this.#gl;
-    const o = { programs: [], textures: [], framebuffers: [], shaders: [], vao: null, sized: {} };
+    const o = { programs: [], textures: [], framebuffers: [], shaders: [], vao: null, sized: { planes: new Map() } };
     const vertex = compile(gl, gl.VERTEX_SHADER, glsl.VERTEX, o);
     const program = (source) => link(gl, vertex, compile(gl, gl.FRAGMENT_SHADER, source, o), o);
     o.prog = {
@@ -415,6 +482,7 @@ class WebGLRenderer {
       gauss: program(glsl.GAUSS),
       composite: program(glsl.composite(this.#formats.linear)),
       coverFit: program(glsl.COVER_FIT),
+      convert: program(glsl.CONVERT),
     };
     // Shaders are not needed once linked.
     for (const s of o.shaders) gl.deleteShader(s);
@@ -435,7 +503,7 @@ class WebGLRenderer {
     o.tex = {
       frame: tex(), mask: tex(), state: [tex(), tex()], guide: tex(), products: [tex(), tex(), tex(), tex()],
       ab: tex(), abTmp: tex(), coeffs: tex(), alpha: tex(), bAcc: tex(), bTmp: tex(), bOut: tex(),
-      image: tex(), fitted: tex(), imageBlur: tex(),
+      image: tex(), fitted: tex(), imageBlur: tex(), planeY: tex(), planeU: tex(), planeV: tex(),
     };
     const fbo = (...textures) => {
       const fb = gl.createFramebuffer();
@@ -449,7 +517,7 @@ class WebGLRenderer {
     o.fbo = {
       state: [fbo(t.state[0]), fbo(t.state[1])], guide: fbo(t.guide), products: fbo(...t.products), ab: fbo(t.ab),
       abTmp: fbo(t.abTmp), coeffs: fbo(t.coeffs), alpha: fbo(t.alpha), bAcc: fbo(t.bAcc), bTmp: fbo(t.bTmp),
-      bOut: fbo(t.bOut), fitted: fbo(t.fitted), imageBlur: fbo(t.imageBlur),
+      bOut: fbo(t.bOut), fitted: fbo(t.fitted), imageBlur: fbo(t.imageBlur), frame: fbo(t.frame),
     };
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);
     if (this.#formats.linear) {
@@ -487,11 +555,14 @@ class WebGLRenderer {
   }
 }
 
+/** Renderer names of software rasterisers (a shortcut only: names can be masked). */
+export const SOFTWARE_NAMES = /swiftshader|llvmpipe|softpipe|software|basic render/i;
+
 /** The renderer's name when it is a known software rasteriser, else null. */
 function softwareRenderer(gl) {
   const info = gl.getExtension('WEBGL_debug_renderer_info');
   const name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
-  return /swiftshader|llvmpipe|softpipe|software|basic render driver/i.test(name) ? name : null;
+  return SOFTWARE_NAMES.test(name) ? name : null;
 }
 
 /** Renderable float formats: 32-bit if possible (guided-filter variances), else 16-bit. */

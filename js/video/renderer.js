@@ -7,7 +7,7 @@
 // into chunks, which bundlers' default classic-worker output (Vite: worker.format 'iife')
 // refuses to build (tests/browser/bundler.test.mjs).
 import { createCpuRenderer } from './renderer-cpu.js';
-import { createWebGLRenderer } from './renderer-webgl.js';
+import { SOFTWARE_NAMES, createWebGLRenderer } from './renderer-webgl.js';
 
 /**
  * What goes behind the person.
@@ -63,9 +63,10 @@ import { createWebGLRenderer } from './renderer-webgl.js';
 
 /**
  * Whether this thread can create a WebGL2 context on an OffscreenCanvas (or a canvas), and
- * whether it is a software rasteriser. Chromium without a usable GPU falls back to SwiftShader
- * and still grants contexts asking failIfMajorPerformanceCaveat, so the renderer string is
- * checked too (WEBGL_debug_renderer_info; where it is hidden, assume hardware).
+ * whether its renderer's name is a known software rasteriser (SwiftShader, llvmpipe...). The
+ * name is only a shortcut: WebKit reports "Apple GPU" over llvmpipe, and browsers may hide it,
+ * so 'auto' decides by measuring (pipeline.js RendererTrial) whenever the name does not
+ * already say "software".
  */
 export function probeWebGL2() {
   try {
@@ -77,16 +78,19 @@ export function probeWebGL2() {
     const info = gl.getExtension('WEBGL_debug_renderer_info');
     const name = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
     gl.getExtension('WEBGL_lose_context')?.loseContext(); // free the probe context now
-    return { available: true, software: /swiftshader|llvmpipe|softpipe|software|basic render/i.test(name), name };
+    return { available: true, software: SOFTWARE_NAMES.test(name), name };
   } catch {
     return { available: false, software: false };
   }
 }
 
 /**
- * Creates a renderer. `kind`: 'webgl2', 'cpu' or 'auto' (WebGL2 when this thread can get a
- * hardware-accelerated context, else CPU). A forced 'webgl2' that cannot start throws (a
- * software context is accepted then); 'auto' falls back to CPU.
+ * Creates a renderer. `kind`: 'webgl2', 'cpu' or 'auto'. A forced 'webgl2' that cannot start
+ * throws (a software context is accepted then). 'auto' returns a WebGL2 renderer when this
+ * thread can get a context the browser does not flag as slow (failIfMajorPerformanceCaveat)
+ * and whose name is not a known software rasteriser, else the CPU one; the pipeline then
+ * times both on the first frames and keeps the faster (pipeline.js), so a software
+ * rasteriser behind a masked name still ends on the CPU.
  * @param {'auto' | 'webgl2' | 'cpu'} kind
  * @param {RendererOptions} options
  * @returns {Promise<Renderer>}
@@ -95,8 +99,6 @@ export async function createRenderer(kind, options = {}) {
   const probe = kind === 'auto' ? probeWebGL2() : null;
   if (kind === 'webgl2' || (probe?.available && !probe.software)) {
     try {
-      // 'auto' refuses a software rasteriser (SwiftShader, llvmpipe): the wasm SIMD path is
-      // faster than WebGL emulated on the CPU.
       return await createWebGLRenderer({ ...options, requireHardware: kind === 'auto' });
     } catch (error) {
       if (kind === 'webgl2') throw error;

@@ -3,7 +3,6 @@
 
 import initGlue, * as glue from '../visio_media_effects.js';
 import { PREFIX } from '../checks.js';
-import { HAS_COPY_TO, copyable } from './rgba.js';
 
 /** The model shipped in the package (copied there by scripts/build.mjs). */
 export function defaultModelUrl() {
@@ -23,6 +22,7 @@ export function loadVideoWasm(module) {
   ready ??= initGlue({ module_or_path: module }).then((exports) => ({
     Segmenter: glue.Segmenter,
     CpuCompositor: glue.CpuCompositor,
+    FrameInput: glue.FrameInput,
     memory: exports.memory,
   }));
   ready.catch(() => { ready = null; });
@@ -44,18 +44,13 @@ export async function fetchModel(url) {
 }
 
 /**
- * Person segmentation of frames: runs the model and returns the mask, a Float32Array view into
- * wasm memory valid until the next call. A VideoFrame is copied whole into wasm memory as RGBA
- * (VideoFrame.copyTo) and scaled to the model's input there, which at 720p costs a third of
- * scaling it on a 2D canvas and reading that back; other sources go through the canvas.
+ * Person segmentation of frames: runs the model on the frame in a `FrameInput` (frame-input.js;
+ * read in its own pixel format, scaled to the model's input) and returns the mask, which
+ * covers the whole frame: a Float32Array view into wasm memory valid until the next call.
  */
 export class FrameSegmenter {
   #wasm;
   #inner;
-  #canvas;
-  #context;
-  #copyTo = HAS_COPY_TO;
-  #copyFailures = 0;
 
   /** @param {{ Segmenter: Function, memory: WebAssembly.Memory }} wasm  @param {Uint8Array} model */
   constructor(wasm, model) {
@@ -65,46 +60,22 @@ export class FrameSegmenter {
     } catch (error) {
       throw new Error(`${PREFIX}: the segmentation model is not usable: ${error?.message ?? error}`, { cause: error });
     }
-    this.width = this.#inner.width;
-    this.height = this.#inner.height;
-    this.#canvas = typeof OffscreenCanvas === 'function'
-      ? new OffscreenCanvas(this.width, this.height)
-      : Object.assign(document.createElement('canvas'), { width: this.width, height: this.height });
-    this.#context = this.#canvas.getContext('2d', { willReadFrequently: true, alpha: false });
+    /** The model's input size. */
+    this.size = [this.#inner.width, this.#inner.height];
   }
 
   /**
-   * Segments `source`, a `width x height` picture (whole frame, stretched to the model's
-   * aspect like MediaPipe does).
-   * @returns {Promise<Float32Array>} the mask, `this.width * this.height` values in [0, 1]
+   * Segments the frame held by `input`.
+   * @param {import('./frame-input.js').FrameInput} input
+   * @returns {{ mask: Float32Array, width: number, height: number }} the mask (values in [0, 1])
+   *   and its size (the model's; the frame's proportions if the segmenter letterboxes)
    */
-  async segment(source, width, height) {
-    if (this.#copyTo && copyable(source, width, height)) {
-      const bytes = width * height * 4;
-      const ptr = this.#inner.frameBuffer(bytes); // may grow memory: views come after
-      try {
-        await source.copyTo(new Uint8Array(this.#wasm.memory.buffer, ptr, bytes), { format: 'RGBA' });
-        this.#copyFailures = 0;
-        this.#inner.segmentFrame(width, height, width * 4);
-        return this.#mask();
-      } catch (error) {
-        // No RGBA conversion in this browser, or the buffer was detached by a memory growth
-        // during the copy (a background image set meanwhile): the canvas does this frame, and
-        // all frames once the copy has failed twice in a row.
-        if (++this.#copyFailures >= 2) this.#copyTo = false;
-      }
-    }
-    const { width: w, height: h } = this;
-    this.#context.drawImage(source, 0, 0, w, h);
-    const rgba = this.#context.getImageData(0, 0, w, h).data;
-    const ptr = this.#inner.frameBuffer(rgba.length);
-    new Uint8Array(this.#wasm.memory.buffer, ptr, rgba.length).set(rgba);
-    this.#inner.segmentFrame(w, h, w * 4);
-    return this.#mask();
-  }
-
-  #mask() {
-    return new Float32Array(this.#wasm.memory.buffer, this.#inner.maskPtr(), this.width * this.height);
+  segment(input) {
+    const inner = this.#inner;
+    inner.segmentInput(input.inner);
+    const width = inner.maskWidth;
+    const height = inner.maskHeight;
+    return { mask: new Float32Array(this.#wasm.memory.buffer, inner.maskPtr(), width * height), width, height };
   }
 
   destroy() {

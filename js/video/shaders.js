@@ -345,3 +345,32 @@ void main() {
   outColor = vec4(sum / (n * n), 1.0);
 }
 `;
+
+/**
+ * Pass 0 for frames copied into wasm memory in their own pixel format (src/video/pixels.rs),
+ * frame grid, into the frame texture: uLayout 0 I420 (uY, uU, uV: R8 planes, chroma at half
+ * size), 1 NV12 (uU: RG8 interleaved chroma), 2 BGRA/BGRX (uY: RGBA8 holding the bytes).
+ * YUV: R = l + rv V', G = l + gu U' + gv V', B = l + bu U' with l = ys Y + yo, U' = U - 128
+ * (uK = [ys, yo, rv, gu, gv, bu], 0..255 units); each 2x2 block takes its chroma sample, as
+ * on the CPU. Rounded to bytes as the CPU does.
+ */
+export const CONVERT = `${HEADER}
+uniform sampler2D uY;
+uniform sampler2D uU;
+uniform sampler2D uV;
+uniform int uLayout;
+uniform float uK[6];
+out vec4 outColor;
+void main() {
+  ivec2 p = ivec2(gl_FragCoord.xy); // texture rows are the frame's rows, top first
+  if (uLayout == 2) { outColor = vec4(texelFetch(uY, p, 0).bgr, 1.0); return; }
+  float y = texelFetch(uY, p, 0).r * 255.0;
+  vec2 uv = uLayout == 1
+    ? texelFetch(uU, p / 2, 0).rg * 255.0
+    : vec2(texelFetch(uU, p / 2, 0).r, texelFetch(uV, p / 2, 0).r) * 255.0;
+  uv -= 128.0;
+  float l = uK[0] * y + uK[1];
+  vec3 rgb = vec3(l + uK[2] * uv.y, l + uK[3] * uv.x + uK[4] * uv.y, l + uK[5] * uv.x);
+  outColor = vec4(clamp(floor(rgb + 0.5), 0.0, 255.0) / 255.0, 1.0);
+}
+`;

@@ -17,6 +17,8 @@
 import { FrameLedger, Pipeline } from './pipeline.js';
 
 const STATS_INTERVAL_MS = 500;
+/** On destroy, how long the frames still queued in the input stream are read and closed. */
+const DRAIN_MS = 1000;
 
 let pipeline = null;
 let ledger = new FrameLedger();
@@ -138,14 +140,36 @@ async function onFrame({ bitmap, width, height, timestampMs }) {
   postMessage({ type: 'frame', bitmap: out }, [out]);
 }
 
+/**
+ * Reads and closes what is still queued in the input stream until it ends (the page stopped
+ * the track clone feeding it, or we stopped the transferred track), rather than cancelling
+ * it: a cancelled stream drops its queued frames (and those in transit from the page) without
+ * closing them, and Chromium then warns that they were garbage collected unclosed. A stream
+ * that does not end within DRAIN_MS is cancelled.
+ */
+async function drain() {
+  await running?.catch(() => {});
+  if (!reader) return;
+  const timer = setTimeout(() => reader.cancel().catch(() => {}), DRAIN_MS);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      value?.close();
+    }
+  } catch {
+    // cancelled or errored: nothing more will come
+  }
+  clearTimeout(timer);
+}
+
 async function destroy() {
   stopping = true;
   clearInterval(statsTimer);
-  await reader?.cancel().catch(() => {});
-  await running?.catch(() => {});
+  inputTrack?.stop(); // its processor's stream ends after the frames it holds
+  await drain();
   await writer?.close().catch(() => {});
   ledger.closeAll();
-  inputTrack?.stop(); // the page's clone, transferred here
   pipeline?.destroy();
   postMessage({ type: 'destroyed', stats: stats() });
 }

@@ -232,3 +232,210 @@ pub fn exp(x: F4) -> F4 {
     }
     p.mul(n.pow2i())
 }
+
+/// `I16x8`: eight i16 lanes, the integer cousin of `F4` for byte-valued pixels (8 pixels per
+/// vector where `F4` does 4). Same rule: a kernel is written once against it; on wasm32 with
+/// `simd128` it is a `v128`, elsewhere an array whose lane loops do the same arithmetic.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod imp16 {
+    use core::arch::wasm32::*;
+
+    #[derive(Clone, Copy)]
+    pub struct I16x8(v128);
+
+    impl I16x8 {
+        #[inline(always)]
+        pub fn splat(x: i16) -> I16x8 {
+            I16x8(i16x8_splat(x))
+        }
+        /// Bytes `s[i..i + 8]`, zero-extended.
+        #[inline(always)]
+        pub fn load_u8(s: &[u8], i: usize) -> I16x8 {
+            let a: &[u8; 8] = s[i..i + 8].try_into().unwrap();
+            // SAFETY: `a` is 8 readable bytes; no alignment requirement.
+            I16x8(unsafe { u16x8_load_extend_u8x8(a.as_ptr()) })
+        }
+        /// Bytes `s[i..i + 4]` each repeated twice (a 2x-subsampled chroma row, nearest).
+        #[inline(always)]
+        pub fn load_u8_doubled(s: &[u8], i: usize) -> I16x8 {
+            let a: &[u8; 4] = s[i..i + 4].try_into().unwrap();
+            let v = u32x4_splat(u32::from_le_bytes(*a));
+            let z = u32x4_splat(0);
+            I16x8(i8x16_shuffle::<
+                0,
+                16,
+                0,
+                16,
+                1,
+                16,
+                1,
+                16,
+                2,
+                16,
+                2,
+                16,
+                3,
+                16,
+                3,
+                16,
+            >(v, z))
+        }
+        /// Bytes `s[i..i + 8]` as 4 interleaved pairs (NV12's U V U V...): (first of each
+        /// pair, second of each pair), each repeated twice.
+        #[inline(always)]
+        pub fn load_u8_pairs_doubled(s: &[u8], i: usize) -> (I16x8, I16x8) {
+            let a: &[u8; 8] = s[i..i + 8].try_into().unwrap();
+            let v = u64x2_splat(u64::from_le_bytes(*a));
+            let z = u32x4_splat(0);
+            (
+                I16x8(i8x16_shuffle::<
+                    0,
+                    16,
+                    0,
+                    16,
+                    2,
+                    16,
+                    2,
+                    16,
+                    4,
+                    16,
+                    4,
+                    16,
+                    6,
+                    16,
+                    6,
+                    16,
+                >(v, z)),
+                I16x8(i8x16_shuffle::<
+                    1,
+                    16,
+                    1,
+                    16,
+                    3,
+                    16,
+                    3,
+                    16,
+                    5,
+                    16,
+                    5,
+                    16,
+                    7,
+                    16,
+                    7,
+                    16,
+                >(v, z)),
+            )
+        }
+        #[inline(always)]
+        pub fn add(self, o: I16x8) -> I16x8 {
+            I16x8(i16x8_add(self.0, o.0))
+        }
+        #[inline(always)]
+        pub fn sub(self, o: I16x8) -> I16x8 {
+            I16x8(i16x8_sub(self.0, o.0))
+        }
+        #[inline(always)]
+        pub fn shl<const N: u32>(self) -> I16x8 {
+            I16x8(i16x8_shl(self.0, N))
+        }
+        /// Arithmetic shift right.
+        #[inline(always)]
+        pub fn shr<const N: u32>(self) -> I16x8 {
+            I16x8(i16x8_shr(self.0, N))
+        }
+        /// Q15 product, rounded and saturated: `(a * b + 2^14) >> 15`.
+        #[inline(always)]
+        pub fn mul_q15(self, o: I16x8) -> I16x8 {
+            I16x8(i16x8_q15mulr_sat(self.0, o.0))
+        }
+        /// Stores 8 RGBA pixels (32 bytes at `out[i..]`), each channel saturated to 0..255,
+        /// alpha 255.
+        #[inline(always)]
+        pub fn store_rgba(r: I16x8, g: I16x8, b: I16x8, out: &mut [u8], i: usize) {
+            let o: &mut [u8; 32] = (&mut out[i..i + 32]).try_into().unwrap();
+            let rg = u8x16_narrow_i16x8(r.0, g.0);
+            let ba = u8x16_narrow_i16x8(b.0, i16x8_splat(255));
+            let lo =
+                i8x16_shuffle::<0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27>(rg, ba);
+            let hi =
+                i8x16_shuffle::<4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31>(rg, ba);
+            // SAFETY: `o` is 32 writable bytes; no alignment requirement.
+            unsafe {
+                v128_store(o.as_mut_ptr() as *mut v128, lo);
+                v128_store(o.as_mut_ptr().add(16) as *mut v128, hi);
+            }
+        }
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod imp16 {
+    #[derive(Clone, Copy)]
+    pub struct I16x8([i16; 8]);
+
+    #[inline(always)]
+    fn map2(a: [i16; 8], b: [i16; 8], f: impl Fn(i16, i16) -> i16) -> I16x8 {
+        I16x8(core::array::from_fn(|k| f(a[k], b[k])))
+    }
+
+    impl I16x8 {
+        #[inline(always)]
+        pub fn splat(x: i16) -> I16x8 {
+            I16x8([x; 8])
+        }
+        #[inline(always)]
+        pub fn load_u8(s: &[u8], i: usize) -> I16x8 {
+            let a = &s[i..i + 8];
+            I16x8(core::array::from_fn(|k| a[k] as i16))
+        }
+        #[inline(always)]
+        pub fn load_u8_doubled(s: &[u8], i: usize) -> I16x8 {
+            let a = &s[i..i + 4];
+            I16x8(core::array::from_fn(|k| a[k / 2] as i16))
+        }
+        #[inline(always)]
+        pub fn load_u8_pairs_doubled(s: &[u8], i: usize) -> (I16x8, I16x8) {
+            let a = &s[i..i + 8];
+            (
+                I16x8(core::array::from_fn(|k| a[k / 2 * 2] as i16)),
+                I16x8(core::array::from_fn(|k| a[k / 2 * 2 + 1] as i16)),
+            )
+        }
+        #[inline(always)]
+        pub fn add(self, o: I16x8) -> I16x8 {
+            map2(self.0, o.0, i16::wrapping_add)
+        }
+        #[inline(always)]
+        pub fn sub(self, o: I16x8) -> I16x8 {
+            map2(self.0, o.0, i16::wrapping_sub)
+        }
+        #[inline(always)]
+        pub fn shl<const N: u32>(self) -> I16x8 {
+            I16x8(self.0.map(|a| a.wrapping_shl(N)))
+        }
+        #[inline(always)]
+        pub fn shr<const N: u32>(self) -> I16x8 {
+            I16x8(self.0.map(|a| a >> N))
+        }
+        #[inline(always)]
+        pub fn mul_q15(self, o: I16x8) -> I16x8 {
+            map2(self.0, o.0, |a, b| {
+                ((a as i32 * b as i32 + 0x4000) >> 15).clamp(i16::MIN as i32, i16::MAX as i32)
+                    as i16
+            })
+        }
+        #[inline(always)]
+        pub fn store_rgba(r: I16x8, g: I16x8, b: I16x8, out: &mut [u8], i: usize) {
+            let o = &mut out[i..i + 32];
+            for k in 0..8 {
+                let px = &mut o[4 * k..4 * k + 4];
+                px[0] = r.0[k].clamp(0, 255) as u8;
+                px[1] = g.0[k].clamp(0, 255) as u8;
+                px[2] = b.0[k].clamp(0, 255) as u8;
+                px[3] = 255;
+            }
+        }
+    }
+}
+
+pub use imp16::I16x8;

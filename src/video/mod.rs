@@ -1,4 +1,5 @@
-//! Camera background effects: person segmentation (`segmenter`) and the CPU renderer (mask
+//! Camera background effects: camera pictures in the browsers' pixel formats (`pixels`), person
+//! segmentation (`segmenter`) and the CPU renderer (mask
 //! refinement, halo-free blur, virtual background, compositing). The renderer takes any
 //! person-probability mask as `&[f32]` + its size (at most the frame's).
 //!
@@ -61,6 +62,7 @@ mod blur;
 mod compositor;
 mod plane;
 mod refine;
+pub mod pixels;
 pub mod segmenter;
 mod simd;
 mod temporal;

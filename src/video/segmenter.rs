@@ -1,10 +1,19 @@
-//! Person segmentation of camera frames with a MediaPipe selfie-segmentation model: resizes an
-//! RGBA frame to the model's input, runs the network and exposes the person-probability mask.
+//! Person segmentation of camera frames with a MediaPipe selfie-segmentation model: fits a
+//! picture (any pixel format of `pixels`) into the model's input, runs the network and exposes
+//! the person-probability mask of the picture.
+//!
+//! Aspect ratio: by default the picture is stretched to the model's input (as MediaPipe does)
+//! and the mask covers the picture. `set_letterbox(true)` fits it inside with its proportions
+//! kept and black bars instead (the mask is then the part of the output under the picture);
+//! measured on 4:3, 1:1 and 9:16 crops of the 16:9 fixtures (`tests/segmentation.rs`
+//! `other_aspect_ratios`), black bars did worse than stretching for 4:3 and 1:1, so it is off.
 
+use super::pixels::Picture;
 use crate::nn::simd::F4;
 use crate::nn::{Error, Network};
 
-/// Person probability per pixel, in [0, 1], at the model's resolution, row-major.
+/// Person probability per pixel, in [0, 1], row-major, covering the whole picture (at the
+/// size the picture had inside the model's input).
 pub struct Mask {
     pub width: usize,
     pub height: usize,
@@ -14,9 +23,24 @@ pub struct Mask {
 pub struct Segmenter {
     net: Network,
     mask: Mask,
-    /// Per model column: (left source x, right source x, right weight); rebuilt on a size change.
+    /// Per content column: (left source x, right source x, right weight); rebuilt on a size change.
     columns: Vec<(usize, usize, f32)>,
-    columns_for: usize,
+    columns_for: (usize, usize),
+    letterbox: bool,
+}
+
+/// Where a `width x height` picture goes in a `mw x mh` input: (x, y, w, h), proportions
+/// kept (to the nearest pixel), centred.
+pub fn letterbox(
+    width: usize,
+    height: usize,
+    mw: usize,
+    mh: usize,
+) -> (usize, usize, usize, usize) {
+    let s = (mw as f64 / width as f64).min(mh as f64 / height as f64);
+    let w = ((width as f64 * s).round() as usize).clamp(1, mw);
+    let h = ((height as f64 * s).round() as usize).clamp(1, mh);
+    ((mw - w) / 2, (mh - h) / 2, w, h)
 }
 
 /// Bilinear source positions (half-pixel centres, clamped at the edges) for one axis.
@@ -47,17 +71,19 @@ impl Segmenter {
             net,
             mask,
             columns: Vec::with_capacity(i.w),
-            columns_for: 0,
+            columns_for: (0, 0),
+            letterbox: false,
         })
     }
 
     /// The model's input size (width, height): frames are resized to it, and masks have it.
     pub fn input_size(&self) -> (usize, usize) {
-        (self.mask.width, self.mask.height)
+        let i = self.net.input_dims();
+        (i.w, i.h)
     }
 
-    /// Segments one RGBA frame (`stride` bytes per row; alpha is ignored). The frame is resized
-    /// to the model's input with bilinear filtering; the returned mask is at model resolution.
+    /// Segments one RGBA frame (`stride` bytes per row; alpha is ignored); see
+    /// `segment_picture`.
     pub fn segment(
         &mut self,
         rgba: &[u8],
@@ -65,67 +91,97 @@ impl Segmenter {
         height: usize,
         stride: usize,
     ) -> Result<&Mask, Error> {
-        if width == 0 || height == 0 || stride < width.saturating_mul(4) {
-            return Err(Error::Input(format!(
-                "frame {width}x{height} with stride {stride} bytes (needs >= 4 x width)"
-            )));
-        }
-        let need = (height - 1)
-            .checked_mul(stride)
-            .and_then(|n| n.checked_add(width * 4));
-        if need.is_none_or(|n| rgba.len() < n) {
-            return Err(Error::Input(format!(
-                "frame {width}x{height} stride {stride} needs {need:?} bytes, got {}",
-                rgba.len()
-            )));
-        }
-        self.fill_input(rgba, width, height, stride);
+        let picture = Picture::rgba(rgba, width, height, stride).map_err(|e| {
+            Error::Input(format!("frame {width}x{height} with stride {stride}: {e}"))
+        })?;
+        self.segment_picture(&picture)
+    }
+
+    /// Segments one picture: letterboxed into the model's input with bilinear filtering; the
+    /// mask covers the picture (see the module docs for its size).
+    pub fn segment_picture(&mut self, picture: &Picture) -> Result<&Mask, Error> {
+        let (mw, mh) = self.input_size();
+        let (ox, oy, cw, ch) = if self.letterbox {
+            letterbox(picture.width, picture.height, mw, mh)
+        } else {
+            (0, 0, mw, mh)
+        };
+        self.fill_input(picture, (ox, oy, cw, ch));
         self.net.run();
         let out = self.net.output();
         let c = self.net.output_dims().c;
-        for (m, px) in self.mask.data.iter_mut().zip(out.chunks_exact(c)) {
-            *m = px[0];
+        let mask = &mut self.mask;
+        if (mask.width, mask.height) != (cw, ch) {
+            *mask = Mask {
+                width: cw,
+                height: ch,
+                data: vec![0.0; cw * ch],
+            };
+        }
+        for (y, row) in mask.data.chunks_exact_mut(cw).enumerate() {
+            let src = &out[((oy + y) * mw + ox) * c..];
+            for (m, px) in row.iter_mut().zip(src.chunks_exact(c)) {
+                *m = px[0];
+            }
         }
         Ok(&self.mask)
+    }
+
+    /// Letterbox frames of another aspect ratio instead of stretching them (see the module docs).
+    pub fn set_letterbox(&mut self, on: bool) {
+        self.letterbox = on;
     }
 
     pub fn mask(&self) -> &Mask {
         &self.mask
     }
 
-    fn fill_input(&mut self, rgba: &[u8], width: usize, height: usize, stride: usize) {
-        let (mw, mh) = (self.mask.width, self.mask.height);
-        if self.columns_for != width || self.columns.len() != mw {
+    fn fill_input(&mut self, picture: &Picture, (ox, oy, cw, ch): (usize, usize, usize, usize)) {
+        let (mw, mh) = (self.net.input_dims().w, self.net.input_dims().h);
+        let (width, height) = (picture.width, picture.height);
+        if self.columns_for != (width, cw) {
             self.columns.clear();
             self.columns
-                .extend((0..mw).map(|x| source_position(x, width, mw)));
-            self.columns_for = width;
+                .extend((0..cw).map(|x| source_position(x, width, cw)));
+            self.columns_for = (width, cw);
         }
-        // The input has 3 channels padded to 4 (checked in `new`): one RGBA pixel per F4. The
-        // scale zeroes the alpha lane, which is the channel padding (the arena reuses this
-        // memory, so it must be cleared).
+        // The input has 3 channels padded to 4 (checked in `new`): one pixel per F4. The
+        // scale zeroes the padding lane (the arena reuses this memory, so it must be cleared),
+        // and the letterbox bars are black.
         let input = self.net.input_mut();
-        let scale = F4::load(&[1.0 / 255.0, 1.0 / 255.0, 1.0 / 255.0, 0.0], 0);
-        let pixel = |r: &[u8], x: usize| {
-            let b = &r[x * 4..x * 4 + 4];
-            F4::load(&[b[0] as f32, b[1] as f32, b[2] as f32, b[3] as f32], 0)
-        };
-        for (y, row) in input.chunks_exact_mut(mw * 4).take(mh).enumerate() {
-            let (y0, y1, fy) = source_position(y, height, mh);
-            let (r0, r1) = (&rgba[y0 * stride..], &rgba[y1 * stride..]);
-            if width == mw && height == mh {
-                for (x, px) in row.chunks_exact_mut(4).enumerate() {
-                    pixel(r0, x).mul(scale).store(px, 0);
+        let columns = &self.columns;
+        picture.with_rgb(|rgb| {
+            let scale = F4::load(&[1.0 / 255.0, 1.0 / 255.0, 1.0 / 255.0, 0.0], 0);
+            let pixel = |x: usize, y: usize| {
+                let [r, g, b] = rgb(x, y);
+                F4::load(&[r, g, b, 0.0], 0)
+            };
+            let clamp = |v: F4| v.max(F4::splat(0.0)).min(F4::splat(255.0));
+            for (y, row) in input.chunks_exact_mut(mw * 4).take(mh).enumerate() {
+                if y < oy || y >= oy + ch {
+                    row.fill(0.0);
+                    continue;
                 }
-                continue;
+                row[..ox * 4].fill(0.0);
+                row[(ox + cw) * 4..].fill(0.0);
+                let content = &mut row[ox * 4..(ox + cw) * 4];
+                let (y0, y1, fy) = source_position(y - oy, height, ch);
+                if width == cw && height == ch {
+                    for (x, px) in content.chunks_exact_mut(4).enumerate() {
+                        clamp(pixel(x, y0)).mul(scale).store(px, 0);
+                    }
+                    continue;
+                }
+                let (wy0, wy1) = (F4::splat(1.0 - fy), F4::splat(fy));
+                for (px, &(x0, x1, fx)) in content.chunks_exact_mut(4).zip(columns) {
+                    let (wx0, wx1) = (F4::splat(1.0 - fx), F4::splat(fx));
+                    let top = pixel(x0, y0).mul(wx0).add(pixel(x1, y0).mul(wx1));
+                    let bottom = pixel(x0, y1).mul(wx0).add(pixel(x1, y1).mul(wx1));
+                    clamp(top.mul(wy0).add(bottom.mul(wy1)))
+                        .mul(scale)
+                        .store(px, 0);
+                }
             }
-            let (wy0, wy1) = (F4::splat(1.0 - fy), F4::splat(fy));
-            for (px, &(x0, x1, fx)) in row.chunks_exact_mut(4).zip(&self.columns) {
-                let (wx0, wx1) = (F4::splat(1.0 - fx), F4::splat(fx));
-                let top = pixel(r0, x0).mul(wx0).add(pixel(r0, x1).mul(wx1));
-                let bottom = pixel(r1, x0).mul(wx0).add(pixel(r1, x1).mul(wx1));
-                top.mul(wy0).add(bottom.mul(wy1)).mul(scale).store(px, 0);
-            }
-        }
+        });
     }
 }

@@ -17,6 +17,7 @@
 //! const out = new Uint8ClampedArray(memory.buffer, c.output_ptr(), 1280 * 720 * 4);
 //! ```
 
+use super::frame::FrameInput;
 use crate::video::{Background, Compositor, Frame, Mask};
 use wasm_bindgen::prelude::*;
 
@@ -66,6 +67,8 @@ impl CpuCompositor {
         Ok(())
     }
 
+    /// Address of the RGBA frame buffer (`width * height * 4` bytes) for `render`
+    /// (`renderInput` reads a FrameInput instead).
     pub fn frame_ptr(&mut self) -> usize {
         self.frame.as_mut_ptr() as usize
     }
@@ -96,6 +99,24 @@ impl CpuCompositor {
 
     pub fn reset_temporal(&mut self) {
         self.inner.reset_temporal();
+    }
+
+    /// Renders the frame held by `input` (converted to RGBA once, in wasm SIMD, unless it is
+    /// RGBA already) with the mask in the mask buffer; the sizes must be those of the last
+    /// `resize`, and the input's.
+    #[wasm_bindgen(js_name = renderInput)]
+    pub fn render_input(&mut self, input: &mut FrameInput, mask_width: u32, mask_height: u32) -> Result<(), JsError> {
+        let (rgba, stride, w, h) = input.rgba()?;
+        let (mw, mh) = (mask_width as usize, mask_height as usize);
+        if self.size != (w, h, mw, mh) {
+            let (a, b, c, d) = self.size;
+            return Err(JsError::new(&format!(
+                "renderInput: frame {w}x{h} with mask {mw}x{mh} does not match the buffers sized by resize({a}, {b}, {c}, {d})"
+            )));
+        }
+        let frame = Frame { rgba, width: w, height: h, stride };
+        let mask = Mask { data: &self.mask, width: mw, height: mh };
+        self.inner.render(frame, mask, &mut self.output).map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// Renders the frame and mask in the buffers into the output buffer; the sizes must be

@@ -4,6 +4,7 @@
 mod audio;
 mod compositor;
 mod deepfilter;
+mod frame;
 mod segmenter;
 
 /// The crate version, for diagnostics (`import { version } from 'visio-media-effects/visio_media_effects.js'`).

@@ -6,6 +6,7 @@
 //! The mask stays in wasm memory at `maskPtr()` (`width * height` f32s, valid until the next
 //! call); `mask()` returns a copy.
 
+use super::frame::FrameInput;
 use crate::video::segmenter;
 use wasm_bindgen::prelude::*;
 
@@ -77,7 +78,30 @@ impl Segmenter {
             .map_err(|e| JsError::new(&e.to_string()))
     }
 
-    /// Address in wasm memory of the latest mask (`width * height` f32s in [0, 1]).
+    /// Segments the frame held by `input` (any of its pixel formats, read where needed: no
+    /// conversion of the whole frame). The mask covers the frame: `maskWidth x maskHeight`.
+    #[wasm_bindgen(js_name = segmentInput)]
+    pub fn segment_input(&mut self, input: &FrameInput) -> Result<(), JsError> {
+        let picture = input.picture()?;
+        self.inner
+            .segment_picture(&picture)
+            .map(|_| ())
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Width of the latest mask (the model's width for a frame of its aspect ratio).
+    #[wasm_bindgen(getter, js_name = maskWidth)]
+    pub fn mask_width(&self) -> u32 {
+        self.inner.mask().width as u32
+    }
+
+    /// Height of the latest mask.
+    #[wasm_bindgen(getter, js_name = maskHeight)]
+    pub fn mask_height(&self) -> u32 {
+        self.inner.mask().height as u32
+    }
+
+    /// Address in wasm memory of the latest mask (`maskWidth * maskHeight` f32s in [0, 1]).
     #[wasm_bindgen(js_name = maskPtr)]
     pub fn mask_ptr(&self) -> u32 {
         self.inner.mask().data.as_ptr() as u32

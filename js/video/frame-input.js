@@ -1,0 +1,136 @@
+// One copy of each camera frame into wasm memory, shared by the segmenter and the renderers.
+//
+// A VideoFrame is copied with `copyTo(buffer)` and no options: its planes as they are, in the
+// frame's own pixel format and layout (every engine supports that; WebKit ignores the `format`
+// option, so asking for RGBA got BGRA there). I420, I420A, NV12, RGBA, RGBX, BGRA and BGRX are
+// read in wasm (src/video/pixels.rs) with the YUV matrix and range of `frame.colorSpace`
+// (absent: BT.709 from 720 lines up, BT.601 below; limited range). Any other pixel format is an
+// error naming it (the frame passes through unprocessed and `stats().errors` counts it).
+// Everything else (a frame without readable pixels, `format === null`; an ImageBitmap or
+// <video> of the <video> paths; a copy that failed) is drawn on a 2D canvas and read back as
+// RGBA: at full size when the CPU renderer needs the pixels, else only at the size the
+// segmenter uses. One fallback rule: after two copyTo failures in a row, the canvas for good.
+
+import { PREFIX } from '../checks.js';
+
+/** Pixel formats read in wasm (src/video/pixels.rs PixelFormat::parse). */
+export const PIXEL_FORMATS = ['I420', 'I420A', 'NV12', 'RGBA', 'RGBX', 'BGRA', 'BGRX'];
+
+const HAS_COPY_TO = typeof VideoFrame === 'function' && typeof VideoFrame.prototype.copyTo === 'function';
+
+/**
+ * Whether `source` is a VideoFrame whose visible pixels are exactly the `width x height`
+ * picture (no scaling to a display size, no rotation or flip, which copyTo would not apply).
+ */
+function copyable(source, width, height) {
+  return HAS_COPY_TO && source instanceof VideoFrame
+    && source.visibleRect?.width === width && source.visibleRect?.height === height
+    && !source.rotation && !source.flip;
+}
+
+/** The size of a `width x height` picture fitted inside `w x h`, proportions kept (segmenter.rs letterbox). */
+export function fitInside(width, height, [w, h]) {
+  const s = Math.min(w / width, h / height);
+  return [Math.min(w, Math.max(1, Math.round(width * s))), Math.min(h, Math.max(1, Math.round(height * s)))];
+}
+
+function makeCanvas(width, height) {
+  return typeof OffscreenCanvas === 'function'
+    ? new OffscreenCanvas(width, height)
+    : Object.assign(document.createElement('canvas'), { width, height });
+}
+
+/**
+ * The current frame in wasm memory (a wasm `FrameInput`), with what the renderers need to
+ * know about it: `source` (the frame itself), `width x height`, and `kind`:
+ * - 'planes': the frame's own planes (`format`, `layout`), full size;
+ * - 'rgba': RGBA read back through a canvas, full size;
+ * - 'scaled': RGBA read back at the segmenter's size only (the renderer draws `source`).
+ */
+export class FrameInput {
+  source = null;
+  width = 0;
+  height = 0;
+  kind = null;
+  format = null;
+  layout = null;
+  #wasm;
+  #canvas = null;
+  #context = null;
+  #copyTo = HAS_COPY_TO;
+  #copyFailures = 0;
+
+  /** @param {{ FrameInput: Function, memory: WebAssembly.Memory }} wasm */
+  constructor(wasm) {
+    this.#wasm = wasm;
+    this.inner = new wasm.FrameInput();
+  }
+
+  /**
+   * Copies `source` (`width x height`) into wasm memory. `full`: the renderer reads the
+   * pixels (CPU), so a canvas read-back is made at full size; else at `fit` (the segmenter's
+   * input size, proportions kept). Rejects with a clear error for an unsupported pixel format.
+   */
+  async load(source, width, height, { full = true, fit = [256, 144] } = {}) {
+    this.source = source;
+    this.width = width;
+    this.height = height;
+    this.kind = null;
+    if (this.#copyTo && copyable(source, width, height) && source.format !== null) {
+      const format = source.format;
+      if (!PIXEL_FORMATS.includes(format)) {
+        throw new Error(`${PREFIX}: camera frames in pixel format ${format} are not supported (${PIXEL_FORMATS.join(', ')} are)`);
+      }
+      try {
+        const size = source.allocationSize();
+        const ptr = this.inner.buffer(size); // may grow memory: the view comes after
+        const layout = await source.copyTo(new Uint8Array(this.#wasm.memory.buffer, ptr, size));
+        const space = source.colorSpace ?? {};
+        this.inner.describe(format, width, height, Uint32Array.from(layout.flatMap((p) => [p.offset, p.stride])),
+          space.matrix ?? '', space.fullRange ?? undefined);
+        this.#copyFailures = 0;
+        this.kind = 'planes';
+        this.format = format;
+        this.layout = layout;
+        return;
+      } catch {
+        // The browser could not copy this frame (or the buffer was detached meanwhile): the
+        // canvas does this frame, and all frames once copyTo has failed twice in a row.
+        if (++this.#copyFailures >= 2) this.#copyTo = false;
+      }
+    }
+    const [w, h] = full ? [width, height] : fitInside(width, height, fit);
+    this.#canvas ??= makeCanvas(w, h);
+    this.#context ??= this.#canvas.getContext('2d', { willReadFrequently: true, alpha: false });
+    if (this.#canvas.width !== w || this.#canvas.height !== h) {
+      this.#canvas.width = w;
+      this.#canvas.height = h;
+    }
+    this.#context.drawImage(source, 0, 0, w, h);
+    const rgba = this.#context.getImageData(0, 0, w, h).data;
+    const ptr = this.inner.buffer(rgba.length);
+    new Uint8Array(this.#wasm.memory.buffer, ptr, rgba.length).set(rgba);
+    this.inner.describe('RGBA', w, h, Uint32Array.of(0, 4 * w), 'rgb', true);
+    this.kind = full ? 'rgba' : 'scaled';
+    this.format = 'RGBA';
+    this.layout = [{ offset: 0, stride: 4 * w }];
+  }
+
+  /** Views of the planes in wasm memory (re-made on each call: memory growth detaches them). */
+  planes() {
+    const buffer = this.#wasm.memory.buffer;
+    const base = this.inner.ptr;
+    const rows = (p, h) => this.layout[p].stride * (h - 1) + this.layout[p].stride;
+    const heights = this.format === 'NV12' ? [this.height, Math.ceil(this.height / 2)]
+      : this.format.startsWith('I420') ? [this.height, Math.ceil(this.height / 2), Math.ceil(this.height / 2), this.height]
+        : [this.height];
+    return this.layout.map((p, i) => new Uint8Array(buffer, base + p.offset, Math.min(rows(i, heights[i]), buffer.byteLength - base - p.offset)));
+  }
+
+  destroy() {
+    this.inner?.free();
+    this.inner = null;
+    this.source = null;
+    if (this.#canvas) this.#canvas.width = this.#canvas.height = 1;
+  }
+}

@@ -1,0 +1,159 @@
+//! `FrameInput`: one camera frame in wasm memory, in the pixel format it came in, shared by
+//! the segmenter and the CPU renderer (one copy per frame).
+//!
+//! ```js
+//! const input = new FrameInput();
+//! const ptr = input.buffer(frame.allocationSize());          // may grow memory: views after
+//! const layout = await frame.copyTo(new Uint8Array(memory.buffer, ptr, size)); // no options
+//! input.describe(frame.format, w, h, layout.flatMap((p) => [p.offset, p.stride]),
+//!   frame.colorSpace.matrix ?? '', frame.colorSpace.fullRange ?? undefined);
+//! segmenter.segmentInput(input);
+//! compositor.renderInput(input, w, h, 256, 144);   // converts to RGBA once, in wasm SIMD
+//! ```
+
+use crate::video::pixels::{Matrix, Picture, PixelFormat, PlaneLayout, YuvToRgb};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+pub struct FrameInput {
+    buffer: Vec<u8>,
+    format: PixelFormat,
+    width: usize,
+    height: usize,
+    layout: Vec<PlaneLayout>,
+    colour: YuvToRgb,
+    /// The RGBA conversion of the current frame (YUV and BGR formats), made on first use.
+    rgba: Vec<u8>,
+    converted: bool,
+    described: bool,
+}
+
+impl Default for FrameInput {
+    fn default() -> Self {
+        FrameInput::new()
+    }
+}
+
+#[wasm_bindgen]
+impl FrameInput {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> FrameInput {
+        FrameInput {
+            buffer: Vec::new(),
+            format: PixelFormat::Rgba,
+            width: 0,
+            height: 0,
+            layout: Vec::new(),
+            colour: YuvToRgb::new(Matrix::Bt601, false),
+            rgba: Vec::new(),
+            converted: false,
+            described: false,
+        }
+    }
+
+    /// Address of a buffer of at least `bytes` bytes for the next frame's planes. It moves only
+    /// when a larger buffer is asked for (wasm memory may grow: re-create JS views after).
+    pub fn buffer(&mut self, bytes: u32) -> u32 {
+        if self.buffer.len() < bytes as usize {
+            self.buffer = vec![0; bytes as usize];
+        }
+        self.described = false;
+        self.buffer.as_ptr() as u32
+    }
+
+    /// Address of the buffer (as `buffer` returned it last).
+    #[wasm_bindgen(getter)]
+    pub fn ptr(&self) -> u32 {
+        self.buffer.as_ptr() as u32
+    }
+
+    /// What the buffer now holds: `format` (a WebCodecs pixel format name), the visible size,
+    /// `layout` as `[offset, stride]` per plane (what `copyTo` resolved to), and the colour
+    /// space's `matrix` (`bt709`, `bt470bg`, `smpte170m`, `bt2020-ncl`; anything else, e.g.
+    /// absent: BT.709 from 720 lines up, BT.601 below) and `full_range` (absent: limited).
+    /// Throws an Error naming the problem for an unsupported format or a layout outside the
+    /// buffer.
+    pub fn describe(
+        &mut self,
+        format: &str,
+        width: u32,
+        height: u32,
+        layout: &[u32],
+        matrix: &str,
+        full_range: Option<bool>,
+    ) -> Result<(), JsError> {
+        self.described = false;
+        let f = PixelFormat::parse(format).ok_or_else(|| {
+            JsError::new(&format!(
+                "pixel format {format:?} is not supported (I420, I420A, NV12, RGBA, RGBX, BGRA and BGRX are)"
+            ))
+        })?;
+        let (w, h) = (width as usize, height as usize);
+        let m = Matrix::parse(matrix).unwrap_or_else(|| Matrix::default_for(h));
+        let planes: Vec<PlaneLayout> = layout
+            .chunks_exact(2)
+            .map(|p| PlaneLayout {
+                offset: p[0] as usize,
+                stride: p[1] as usize,
+            })
+            .collect();
+        let colour = YuvToRgb::new(m, full_range.unwrap_or(false));
+        Picture::new(f, w, h, &self.buffer, &planes, colour)
+            .map_err(|e| JsError::new(&format!("frame {format} {w}x{h}: {e}")))?;
+        (
+            self.format,
+            self.width,
+            self.height,
+            self.layout,
+            self.colour,
+        ) = (f, w, h, planes, colour);
+        self.converted = false;
+        self.described = true;
+        Ok(())
+    }
+
+    /// The YUV -> RGB coefficients in use `[ys, yo, rv, gu, gv, bu]` (for the WebGL2 shader).
+    pub fn coefficients(&self) -> Vec<f32> {
+        self.colour.coefficients().to_vec()
+    }
+}
+
+impl FrameInput {
+    /// The described picture.
+    pub(crate) fn picture(&self) -> Result<Picture<'_>, JsError> {
+        if !self.described {
+            return Err(JsError::new(
+                "no frame described in the FrameInput (buffer() then describe())",
+            ));
+        }
+        Picture::new(
+            self.format,
+            self.width,
+            self.height,
+            &self.buffer,
+            &self.layout,
+            self.colour,
+        )
+        .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// The picture as RGBA rows: (bytes, stride, width, height); converted once per frame.
+    pub(crate) fn rgba(&mut self) -> Result<(&[u8], usize, usize, usize), JsError> {
+        let picture = self.picture()?;
+        let (w, h) = (picture.width, picture.height);
+        let direct = picture
+            .as_rgba()
+            .map(|(_, stride)| (self.layout[0].offset, stride));
+        if let Some((offset, stride)) = direct {
+            return Ok((&self.buffer[offset..], stride, w, h));
+        }
+        if !self.converted {
+            self.rgba.resize(w * h * 4, 0);
+            let picture = Picture::new(self.format, w, h, &self.buffer, &self.layout, self.colour)
+                .map_err(|e| JsError::new(&e.to_string()))?;
+            picture.to_rgba(&mut self.rgba);
+            self.converted = true;
+        }
+        Ok((&self.rgba[..w * h * 4], 4 * w, w, h))
+    }
+}

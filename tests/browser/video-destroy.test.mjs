@@ -5,7 +5,8 @@
 // and, while it lives, the worker collect garbage for 12 s, and the console (page and worker)
 // must stay free of that warning.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
+import { chromiumTest as test } from './engines/index.mjs';
 import { withBrowser } from './harness.mjs';
 import { makeCamera } from './video-run.mjs';
 

@@ -6,7 +6,7 @@
 // on average, and the masks must match. Then WebKit's worker path, simulated: BGRA camera
 // frames and a copyTo that ignores the `format` option (as WebKit's does).
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { chromiumTest as test } from './engines/index.mjs';
 import { withBrowser } from './harness.mjs';
 import { createScene } from '../helpers/video-scene.mjs';
 import { highFrequencyEnergy, regions, ssim } from '../helpers/video-metrics.mjs';

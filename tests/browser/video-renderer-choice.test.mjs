@@ -4,7 +4,8 @@
 // both renderers on the first frames and end on the CPU. With the CPU renderer made slow on
 // purpose, the same trial must keep WebGL2 (so the choice is measured, not fixed).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
+import { chromiumTest as test } from './engines/index.mjs';
 import { withBrowser } from './harness.mjs';
 import { makeCamera } from './video-run.mjs';
 

@@ -17,6 +17,7 @@
 //! Nothing may follow the last tensor. Tensors keep their ONNX layouts (see the script). Every
 //! read is bounds-checked; a bad file gives an [`Error`] naming what is wrong, never a panic.
 
+use std::borrow::Cow;
 use std::fmt;
 
 const MAGIC: &[u8; 4] = b"DFNW";
@@ -81,7 +82,7 @@ struct Entry {
 /// and the network built from it (this matters in a wasm instance, whose memory never shrinks).
 #[derive(Clone, Debug)]
 pub struct DfnModel<'a> {
-    buf: &'a [u8],
+    buf: Cow<'a, [u8]>,
     tensors: Vec<Entry>,
     /// The file stores float16 values.
     pub half: bool,
@@ -207,9 +208,20 @@ impl<'a> DfnModel<'a> {
             )));
         }
         Ok(DfnModel {
-            buf,
+            buf: Cow::Borrowed(buf),
             tensors,
             half: size == 2,
+        })
+    }
+
+    /// [`DfnModel::parse`] of a file it keeps, for a conversion spread over several calls
+    /// after the caller's buffer is gone (a live model switch).
+    pub fn parse_owned(buf: Vec<u8>) -> Result<DfnModel<'static>, Error> {
+        let DfnModel { tensors, half, .. } = DfnModel::parse(&buf)?;
+        Ok(DfnModel {
+            buf: Cow::Owned(buf),
+            tensors,
+            half,
         })
     }
 

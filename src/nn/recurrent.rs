@@ -200,10 +200,17 @@ fn tanh4(x: F4) -> F4 {
 #[derive(Clone, Debug)]
 pub struct Gru {
     hidden: usize,
+    inp: usize,
     w: Matrix,
     r: Matrix,
     bw: Vec<f32>,
     br: Vec<f32>,
+}
+
+/// One stream's state of a [`Gru`]: the hidden state and the step's scratch. Kept apart from
+/// the (immutable) weights so that several streams share one copy of them.
+#[derive(Clone, Debug)]
+pub struct GruState {
     gx: Vec<f32>,
     gh: Vec<f32>,
     xq: Vec<i16>,
@@ -211,46 +218,54 @@ pub struct Gru {
     pub h: Vec<f32>,
 }
 
-impl Gru {
-    /// From ONNX tensors: `w` [3H x inp], `r` [3H x H], `b` [6H] (W biases then R biases).
-    /// `hidden` must be a multiple of 32. `quantized`: int16 matrices (see [`Matrix`]).
-    pub fn new(hidden: usize, inp: usize, w: &[f32], r: &[f32], b: &[f32], quantized: bool) -> Gru {
-        assert!(
-            hidden % BLOCK == 0 && w.len() == 3 * hidden * inp && r.len() == 3 * hidden * hidden
-        );
-        Gru {
-            hidden,
-            w: Matrix::new(3 * hidden, inp, quantized, w),
-            r: Matrix::new(3 * hidden, hidden, quantized, r),
-            bw: b[..3 * hidden].to_vec(),
-            br: b[3 * hidden..6 * hidden].to_vec(),
-            gx: vec![0.0; 3 * hidden],
-            gh: vec![0.0; 3 * hidden],
-            xq: vec![0; (inp.max(hidden) + 1) & !1],
-            h: vec![0.0; hidden],
-        }
-    }
-
+impl GruState {
     pub fn reset(&mut self) {
         self.h.fill(0.0);
     }
+}
 
-    /// One time step: updates and returns the hidden state.
-    pub fn step(&mut self, x: &[f32]) -> &[f32] {
+impl Gru {
+    /// From ONNX tensors laid out as matrices: `w` [3H x inp], `r` [3H x H], `b` [6H] (W
+    /// biases then R biases). `hidden` must be a multiple of 32.
+    pub fn from_matrices(w: Matrix, r: Matrix, b: &[f32]) -> Gru {
+        let (hidden, inp) = (r.cols, w.cols);
+        assert!(hidden % BLOCK == 0 && b.len() == 6 * hidden);
+        Gru {
+            hidden,
+            inp,
+            w,
+            r,
+            bw: b[..3 * hidden].to_vec(),
+            br: b[3 * hidden..6 * hidden].to_vec(),
+        }
+    }
+
+    /// A zero state for one stream.
+    pub fn state(&self) -> GruState {
+        GruState {
+            gx: vec![0.0; 3 * self.hidden],
+            gh: vec![0.0; 3 * self.hidden],
+            xq: vec![0; (self.inp.max(self.hidden) + 1) & !1],
+            h: vec![0.0; self.hidden],
+        }
+    }
+
+    /// One time step of stream `s`: updates and returns its hidden state.
+    pub fn step<'s>(&self, s: &'s mut GruState, x: &[f32]) -> &'s [f32] {
         let n = self.hidden;
-        self.w.gemv(x, &mut self.xq, &self.bw, &mut self.gx);
-        self.r.gemv(&self.h, &mut self.xq, &self.br, &mut self.gh);
-        let (gx, gh) = (&self.gx, &self.gh);
+        self.w.gemv(x, &mut s.xq, &self.bw, &mut s.gx);
+        self.r.gemv(&s.h, &mut s.xq, &self.br, &mut s.gh);
+        let (gx, gh) = (&s.gx, &s.gh);
         for i in (0..n).step_by(4) {
             let z = act4(F4::load(gx, i).add(F4::load(gh, i)), Act::Sigmoid);
             let r = act4(F4::load(gx, n + i).add(F4::load(gh, n + i)), Act::Sigmoid);
             let c = tanh4(r.mul_add(F4::load(gh, 2 * n + i), F4::load(gx, 2 * n + i)));
-            let h = F4::load(&self.h, i);
+            let h = F4::load(&s.h, i);
             // (1 - z) c + z h = c + z (h - c)
             z.mul_add(h.add(c.mul(F4::splat(-1.0))), c)
-                .store(&mut self.h, i);
+                .store(&mut s.h, i);
         }
-        &self.h
+        &s.h
     }
 }
 

@@ -122,5 +122,16 @@ describe('DeepFilterNet3 in the worklet', () => {
     const { output } = node.run([noisy], { events: [{ at: 128 * 100, message: { type: 'model', model: 'deepfilternet3', weights: corrupt } }] });
     assert.match(node.messages.find((m) => m.type === 'error').message, /DeepFilterNet3 weights/);
     assert.deepEqual(output[0].subarray(128 * 100), noisy.subarray(128 * 100));
+    // A well-formed file without DeepFilterNet3's tensors: a live switch lays the weights out
+    // over the quanta after the message, so the error comes from process(), naming the tensor;
+    // RNNoise played until then, pass-through after.
+    const empty = new Uint8Array([...'DFNW'].map((c) => c.charCodeAt(0)).concat([1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0])).buffer;
+    const scope2 = createScope();
+    const node2 = scope2.createNode({ module: scope2.packageModule(), enabled: true, attenuationLimitDb: null, vadIntervalMs: 50 });
+    const run2 = node2.run([noisy], { events: [{ at: 128 * 100, message: { type: 'model', model: 'deepfilternet3', weights: empty } }] });
+    assert.deepEqual(node2.errors, []);
+    assert.match(node2.messages.find((m) => m.type === 'error').message, /deepfilternet3: DeepFilterNet3 weights: .*missing tensor "enc\.gru0\.w"/);
+    assert.notDeepEqual(run2.output[0].subarray(128 * 90, 128 * 100), noisy.subarray(128 * 90, 128 * 100), 'RNNoise was not running');
+    assert.deepEqual(run2.output[0].subarray(128 * 101), noisy.subarray(128 * 101));
   });
 });

@@ -71,7 +71,11 @@ fn processing_and_switching_to_deepfilternet3_allocate_nothing() {
             "{rate} Hz: weights laid out in {converting} quanta, worst {worst_converting:.2} ms \
              (all at once: {at_once:.1} ms); worst quantum otherwise {worst_other:.2} ms"
         );
-        assert_eq!(converting, WeightsBuilder::STEPS, "{rate} Hz: conversion steps");
+        assert_eq!(
+            converting,
+            WeightsBuilder::STEPS,
+            "{rate} Hz: conversion steps"
+        );
         assert_eq!(
             s.model(),
             ModelKind::DeepFilterNet3,

@@ -227,6 +227,17 @@ impl<'a> DfnModel<'a> {
 
     /// The tensor `name` in float32, which must have exactly the shape `dims`.
     pub fn get(&self, name: &str, dims: &[usize]) -> Result<Vec<f32>, Error> {
+        self.get_range(name, dims, 0..dims.iter().product())
+    }
+
+    /// Values `range` (in row-major order) of [`DfnModel::get`]'s tensor: a part of it
+    /// converted without the rest.
+    pub fn get_range(
+        &self,
+        name: &str,
+        dims: &[usize],
+        range: std::ops::Range<usize>,
+    ) -> Result<Vec<f32>, Error> {
         let t = self.tensors.iter().find(|t| t.name == name);
         let t = t.ok_or_else(|| Error::MissingTensor(name.into()))?;
         if t.dims != dims {
@@ -237,7 +248,12 @@ impl<'a> DfnModel<'a> {
             });
         }
         let size = if self.half { 2 } else { 4 };
-        let raw = &self.buf[t.offset..t.offset + t.len * size];
+        assert!(
+            range.end <= t.len,
+            "range {range:?} of \"{name}\" ({} values)",
+            t.len
+        );
+        let raw = &self.buf[t.offset + range.start * size..t.offset + range.end * size];
         Ok(if self.half {
             raw.chunks_exact(2)
                 .map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]])))

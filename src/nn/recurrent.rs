@@ -35,39 +35,49 @@ const QMAX: f32 = 4095.0;
 const FLUSH_PAIRS: usize = 32;
 
 impl Matrix {
-    /// From `w`, `rows x cols` row-major (plain loops over slices: this runs once per
-    /// instance, at start-up, often before the engine has optimised the code).
-    pub fn new(rows: usize, cols: usize, quantized: bool, w: &[f32]) -> Matrix {
-        assert_eq!(w.len(), rows * cols);
+    /// All zeros, to be filled by [`Matrix::set_rows`] (plain loops over slices: this runs
+    /// at start-up or in a model switch, often before the engine has optimised the code).
+    pub fn zeros(rows: usize, cols: usize, quantized: bool) -> Matrix {
         let blocks = rows.div_ceil(BLOCK);
-        let mut m = Matrix {
-            cols,
-            packed: vec![],
-            packed_q: vec![],
-            row_scale: vec![0.0; blocks * BLOCK],
+        let (packed, packed_q) = if quantized {
+            (vec![], vec![0; blocks * cols.div_ceil(2) * 2 * BLOCK])
+        } else {
+            (vec![0.0; blocks * cols * BLOCK], vec![])
         };
-        if !quantized {
-            m.packed = vec![0.0; blocks * cols * BLOCK];
-            for (r, row) in w.chunks_exact(cols).enumerate() {
+        Matrix {
+            cols,
+            packed,
+            packed_q,
+            row_scale: vec![0.0; blocks * BLOCK],
+        }
+    }
+
+    /// Lays out rows `first..` from `w` (whole rows, row-major); each row's layout (and
+    /// int16 scale) depends on that row alone.
+    pub fn set_rows(&mut self, first: usize, w: &[f32]) {
+        let cols = self.cols;
+        assert!(w.len() % cols == 0 && (first + w.len() / cols) <= self.row_scale.len());
+        if self.packed_q.is_empty() {
+            for (i, row) in w.chunks_exact(cols).enumerate() {
+                let r = first + i;
                 let base = (r / BLOCK) * cols * BLOCK + r % BLOCK;
                 for (c, &v) in row.iter().enumerate() {
-                    m.packed[base + c * BLOCK] = v;
+                    self.packed[base + c * BLOCK] = v;
                 }
             }
-            return m;
+            return;
         }
         let pairs = cols.div_ceil(2);
-        m.packed_q = vec![0; blocks * pairs * 2 * BLOCK];
-        for (r, row) in w.chunks_exact(cols).enumerate() {
+        for (i, row) in w.chunks_exact(cols).enumerate() {
+            let r = first + i;
             let max = row.iter().fold(0f32, |a, v| a.max(v.abs()));
-            m.row_scale[r] = max / QMAX;
+            self.row_scale[r] = max / QMAX;
             let inv = if max > 0.0 { QMAX / max } else { 0.0 };
             let base = (r / BLOCK) * pairs * 2 * BLOCK + (r % BLOCK) * 2;
             for (c, &v) in row.iter().enumerate() {
-                m.packed_q[base + (c / 2) * 2 * BLOCK + c % 2] = round_i16(v * inv);
+                self.packed_q[base + (c / 2) * 2 * BLOCK + c % 2] = round_i16(v * inv);
             }
         }
-        m
     }
 
     /// `y = W x + bias` (`y` and `bias` hold `rows` rounded up to 32, `x` holds `cols`);
@@ -281,7 +291,9 @@ mod tests {
         let bias: Vec<f32> = (0..64).map(|r| r as f32).collect();
         for (quantized, tolerance) in [(false, 1e-4), (true, 2e-2)] {
             let wv: Vec<f32> = (0..rows * cols).map(|i| w(i / cols, i % cols)).collect();
-            let m = Matrix::new(rows, cols, quantized, &wv);
+            let mut m = Matrix::zeros(rows, cols, quantized);
+            m.set_rows(0, &wv[..cols]);
+            m.set_rows(1, &wv[cols..]);
             let mut y = vec![0.0; 64];
             m.gemv(&x, &mut [0; 8], &bias, &mut y);
             for r in 0..rows {

@@ -152,30 +152,46 @@ fn grouped(
 const GRUS: [&str; 5] = ["enc.gru0", "erb.gru0", "erb.gru1", "df.gru0", "df.gru1"];
 
 /// Lays DeepFilterNet3's weights out a bounded amount at a time, so that a live model switch
-/// can spread the work over render quanta while the old model keeps playing: one GRU matrix
-/// (768 x 256, 197 K weights: the GRUs are 92 % of the model) per step, then everything
-/// else (160 K weights) and the assembly in the last. Each step allocates what it lays out.
+/// can spread the work over render quanta while the old model keeps playing: half a GRU
+/// matrix (384 x 256 of 768 x 256, 98 K weights: the GRUs are 92 % of the model) per step,
+/// then everything else (160 K weights) and the assembly in the last. Each step allocates
+/// what it lays out.
 #[derive(Default)]
 pub struct WeightsBuilder {
     matrices: Vec<Matrix>,
+    /// Matrix parts laid out so far.
+    parts: usize,
 }
+
+/// Steps per GRU matrix.
+const PARTS: usize = 2;
 
 impl WeightsBuilder {
     /// Calls of [`WeightsBuilder::step`] until the weights are ready.
-    pub const STEPS: usize = 2 * GRUS.len() + 1;
+    pub const STEPS: usize = 2 * GRUS.len() * PARTS + 1;
 
     /// One step of the conversion: `Some` with the weights at the last one. `m` must be the
     /// same model at every step.
     pub fn step(&mut self, m: &DfnModel) -> Result<Option<NetworkWeights>, Error> {
-        let k = self.matrices.len();
-        if k < 2 * GRUS.len() {
-            let (name, part) = (GRUS[k / 2], ["w", "r"][k % 2]);
-            let inp = HID; // every GRU takes 256 inputs
-            let w = m.get(&format!("{name}.{part}"), &[1, 3 * HID, inp])?;
-            // A float16 file (the shipped one) runs the GRUs on int16 dot products: the file
-            // already holds only 11 significant bits, and this is where the time goes.
-            // float32 files keep float32 throughout: the reference for parity.
-            self.matrices.push(Matrix::new(3 * HID, inp, m.half, &w));
+        let k = self.parts;
+        if k < 2 * GRUS.len() * PARTS {
+            let (matrix, part) = (k / PARTS, k % PARTS);
+            let name = format!("{}.{}", GRUS[matrix / 2], ["w", "r"][matrix % 2]);
+            // Every GRU takes 256 inputs. A float16 file (the shipped one) runs the GRUs on
+            // int16 dot products: the file already holds only 11 significant bits, and this
+            // is where the time goes. float32 files keep float32: the reference for parity.
+            let (rows, cols) = (3 * HID, HID);
+            if part == 0 {
+                self.matrices.push(Matrix::zeros(rows, cols, m.half));
+            }
+            let first = part * rows / PARTS;
+            let range = first * cols..(first + rows / PARTS) * cols;
+            let w = m.get_range(&name, &[1, rows, cols], range)?;
+            self.matrices
+                .last_mut()
+                .expect("pushed")
+                .set_rows(first, &w);
+            self.parts += 1;
             return Ok(None);
         }
         let mut matrices = std::mem::take(&mut self.matrices).into_iter();

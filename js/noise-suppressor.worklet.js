@@ -120,12 +120,15 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
       if (!ptr) throw new Error(`no wasm memory for the ${model} weights (${len} bytes)`);
       new Uint8Array(this.wasm.memory.buffer, ptr, len).set(new Uint8Array(weights));
     }
-    if (this.wasm.vme_ns_set_model(this.handle, id, ptr, len) !== 0) {
-      const at = this.wasm.vme_ns_error_ptr();
-      const bytes = new Uint8Array(this.wasm.memory.buffer, at, this.wasm.vme_ns_error_len());
-      // No TextDecoder in this scope: the messages are ASCII.
-      throw new Error(`${model}: ${String.fromCharCode(...bytes)}`);
-    }
+    if (this.wasm.vme_ns_set_model(this.handle, id, ptr, len) !== 0) throw new Error(`${model}: ${this.lastError()}`);
+    this.switchingTo = model;
+  }
+
+  lastError() {
+    const at = this.wasm.vme_ns_error_ptr();
+    const bytes = new Uint8Array(this.wasm.memory.buffer, at, this.wasm.vme_ns_error_len());
+    // No TextDecoder in this scope: the messages are ASCII.
+    return String.fromCharCode(...bytes);
   }
 
   setEnabled(enabled) {
@@ -227,6 +230,7 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
     const started = now();
     const channels = Math.min(output.length, MAX_CHANNELS);
     const length = output[0].length;
+    let switchError = null;
     try {
       // Render quanta are 128 frames today; a future render size that is a multiple of it
       // is cut into quanta, any other cannot be handled and falls back to pass-through.
@@ -240,7 +244,9 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
           if (source) views[ch].set(length === QUANTUM ? source : source.subarray(offset, offset + QUANTUM));
           else views[ch].fill(0);
         }
-        this.wasm.vme_ns_process(this.handle, channels);
+        // A live switch lays its weights out over the quanta after set_model (a step each):
+        // 1 when that failed (bad tensors); the old model has played on.
+        if (this.wasm.vme_ns_process(this.handle, channels) !== 0) switchError = `${this.switchingTo}: ${this.lastError()}`;
         const after = this.buffers(); // processing may have grown memory
         for (let ch = 0; ch < channels; ch++) output[ch].set(after[ch], offset);
         this.vadMax = Math.max(this.vadMax, this.wasm.vme_ns_vad(this.handle));
@@ -251,6 +257,7 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
       return true;
     }
     for (let ch = channels; ch < output.length; ch++) output[ch].fill(0);
+    if (switchError) this.fail(switchError);
     // A model switch completes inside process(): tell the node its new latency.
     const latency = this.wasm.vme_ns_latency(this.handle);
     if (latency !== this.latencySamples) {

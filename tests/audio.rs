@@ -275,7 +275,7 @@ fn dfn_weights() -> &'static DfnModel<'static> {
 
 fn dfn_suppressor(rate: u32, channels: usize) -> Suppressor {
     let mut s = Suppressor::new(rate, channels).unwrap();
-    s.set_model(Model::DeepFilterNet3(dfn_weights())).unwrap();
+    s.set_model(Model::DeepFilterNet3(dfn_weights().clone())).unwrap();
     assert_eq!(s.model(), ModelKind::DeepFilterNet3);
     s
 }
@@ -428,7 +428,7 @@ fn a_live_model_switch_has_no_gap_no_click_and_changes_the_latency() {
         let mut s = Suppressor::new(48_000, 1).unwrap();
         let model = |k| match k {
             ModelKind::RNNoise => Model::RNNoise,
-            ModelKind::DeepFilterNet3 => Model::DeepFilterNet3(dfn_weights()),
+            ModelKind::DeepFilterNet3 => Model::DeepFilterNet3(dfn_weights().clone()),
         };
         s.set_model(model(from)).unwrap();
         let before = s.latency_samples();
@@ -480,17 +480,21 @@ fn a_model_switch_with_bad_weights_changes_nothing() {
     let mut s = Suppressor::new(48_000, 1).unwrap();
     let x = noisy_voice(48_000, 48_000, 2);
     run(&mut s, &[x.clone()]);
-    // A weight file whose tensors do not fit DeepFilterNet3 (`MissingTensor` etc.) is refused
-    // by set_model; the RNNoise path keeps running with its latency.
+    // A weight file whose tensors do not fit DeepFilterNet3 (`MissingTensor` etc.): a live
+    // switch lays the weights out in the quanta after set_model, so it is given up there and
+    // take_switch_error tells; the RNNoise path keeps running with its latency.
     let empty: &'static [u8] = Box::leak(
         b"DFNW\x01\0\0\0\x02\0\0\0\0\0\0\0"
             .to_vec()
             .into_boxed_slice(),
     );
     let model = DfnModel::parse(empty).unwrap();
-    let err = s.set_model(Model::DeepFilterNet3(&model)).unwrap_err();
-    assert!(err.to_string().contains("missing tensor"), "{err}");
-    assert_eq!((s.model(), s.latency_samples()), (ModelKind::RNNoise, 928));
+    s.set_model(Model::DeepFilterNet3(model)).unwrap();
+    assert!(s.converting());
     let y = &run(&mut s, &[x])[0];
+    let err = s.take_switch_error().expect("the switch was given up");
+    assert!(err.to_string().contains("missing tensor"), "{err}");
+    assert!(!s.converting() && s.take_switch_error().is_none());
+    assert_eq!((s.model(), s.latency_samples()), (ModelKind::RNNoise, 928));
     assert!(energy_db(y) > -40.0);
 }

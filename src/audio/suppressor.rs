@@ -28,7 +28,7 @@
 //! and the bypass crossfade; its limiter comes last, after resampling back, and its
 //! look-ahead (if reserved at creation) is the only latency the chain adds.
 
-use super::deepfilter::{DeepFilter, LATENCY as DFN_LATENCY};
+use super::deepfilter::{DeepFilter, NetworkWeights, WeightsBuilder, LATENCY as DFN_LATENCY};
 use super::fifo::Fifo;
 use super::resampler::Resampler;
 use super::voice::{intensity_attenuation_limit_db, Params, Stage, VoiceChain};
@@ -36,6 +36,7 @@ use super::{FRAME, MAX_CHANNELS, MAX_RATE, MIN_RATE, QUANTUM, RNNOISE_RATE};
 use crate::nn::dfn_weights::{DfnModel, Error as WeightsError};
 use nnnoiseless::DenoiseState;
 use std::fmt;
+use std::sync::Arc;
 
 /// Web Audio's [-1, 1] to the level nnnoiseless expects. C RNNoise takes 16-bit-range floats
 /// (x 32768), but nnnoiseless's forward FFT comes out twice as large as C's (it undoes that
@@ -57,9 +58,17 @@ const _: () = assert!(DFN_LATENCY % FRAME == 0);
 const DRY_FRAMES: usize = DFN_DELAY_FRAMES + 1;
 
 /// Which network denoises; DeepFilterNet3 comes with its weight file.
-pub enum Model<'a> {
+/// The file is owned (or `'static`): a live switch lays it out over several `process` calls.
+pub enum Model {
     RNNoise,
-    DeepFilterNet3(&'a DfnModel<'a>),
+    DeepFilterNet3(DfnModel<'static>),
+}
+
+/// A live switch to DeepFilterNet3 whose weights are being laid out, one
+/// [`WeightsBuilder`] step per `process` call, while the current model keeps playing.
+struct Pending {
+    model: DfnModel<'static>,
+    builder: WeightsBuilder,
 }
 
 /// The model a suppressor runs (`Suppressor::model`).
@@ -88,14 +97,16 @@ enum Denoiser {
 }
 
 impl Denoiser {
-    fn new(model: &Model) -> Result<Self, WeightsError> {
-        Ok(match model {
-            Model::RNNoise => Denoiser::RNNoise {
-                state: DenoiseState::new(),
-                started: false,
-            },
-            Model::DeepFilterNet3(m) => Denoiser::DeepFilterNet3(Box::new(DeepFilter::new(m)?)),
-        })
+    fn rnnoise() -> Self {
+        Denoiser::RNNoise {
+            state: DenoiseState::new(),
+            started: false,
+        }
+    }
+
+    /// A DeepFilterNet3 stream on weights shared by every channel.
+    fn deepfilter(weights: &Arc<NetworkWeights>) -> Self {
+        Denoiser::DeepFilterNet3(Box::new(DeepFilter::with_weights(weights.clone())))
     }
 
     fn kind(&self) -> ModelKind {
@@ -352,6 +363,9 @@ pub struct Suppressor {
     /// Frames processed so far, and those the next model has run during a switch.
     frames_run: u64,
     switch: Option<Switch>,
+    /// A live switch to DeepFilterNet3 still laying its weights out.
+    pending: Option<Pending>,
+    switch_error: Option<WeightsError>,
     /// One frame per channel between the denoiser and the bypass crossfade.
     frames: [[f32; FRAME]; MAX_CHANNELS],
     vad: f32,
@@ -382,13 +396,7 @@ impl Suppressor {
         Ok(Suppressor {
             rate: sample_rate,
             channels: (0..max_channels)
-                .map(|_| {
-                    Channel::new(
-                        sample_rate,
-                        prefill,
-                        Denoiser::new(&Model::RNNoise).unwrap(),
-                    )
-                })
+                .map(|_| Channel::new(sample_rate, prefill, Denoiser::rnnoise()))
                 .collect(),
             active: 1,
             prefill,
@@ -399,6 +407,8 @@ impl Suppressor {
             voice: VoiceChain::new(sample_rate, lookahead),
             frames_run: 0,
             switch: None,
+            pending: None,
+            switch_error: None,
             frames: [[0.0; FRAME]; MAX_CHANNELS],
             vad: 0.0,
             underruns: 0,
@@ -422,6 +432,7 @@ impl Suppressor {
             }
         }
         self.active = n;
+        self.convert_step();
         let mut frames = 0;
         for (ch, q) in self.channels.iter_mut().zip(quanta.iter_mut()) {
             for s in q.iter_mut() {
@@ -474,21 +485,49 @@ impl Suppressor {
     }
 
     /// Switches the denoiser, live (see the module documentation) or at once before any
-    /// audio. The networks are built here, so this allocates; processing does not. Switching
-    /// to the model already running cancels a pending switch; on error nothing changes.
+    /// audio. Before any audio the weights are laid out here. A live switch to DeepFilterNet3
+    /// only takes the file: the next [`WeightsBuilder::STEPS`] `process` calls lay the weights
+    /// out a step each (allocating what they lay out) while the current model plays, then
+    /// the switch starts; a tensor missing or misshapen then cancels it, and
+    /// [`Suppressor::take_switch_error`] tells. Switching to the model already running
+    /// cancels a pending switch; on an error here nothing changes.
     pub fn set_model(&mut self, model: Model) -> Result<(), WeightsError> {
         let current = self.channels[0].denoiser.kind();
-        if matches!(model, Model::RNNoise) && current == ModelKind::RNNoise {
-            self.switch = None;
-            self.channels.iter_mut().for_each(|ch| ch.next = None);
-            return Ok(());
-        }
-        let mut fresh = Vec::with_capacity(self.channels.len());
-        for _ in 0..self.channels.len() {
-            fresh.push(Denoiser::new(&model)?);
-        }
         let live = self.frames_run > 0;
-        for (ch, d) in self.channels.iter_mut().zip(fresh) {
+        let weights = match model {
+            Model::RNNoise if current == ModelKind::RNNoise => {
+                self.cancel_switch();
+                return Ok(());
+            }
+            Model::RNNoise => None,
+            Model::DeepFilterNet3(model) if live => {
+                self.cancel_switch();
+                self.pending = Some(Pending {
+                    model,
+                    builder: WeightsBuilder::default(),
+                });
+                return Ok(());
+            }
+            Model::DeepFilterNet3(m) => Some(Arc::new(NetworkWeights::new(&m)?)),
+        };
+        self.cancel_switch();
+        self.install(weights, live);
+        Ok(())
+    }
+
+    fn cancel_switch(&mut self) {
+        self.pending = None;
+        self.switch = None;
+        self.channels.iter_mut().for_each(|ch| ch.next = None);
+    }
+
+    /// Gives every channel a denoiser of the new model (`weights`: DeepFilterNet3's, shared;
+    /// `None`: RNNoise), next to the current one when `live`, in its place otherwise.
+    fn install(&mut self, weights: Option<Arc<NetworkWeights>>, live: bool) {
+        for ch in &mut self.channels {
+            let d = weights
+                .as_ref()
+                .map_or_else(Denoiser::rnnoise, Denoiser::deepfilter);
             if live {
                 ch.next = Some(d);
             } else {
@@ -499,7 +538,34 @@ impl Suppressor {
             frames: 0,
             fade: 0.0,
         });
-        Ok(())
+    }
+
+    /// One step of a pending live switch's weight conversion; the switch starts after the last.
+    fn convert_step(&mut self) {
+        let Some(p) = &mut self.pending else {
+            return;
+        };
+        match p.builder.step(&p.model) {
+            Ok(None) => {}
+            Ok(Some(weights)) => {
+                self.pending = None;
+                self.install(Some(Arc::new(weights)), true);
+            }
+            Err(e) => {
+                self.pending = None;
+                self.switch_error = Some(e);
+            }
+        }
+    }
+
+    /// True while a live switch's weights are being laid out (before its crossfade starts).
+    pub fn converting(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Why the last live switch to DeepFilterNet3 was given up (once), if it was.
+    pub fn take_switch_error(&mut self) -> Option<WeightsError> {
+        self.switch_error.take()
     }
 
     /// The model producing the output (the old one until a switch has crossfaded).

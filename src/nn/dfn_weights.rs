@@ -17,6 +17,7 @@
 //! Nothing may follow the last tensor. Tensors keep their ONNX layouts (see the script). Every
 //! read is bounds-checked; a bad file gives an [`Error`] naming what is wrong, never a panic.
 
+use std::borrow::Cow;
 use std::fmt;
 
 const MAGIC: &[u8; 4] = b"DFNW";
@@ -81,7 +82,7 @@ struct Entry {
 /// and the network built from it (this matters in a wasm instance, whose memory never shrinks).
 #[derive(Clone, Debug)]
 pub struct DfnModel<'a> {
-    buf: &'a [u8],
+    buf: Cow<'a, [u8]>,
     tensors: Vec<Entry>,
     /// The file stores float16 values.
     pub half: bool,
@@ -207,14 +208,36 @@ impl<'a> DfnModel<'a> {
             )));
         }
         Ok(DfnModel {
-            buf,
+            buf: Cow::Borrowed(buf),
             tensors,
             half: size == 2,
         })
     }
 
+    /// [`DfnModel::parse`] of a file it keeps, for a conversion spread over several calls
+    /// after the caller's buffer is gone (a live model switch).
+    pub fn parse_owned(buf: Vec<u8>) -> Result<DfnModel<'static>, Error> {
+        let DfnModel { tensors, half, .. } = DfnModel::parse(&buf)?;
+        Ok(DfnModel {
+            buf: Cow::Owned(buf),
+            tensors,
+            half,
+        })
+    }
+
     /// The tensor `name` in float32, which must have exactly the shape `dims`.
     pub fn get(&self, name: &str, dims: &[usize]) -> Result<Vec<f32>, Error> {
+        self.get_range(name, dims, 0..dims.iter().product())
+    }
+
+    /// Values `range` (in row-major order) of [`DfnModel::get`]'s tensor: a part of it
+    /// converted without the rest.
+    pub fn get_range(
+        &self,
+        name: &str,
+        dims: &[usize],
+        range: std::ops::Range<usize>,
+    ) -> Result<Vec<f32>, Error> {
         let t = self.tensors.iter().find(|t| t.name == name);
         let t = t.ok_or_else(|| Error::MissingTensor(name.into()))?;
         if t.dims != dims {
@@ -225,7 +248,12 @@ impl<'a> DfnModel<'a> {
             });
         }
         let size = if self.half { 2 } else { 4 };
-        let raw = &self.buf[t.offset..t.offset + t.len * size];
+        assert!(
+            range.end <= t.len,
+            "range {range:?} of \"{name}\" ({} values)",
+            t.len
+        );
+        let raw = &self.buf[t.offset + range.start * size..t.offset + range.end * size];
         Ok(if self.half {
             raw.chunks_exact(2)
                 .map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]])))

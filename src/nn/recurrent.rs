@@ -35,39 +35,49 @@ const QMAX: f32 = 4095.0;
 const FLUSH_PAIRS: usize = 32;
 
 impl Matrix {
-    /// From `w`, `rows x cols` row-major (plain loops over slices: this runs once per
-    /// instance, at start-up, often before the engine has optimised the code).
-    pub fn new(rows: usize, cols: usize, quantized: bool, w: &[f32]) -> Matrix {
-        assert_eq!(w.len(), rows * cols);
+    /// All zeros, to be filled by [`Matrix::set_rows`] (plain loops over slices: this runs
+    /// at start-up or in a model switch, often before the engine has optimised the code).
+    pub fn zeros(rows: usize, cols: usize, quantized: bool) -> Matrix {
         let blocks = rows.div_ceil(BLOCK);
-        let mut m = Matrix {
-            cols,
-            packed: vec![],
-            packed_q: vec![],
-            row_scale: vec![0.0; blocks * BLOCK],
+        let (packed, packed_q) = if quantized {
+            (vec![], vec![0; blocks * cols.div_ceil(2) * 2 * BLOCK])
+        } else {
+            (vec![0.0; blocks * cols * BLOCK], vec![])
         };
-        if !quantized {
-            m.packed = vec![0.0; blocks * cols * BLOCK];
-            for (r, row) in w.chunks_exact(cols).enumerate() {
+        Matrix {
+            cols,
+            packed,
+            packed_q,
+            row_scale: vec![0.0; blocks * BLOCK],
+        }
+    }
+
+    /// Lays out rows `first..` from `w` (whole rows, row-major); each row's layout (and
+    /// int16 scale) depends on that row alone.
+    pub fn set_rows(&mut self, first: usize, w: &[f32]) {
+        let cols = self.cols;
+        assert!(w.len() % cols == 0 && (first + w.len() / cols) <= self.row_scale.len());
+        if self.packed_q.is_empty() {
+            for (i, row) in w.chunks_exact(cols).enumerate() {
+                let r = first + i;
                 let base = (r / BLOCK) * cols * BLOCK + r % BLOCK;
                 for (c, &v) in row.iter().enumerate() {
-                    m.packed[base + c * BLOCK] = v;
+                    self.packed[base + c * BLOCK] = v;
                 }
             }
-            return m;
+            return;
         }
         let pairs = cols.div_ceil(2);
-        m.packed_q = vec![0; blocks * pairs * 2 * BLOCK];
-        for (r, row) in w.chunks_exact(cols).enumerate() {
+        for (i, row) in w.chunks_exact(cols).enumerate() {
+            let r = first + i;
             let max = row.iter().fold(0f32, |a, v| a.max(v.abs()));
-            m.row_scale[r] = max / QMAX;
+            self.row_scale[r] = max / QMAX;
             let inv = if max > 0.0 { QMAX / max } else { 0.0 };
             let base = (r / BLOCK) * pairs * 2 * BLOCK + (r % BLOCK) * 2;
             for (c, &v) in row.iter().enumerate() {
-                m.packed_q[base + (c / 2) * 2 * BLOCK + c % 2] = round_i16(v * inv);
+                self.packed_q[base + (c / 2) * 2 * BLOCK + c % 2] = round_i16(v * inv);
             }
         }
-        m
     }
 
     /// `y = W x + bias` (`y` and `bias` hold `rows` rounded up to 32, `x` holds `cols`);
@@ -200,10 +210,17 @@ fn tanh4(x: F4) -> F4 {
 #[derive(Clone, Debug)]
 pub struct Gru {
     hidden: usize,
+    inp: usize,
     w: Matrix,
     r: Matrix,
     bw: Vec<f32>,
     br: Vec<f32>,
+}
+
+/// One stream's state of a [`Gru`]: the hidden state and the step's scratch. Kept apart from
+/// the (immutable) weights so that several streams share one copy of them.
+#[derive(Clone, Debug)]
+pub struct GruState {
     gx: Vec<f32>,
     gh: Vec<f32>,
     xq: Vec<i16>,
@@ -211,46 +228,54 @@ pub struct Gru {
     pub h: Vec<f32>,
 }
 
-impl Gru {
-    /// From ONNX tensors: `w` [3H x inp], `r` [3H x H], `b` [6H] (W biases then R biases).
-    /// `hidden` must be a multiple of 32. `quantized`: int16 matrices (see [`Matrix`]).
-    pub fn new(hidden: usize, inp: usize, w: &[f32], r: &[f32], b: &[f32], quantized: bool) -> Gru {
-        assert!(
-            hidden % BLOCK == 0 && w.len() == 3 * hidden * inp && r.len() == 3 * hidden * hidden
-        );
-        Gru {
-            hidden,
-            w: Matrix::new(3 * hidden, inp, quantized, w),
-            r: Matrix::new(3 * hidden, hidden, quantized, r),
-            bw: b[..3 * hidden].to_vec(),
-            br: b[3 * hidden..6 * hidden].to_vec(),
-            gx: vec![0.0; 3 * hidden],
-            gh: vec![0.0; 3 * hidden],
-            xq: vec![0; (inp.max(hidden) + 1) & !1],
-            h: vec![0.0; hidden],
-        }
-    }
-
+impl GruState {
     pub fn reset(&mut self) {
         self.h.fill(0.0);
     }
+}
 
-    /// One time step: updates and returns the hidden state.
-    pub fn step(&mut self, x: &[f32]) -> &[f32] {
+impl Gru {
+    /// From ONNX tensors laid out as matrices: `w` [3H x inp], `r` [3H x H], `b` [6H] (W
+    /// biases then R biases). `hidden` must be a multiple of 32.
+    pub fn from_matrices(w: Matrix, r: Matrix, b: &[f32]) -> Gru {
+        let (hidden, inp) = (r.cols, w.cols);
+        assert!(hidden % BLOCK == 0 && b.len() == 6 * hidden);
+        Gru {
+            hidden,
+            inp,
+            w,
+            r,
+            bw: b[..3 * hidden].to_vec(),
+            br: b[3 * hidden..6 * hidden].to_vec(),
+        }
+    }
+
+    /// A zero state for one stream.
+    pub fn state(&self) -> GruState {
+        GruState {
+            gx: vec![0.0; 3 * self.hidden],
+            gh: vec![0.0; 3 * self.hidden],
+            xq: vec![0; (self.inp.max(self.hidden) + 1) & !1],
+            h: vec![0.0; self.hidden],
+        }
+    }
+
+    /// One time step of stream `s`: updates and returns its hidden state.
+    pub fn step<'s>(&self, s: &'s mut GruState, x: &[f32]) -> &'s [f32] {
         let n = self.hidden;
-        self.w.gemv(x, &mut self.xq, &self.bw, &mut self.gx);
-        self.r.gemv(&self.h, &mut self.xq, &self.br, &mut self.gh);
-        let (gx, gh) = (&self.gx, &self.gh);
+        self.w.gemv(x, &mut s.xq, &self.bw, &mut s.gx);
+        self.r.gemv(&s.h, &mut s.xq, &self.br, &mut s.gh);
+        let (gx, gh) = (&s.gx, &s.gh);
         for i in (0..n).step_by(4) {
             let z = act4(F4::load(gx, i).add(F4::load(gh, i)), Act::Sigmoid);
             let r = act4(F4::load(gx, n + i).add(F4::load(gh, n + i)), Act::Sigmoid);
             let c = tanh4(r.mul_add(F4::load(gh, 2 * n + i), F4::load(gx, 2 * n + i)));
-            let h = F4::load(&self.h, i);
+            let h = F4::load(&s.h, i);
             // (1 - z) c + z h = c + z (h - c)
             z.mul_add(h.add(c.mul(F4::splat(-1.0))), c)
-                .store(&mut self.h, i);
+                .store(&mut s.h, i);
         }
-        &self.h
+        &s.h
     }
 }
 
@@ -266,7 +291,9 @@ mod tests {
         let bias: Vec<f32> = (0..64).map(|r| r as f32).collect();
         for (quantized, tolerance) in [(false, 1e-4), (true, 2e-2)] {
             let wv: Vec<f32> = (0..rows * cols).map(|i| w(i / cols, i % cols)).collect();
-            let m = Matrix::new(rows, cols, quantized, &wv);
+            let mut m = Matrix::zeros(rows, cols, quantized);
+            m.set_rows(0, &wv[..cols]);
+            m.set_rows(1, &wv[cols..]);
             let mut y = vec![0.0; 64];
             m.gemv(&x, &mut [0; 8], &bias, &mut y);
             for r in 0..rows {

@@ -13,8 +13,11 @@
 //!   8..=96 kHz or channels outside 1..=2); `lookahead` 1 reserves the voice chain's limiter
 //!   look-ahead (1.5 ms more latency), 0 (or absent) does not
 //! - `vme_ns_buffer(handle, channel) -> *mut f32`: the 128-sample in/out buffer of a channel
-//! - `vme_ns_process(handle, channels)`: processes one 128-sample quantum of `channels`
-//!   channels in place (a change in channel count resets the states it brings in)
+//! - `vme_ns_process(handle, channels) -> u32`: processes one 128-sample quantum of `channels`
+//!   channels in place (a change in channel count resets the states it brings in); 1 when a
+//!   live switch to DeepFilterNet3 was given up in it (its weights are laid out over the
+//!   quanta after `vme_ns_set_model`): the message is in `vme_ns_error_*`, the old model
+//!   plays on
 //! - `vme_ns_vad(handle) -> f32`: voice probability of the latest 10 ms frame (max over channels)
 //! - `vme_ns_set_enabled(handle, 0|1)`, `vme_ns_set_attenuation_limit(handle, db)`
 //!   (`db` = +inf: no limit; 0: bypass)
@@ -90,10 +93,18 @@ pub extern "C" fn vme_ns_buffer(h: *mut Handle, channel: u32) -> *mut f32 {
 }
 
 #[no_mangle]
-pub extern "C" fn vme_ns_process(h: *mut Handle, channels: u32) {
-    if let Some(h) = handle(h) {
-        let n = (channels as usize).min(h.buffers.len());
-        h.suppressor.process(&mut h.buffers[..n]);
+pub extern "C" fn vme_ns_process(h: *mut Handle, channels: u32) -> u32 {
+    let Some(h) = handle(h) else {
+        return 0;
+    };
+    let n = (channels as usize).min(h.buffers.len());
+    h.suppressor.process(&mut h.buffers[..n]);
+    match h.suppressor.take_switch_error() {
+        None => 0,
+        Some(e) => {
+            NS_ERROR.with(|m| *m.borrow_mut() = format!("DeepFilterNet3 weights: {e}"));
+            1
+        }
     }
 }
 
@@ -152,15 +163,15 @@ pub extern "C" fn vme_ns_weights_alloc(len: u32) -> *mut u8 {
 pub extern "C" fn vme_ns_set_model(h: *mut Handle, model: u32, weights: *mut u8, len: u32) -> u32 {
     // SAFETY: a non-null `weights` comes from `vme_ns_weights_alloc(len)`; taken once, here.
     let bytes = (!weights.is_null()).then(|| unsafe { take_bytes(weights, len) });
-    let result = match (handle(h), model, &bytes) {
+    let result = match (handle(h), model, bytes) {
         (None, _, _) => Err("no suppressor (null handle)".to_string()),
         (Some(h), 0, _) => h
             .suppressor
             .set_model(Model::RNNoise)
             .map_err(|e| e.to_string()),
         (Some(_), 1, None) => Err("DeepFilterNet3 needs its weight file (none given)".to_string()),
-        (Some(h), 1, Some(bytes)) => DfnModel::parse(bytes)
-            .and_then(|m| h.suppressor.set_model(Model::DeepFilterNet3(&m)))
+        (Some(h), 1, Some(bytes)) => DfnModel::parse_owned(bytes.into_vec())
+            .and_then(|m| h.suppressor.set_model(Model::DeepFilterNet3(m)))
             .map_err(|e| format!("DeepFilterNet3 weights: {e}")),
         (Some(_), m, _) => Err(format!("unknown model {m} (0 RNNoise, 1 DeepFilterNet3)")),
     };

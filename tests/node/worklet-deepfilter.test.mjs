@@ -32,7 +32,8 @@ describe('DeepFilterNet3 in the worklet', () => {
     assert.equal(r.model, 'deepfilternet3');
     assert.equal(r.latencySamples, 448 + 1440);
     console.log(`# DFN3 worklet at 48 kHz: latency ${r.latencySamples} samples (${(r.latencySeconds * 1e3).toFixed(2)} ms), wasm memory ${(r.memoryBytes / 2 ** 20).toFixed(1)} MiB`);
-    assert.ok(r.memoryBytes <= 32 * 2 ** 20, `memory ${r.memoryBytes}`);
+    // The issue's budget: 16 MB per context (one copy of the weights, shared by both channels).
+    assert.ok(r.memoryBytes <= 16e6, `memory ${r.memoryBytes}`);
     const df = createDeepFilter(rawWasm());
     const offline = new Float32Array(noisy.length);
     const hop = new Float32Array(HOP);
@@ -86,6 +87,10 @@ describe('DeepFilterNet3 in the worklet', () => {
     assert.equal(messages.filter((m) => m.type === 'error').length, 0, JSON.stringify(messages.filter((m) => m.type === 'error')));
     const changes = messages.filter((m) => m.type === 'model').map((m) => [m.model, m.latencySamples]);
     assert.deepEqual(changes, [['deepfilternet3', 1888], ['rnnoise', 928]]);
+    // A live switch keeps the file during its conversion steps, and the old model: still within 16 MB.
+    const memory = messages.find((m) => m.type === 'model').memoryBytes;
+    console.log(`# wasm memory after the live switch to DeepFilterNet3: ${(memory / 2 ** 20).toFixed(1)} MiB`);
+    assert.ok(memory <= 16e6, `memory ${memory}`);
     const y = output[0];
     for (const at of [at1, at2]) {
       const jump = maxJump(y, at - 4800, at + 9600);
@@ -122,5 +127,16 @@ describe('DeepFilterNet3 in the worklet', () => {
     const { output } = node.run([noisy], { events: [{ at: 128 * 100, message: { type: 'model', model: 'deepfilternet3', weights: corrupt } }] });
     assert.match(node.messages.find((m) => m.type === 'error').message, /DeepFilterNet3 weights/);
     assert.deepEqual(output[0].subarray(128 * 100), noisy.subarray(128 * 100));
+    // A well-formed file without DeepFilterNet3's tensors: a live switch lays the weights out
+    // over the quanta after the message, so the error comes from process(), naming the tensor;
+    // RNNoise played until then, pass-through after.
+    const empty = new Uint8Array([...'DFNW'].map((c) => c.charCodeAt(0)).concat([1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0])).buffer;
+    const scope2 = createScope();
+    const node2 = scope2.createNode({ module: scope2.packageModule(), enabled: true, attenuationLimitDb: null, vadIntervalMs: 50 });
+    const run2 = node2.run([noisy], { events: [{ at: 128 * 100, message: { type: 'model', model: 'deepfilternet3', weights: empty } }] });
+    assert.deepEqual(node2.errors, []);
+    assert.match(node2.messages.find((m) => m.type === 'error').message, /deepfilternet3: DeepFilterNet3 weights: .*missing tensor "enc\.gru0\.w"/);
+    assert.notDeepEqual(run2.output[0].subarray(128 * 90, 128 * 100), noisy.subarray(128 * 90, 128 * 100), 'RNNoise was not running');
+    assert.deepEqual(run2.output[0].subarray(128 * 101), noisy.subarray(128 * 101));
   });
 });

@@ -17,7 +17,9 @@ mod stream;
 pub use features::{band_power_db, erb_widths, norm_alpha, Features, MIN_NB_ERB_FREQS, NORM_TAU};
 pub use fft::{Complex, RealFft};
 pub use filter::{apply_erb_gains, deep_filter};
-pub use network::{Network, NetworkOutput, DF_ORDER, NB_DF, NB_ERB};
+pub use network::{
+    Network, NetworkOutput, NetworkWeights, WeightsBuilder, DF_ORDER, NB_DF, NB_ERB,
+};
 pub use stft::{vorbis_window, Stft};
 pub use stream::{DeepFilter, Estimator, LATENCY};
 

@@ -43,12 +43,15 @@
 //! `feat_spec[bin] = (re, im)` the normalised complex features (`feat_spec[0, 0|1, t, bin]`).
 //! The ONNX alpha output of the DF decoder (`df_fc_a`) is unused by the reference and skipped.
 //!
-//! No allocation per step; weights are laid out for the kernels once, in [`Network::new`].
+//! No allocation per step; weights are laid out for the kernels once, in
+//! [`NetworkWeights::new`], and shared (`Arc`) by the streams of every channel
+//! ([`Network::with_weights`]).
 
 use crate::nn::dfn_weights::{DfnModel, Error};
 use crate::nn::kernels::{act4, pack_conv, pointwise, Act};
-use crate::nn::recurrent::{Grouped, Gru};
+use crate::nn::recurrent::{Grouped, Gru, GruState, Matrix};
 use crate::nn::simd::F4;
+use std::sync::Arc;
 
 pub const NB_ERB: usize = 32;
 pub const NB_DF: usize = 96;
@@ -145,14 +148,66 @@ fn grouped(
     })
 }
 
-fn gru(m: &DfnModel, name: &str) -> Result<Gru, Error> {
-    let w = m.get(&format!("{name}.w"), &[1, 3 * HID, HID])?;
-    let r = m.get(&format!("{name}.r"), &[1, 3 * HID, HID])?;
-    let b = m.get(&format!("{name}.b"), &[1, 6 * HID])?;
-    // A float16 file (the shipped one) runs the GRUs on int16 dot products: the file already
-    // holds only 11 significant bits, and this is where the time goes. float32 files keep
-    // float32 throughout: the reference for parity.
-    Ok(Gru::new(HID, HID, &w, &r, &b, m.half))
+/// The GRUs, in the order [`WeightsBuilder`] lays out their matrices.
+const GRUS: [&str; 5] = ["enc.gru0", "erb.gru0", "erb.gru1", "df.gru0", "df.gru1"];
+
+/// Lays DeepFilterNet3's weights out a bounded amount at a time, so that a live model switch
+/// can spread the work over render quanta while the old model keeps playing: half a GRU
+/// matrix (384 x 256 of 768 x 256, 98 K weights: the GRUs are 92 % of the model) per step,
+/// then everything else (160 K weights) and the assembly in the last. Each step allocates
+/// what it lays out.
+#[derive(Default)]
+pub struct WeightsBuilder {
+    matrices: Vec<Matrix>,
+    /// Matrix parts laid out so far.
+    parts: usize,
+}
+
+/// Steps per GRU matrix.
+const PARTS: usize = 2;
+
+impl WeightsBuilder {
+    /// Calls of [`WeightsBuilder::step`] until the weights are ready.
+    pub const STEPS: usize = 2 * GRUS.len() * PARTS + 1;
+
+    /// One step of the conversion: `Some` with the weights at the last one. `m` must be the
+    /// same model at every step.
+    pub fn step(&mut self, m: &DfnModel) -> Result<Option<NetworkWeights>, Error> {
+        let k = self.parts;
+        if k < 2 * GRUS.len() * PARTS {
+            let (matrix, part) = (k / PARTS, k % PARTS);
+            let name = format!("{}.{}", GRUS[matrix / 2], ["w", "r"][matrix % 2]);
+            // Every GRU takes 256 inputs. A float16 file (the shipped one) runs the GRUs on
+            // int16 dot products: the file already holds only 11 significant bits, and this
+            // is where the time goes. float32 files keep float32: the reference for parity.
+            let (rows, cols) = (3 * HID, HID);
+            if part == 0 {
+                self.matrices.push(Matrix::zeros(rows, cols, m.half));
+            }
+            let first = part * rows / PARTS;
+            let range = first * cols..(first + rows / PARTS) * cols;
+            let w = m.get_range(&name, &[1, rows, cols], range)?;
+            self.matrices
+                .last_mut()
+                .expect("pushed")
+                .set_rows(first, &w);
+            self.parts += 1;
+            return Ok(None);
+        }
+        let mut matrices = std::mem::take(&mut self.matrices).into_iter();
+        let mut grus = GRUS.iter().map(|name| -> Result<Gru, Error> {
+            let b = m.get(&format!("{name}.b"), &[1, 6 * HID])?;
+            let (w, r) = (matrices.next(), matrices.next());
+            Ok(Gru::from_matrices(
+                w.expect("laid out"),
+                r.expect("laid out"),
+                &b,
+            ))
+        });
+        let mut next = || grus.next().expect("five GRUs");
+        let grus = [next()?, next()?, next()?, next()?, next()?];
+        NetworkWeights::assemble(m, grus).map(Some)
+    }
 }
 
 /// Depthwise 1x3 convolution along frequency, padding 1, stride 1 or 2, no bias.
@@ -287,9 +342,10 @@ impl<const N: usize> History<N> {
     }
 }
 
-/// DeepFilterNet3's encoder, ERB decoder and DF decoder with their streaming state.
-pub struct Network {
-    // Encoder weights.
+/// DeepFilterNet3's weights, laid out for the kernels once; immutable, so one copy serves
+/// every channel's [`Network`] (the shipped model is 2.13 M parameters, ~8.5 MB as laid out).
+pub struct NetworkWeights {
+    // Encoder.
     erb_conv0: Vec<f32>, // [kt * 3 + kf][64]
     erb_conv0_b: Vec<f32>,
     erb_dw: [Vec<f32>; 3], // erb_conv1..3 depthwise taps [k][64]
@@ -323,7 +379,15 @@ pub struct Network {
     dfp_w: Vec<f32>,  // [oc][kt][32]
     dfp_pw: Vec<f32>, // [oc][ic]
     dfp_b: Vec<f32>,
-    // State.
+}
+
+/// DeepFilterNet3's encoder, ERB decoder and DF decoder: shared weights and one stream's
+/// state (past frames, GRU hidden states, scratch).
+pub struct Network {
+    w: Arc<NetworkWeights>,
+    enc_gru: GruState,
+    erb_gru: [GruState; 2],
+    df_gru: [GruState; 2],
     erb_hist: History<ENC_FRAMES>,
     spec_hist: History<ENC_FRAMES>,
     c0_hist: History<DFP_FRAMES>,
@@ -337,9 +401,21 @@ pub struct Network {
     v960: Vec<f32>,
 }
 
-impl Network {
-    /// Lays the weights out for the kernels; fails naming the first missing or misshapen tensor.
-    pub fn new(m: &DfnModel) -> Result<Network, Error> {
+impl NetworkWeights {
+    /// Lays the weights out for the kernels, all at once (see [`WeightsBuilder`] for the same
+    /// in steps); fails naming the first missing or misshapen tensor.
+    pub fn new(m: &DfnModel) -> Result<NetworkWeights, Error> {
+        let mut builder = WeightsBuilder::default();
+        loop {
+            if let Some(w) = builder.step(m)? {
+                return Ok(w);
+            }
+        }
+    }
+
+    /// Everything but the GRU matrices, laid out around the GRUs given in [`GRUS`] order.
+    fn assemble(m: &DfnModel, grus: [Gru; 5]) -> Result<NetworkWeights, Error> {
+        let [enc_gru, erb_gru0, erb_gru1, df_gru0, df_gru1] = grus;
         let scalar = |name: &str, dims: &[usize]| m.get(name, dims).map(|v| v[0]);
         let pathway = |name: &str| -> Result<(Vec<f32>, Vec<f32>), Error> {
             Ok((
@@ -356,7 +432,7 @@ impl Network {
             })
             .collect();
         let mask = &m.get("erb.conv0_out.w", &[1, CH, 1, 3])?;
-        Ok(Network {
+        Ok(NetworkWeights {
             erb_conv0: channel_taps(m, "enc.erb_conv0.w", 3, 3)?,
             erb_conv0_b: m.get("enc.erb_conv0.b", &[CH])?,
             erb_dw: [
@@ -375,14 +451,14 @@ impl Network {
             df_conv1_pw: Pointwise::load(m, "enc.df_conv1")?,
             df_fc_emb: grouped(m, "enc.df_fc_emb.w", 32, 96, 16)?,
             enc_in: grouped(m, "enc.gru_in.w", 16, 32, 16)?,
-            enc_gru: gru(m, "enc.gru0")?,
+            enc_gru,
             enc_out: grouped(m, "enc.gru_out.w", 16, 16, 32)?,
             lsnr_w: m.get("enc.lsnr.w", &[EMB, 1])?,
             lsnr_b: scalar("enc.lsnr.b", &[1])?,
             lsnr_scale: scalar("enc.lsnr.scale", &[])?,
             lsnr_offset: scalar("enc.lsnr.offset", &[])?,
             erb_in: grouped(m, "erb.gru_in.w", 16, 32, 16)?,
-            erb_gru: [gru(m, "erb.gru0")?, gru(m, "erb.gru1")?],
+            erb_gru: [erb_gru0, erb_gru1],
             erb_out: grouped(m, "erb.gru_out.w", 16, 16, 32)?,
             pathway: [
                 pathway("erb.conv0p")?,
@@ -405,12 +481,29 @@ impl Network {
                 .collect(),
             mask_b: scalar("erb.conv0_out.b", &[1])?,
             df_in: grouped(m, "df.gru_in.w", 8, 64, 32)?,
-            df_gru: [gru(m, "df.gru0")?, gru(m, "df.gru1")?],
+            df_gru: [df_gru0, df_gru1],
             df_skip: grouped(m, "df.skip.w", 16, 32, 16)?,
             df_out: grouped(m, "df.out.w", 16, 16, 60)?,
             dfp_w,
             dfp_pw: m.get("df.convp.pw", &[DFP_CH, DFP_CH, 1, 1])?,
             dfp_b: m.get("df.convp.b", &[DFP_CH])?,
+        })
+    }
+}
+
+impl Network {
+    /// Weights laid out from `m` for this network alone (see [`NetworkWeights::new`]).
+    pub fn new(m: &DfnModel) -> Result<Network, Error> {
+        Ok(Network::with_weights(Arc::new(NetworkWeights::new(m)?)))
+    }
+
+    /// A fresh stream on shared weights: only the state is allocated here.
+    pub fn with_weights(w: Arc<NetworkWeights>) -> Network {
+        Network {
+            enc_gru: w.enc_gru.state(),
+            erb_gru: [w.erb_gru[0].state(), w.erb_gru[1].state()],
+            df_gru: [w.df_gru[0].state(), w.df_gru[1].state()],
+            w,
             erb_hist: History::new(NB_ERB),
             spec_hist: History::new(2 * NB_DF),
             c0_hist: History::new(NB_DF * CH),
@@ -426,7 +519,11 @@ impl Network {
             v512: vec![0.0; EMB],
             v256: vec![0.0; HID],
             v960: vec![0.0; NB_DF * DFP_CH],
-        })
+        }
+    }
+
+    pub fn weights(&self) -> &Arc<NetworkWeights> {
+        &self.w
     }
 
     /// Back to the state before the first frame (zero past frames, zero GRU states).
@@ -438,7 +535,7 @@ impl Network {
         self.erb_gru
             .iter_mut()
             .chain(self.df_gru.iter_mut())
-            .for_each(Gru::reset);
+            .for_each(GruState::reset);
     }
 
     /// Runs the three networks on the features of one new frame.
@@ -460,15 +557,16 @@ impl Network {
     fn encoder(&mut self, out: &mut NetworkOutput) {
         // ERB path. erb_conv0: 3 frames x 3 bands, 1 input channel, bias, ReLU.
         let [e0, e1, e2, e3] = &mut self.e;
+        let w = &*self.w;
         let frames = std::array::from_fn(|k| self.erb_hist.frame(k));
-        let bias = Some(&self.erb_conv0_b[..]);
-        conv3x3(frames, 1, NB_ERB, &self.erb_conv0, bias, Act::Relu, e0);
-        depthwise_freq(e0, 32, &self.erb_dw[0], 2, &mut self.tmp, 16);
-        self.erb_pw[0].run(&self.tmp, e1, 16);
-        depthwise_freq(e1, 16, &self.erb_dw[1], 2, &mut self.tmp, 8);
-        self.erb_pw[1].run(&self.tmp, e2, 8);
-        depthwise_freq(e2, 8, &self.erb_dw[2], 1, &mut self.tmp, 8);
-        self.erb_pw[2].run(&self.tmp, e3, 8);
+        let bias = Some(&w.erb_conv0_b[..]);
+        conv3x3(frames, 1, NB_ERB, &w.erb_conv0, bias, Act::Relu, e0);
+        depthwise_freq(e0, 32, &w.erb_dw[0], 2, &mut self.tmp, 16);
+        w.erb_pw[0].run(&self.tmp, e1, 16);
+        depthwise_freq(e1, 16, &w.erb_dw[1], 2, &mut self.tmp, 8);
+        w.erb_pw[1].run(&self.tmp, e2, 8);
+        depthwise_freq(e2, 8, &w.erb_dw[2], 1, &mut self.tmp, 8);
+        w.erb_pw[2].run(&self.tmp, e3, 8);
 
         // Complex path. df_conv0: 3 frames x 3 bins, re feeds channels 0..32, im 32..64.
         let frames = std::array::from_fn(|k| self.spec_hist.frame(k));
@@ -476,51 +574,52 @@ impl Network {
             frames,
             2,
             NB_DF,
-            &self.df_conv0,
+            &w.df_conv0,
             None,
             Act::None,
             &mut self.tmp,
         );
         let c0 = self.c0_hist.push();
-        self.df_conv0_pw.run(&self.tmp, c0, NB_DF);
-        depthwise_freq(c0, NB_DF, &self.df_conv1, 2, &mut self.tmp, NB_DF / 2);
-        self.df_conv1_pw.run(&self.tmp, &mut self.tmp2, NB_DF / 2);
+        w.df_conv0_pw.run(&self.tmp, c0, NB_DF);
+        depthwise_freq(c0, NB_DF, &w.df_conv1, 2, &mut self.tmp, NB_DF / 2);
+        w.df_conv1_pw.run(&self.tmp, &mut self.tmp2, NB_DF / 2);
 
         // Embedding: e3 + grouped linear of c1, then the GRU block.
-        self.df_fc_emb.run(&self.tmp2, &mut self.v512, Act::Relu);
+        w.df_fc_emb.run(&self.tmp2, &mut self.v512, Act::Relu);
         for (v, e) in self.v512.iter_mut().zip(e3.iter()) {
             *v += e;
         }
-        self.enc_in.run(&self.v512, &mut self.v256, Act::Relu);
-        let h = self.enc_gru.step(&self.v256);
-        self.enc_out.run(h, &mut self.emb, Act::Relu);
+        w.enc_in.run(&self.v512, &mut self.v256, Act::Relu);
+        let h = w.enc_gru.step(&mut self.enc_gru, &self.v256);
+        w.enc_out.run(h, &mut self.emb, Act::Relu);
 
         let mut acc = F4::splat(0.0);
         for i in (0..EMB).step_by(4) {
-            acc = F4::load(&self.emb, i).mul_add(F4::load(&self.lsnr_w, i), acc);
+            acc = F4::load(&self.emb, i).mul_add(F4::load(&w.lsnr_w, i), acc);
         }
-        let z = hsum(acc) + self.lsnr_b;
-        out.lsnr = 1.0 / (1.0 + (-z).exp()) * self.lsnr_scale + self.lsnr_offset;
+        let z = hsum(acc) + w.lsnr_b;
+        out.lsnr = 1.0 / (1.0 + (-z).exp()) * w.lsnr_scale + w.lsnr_offset;
     }
 
     fn erb_decoder(&mut self, out: &mut NetworkOutput) {
-        self.erb_in.run(&self.emb, &mut self.v256, Act::Relu);
-        let [g0, g1] = &mut self.erb_gru;
-        let h = g1.step(g0.step(&self.v256));
+        let w = &*self.w;
+        w.erb_in.run(&self.emb, &mut self.v256, Act::Relu);
+        let [s0, s1] = &mut self.erb_gru;
+        let h = w.erb_gru[1].step(s1, w.erb_gru[0].step(s0, &self.v256));
         // [8 bands][64 channels], as the export's reshape + permute reads it.
         let d = &mut self.tmp2;
-        self.erb_out.run(h, d, Act::Relu);
+        w.erb_out.run(h, d, Act::Relu);
         let [e0, e1, e2, e3] = &self.e;
-        add_pathway(e3, &self.pathway[3], &mut d[..8 * CH]);
-        depthwise_freq(d, 8, &self.up_dw[2], 1, &mut self.tmp, 8);
-        self.up_pw[2].run(&self.tmp, d, 8);
-        add_pathway(e2, &self.pathway[2], &mut d[..8 * CH]);
-        depthwise_freq_up(d, 8, &self.up_dw[1], &mut self.tmp);
-        self.up_pw[1].run(&self.tmp, d, 16);
-        add_pathway(e1, &self.pathway[1], &mut d[..16 * CH]);
-        depthwise_freq_up(d, 16, &self.up_dw[0], &mut self.tmp);
-        self.up_pw[0].run(&self.tmp, d, 32);
-        add_pathway(e0, &self.pathway[0], &mut d[..32 * CH]);
+        add_pathway(e3, &w.pathway[3], &mut d[..8 * CH]);
+        depthwise_freq(d, 8, &w.up_dw[2], 1, &mut self.tmp, 8);
+        w.up_pw[2].run(&self.tmp, d, 8);
+        add_pathway(e2, &w.pathway[2], &mut d[..8 * CH]);
+        depthwise_freq_up(d, 8, &w.up_dw[1], &mut self.tmp);
+        w.up_pw[1].run(&self.tmp, d, 16);
+        add_pathway(e1, &w.pathway[1], &mut d[..16 * CH]);
+        depthwise_freq_up(d, 16, &w.up_dw[0], &mut self.tmp);
+        w.up_pw[0].run(&self.tmp, d, 32);
+        add_pathway(e0, &w.pathway[0], &mut d[..32 * CH]);
         // conv0_out: 1x3, 64 -> 1, bias, sigmoid.
         for (f, m) in out.erb_mask.iter_mut().enumerate() {
             let mut acc = F4::splat(0.0);
@@ -528,25 +627,26 @@ impl Network {
                 if f + k >= 1 && f + k - 1 < NB_ERB {
                     for c in (0..CH).step_by(4) {
                         acc = F4::load(d, (f + k - 1) * CH + c)
-                            .mul_add(F4::load(&self.mask_w, k * CH + c), acc);
+                            .mul_add(F4::load(&w.mask_w, k * CH + c), acc);
                     }
                 }
             }
-            *m = 1.0 / (1.0 + (-(hsum(acc) + self.mask_b)).exp());
+            *m = 1.0 / (1.0 + (-(hsum(acc) + w.mask_b)).exp());
         }
     }
 
     fn df_decoder(&mut self, out: &mut NetworkOutput) {
-        self.df_in.run(&self.emb, &mut self.v256, Act::Relu);
-        let [g0, g1] = &mut self.df_gru;
-        let h = g1.step(g0.step(&self.v256));
+        let w = &*self.w;
+        w.df_in.run(&self.emb, &mut self.v256, Act::Relu);
+        let [s0, s1] = &mut self.df_gru;
+        let h = w.df_gru[1].step(s1, w.df_gru[0].step(s0, &self.v256));
         let mut a = [0.0f32; HID];
         a.copy_from_slice(h);
-        self.df_skip.run(&self.emb, &mut self.v256, Act::None);
+        w.df_skip.run(&self.emb, &mut self.v256, Act::None);
         for (a, s) in a.iter_mut().zip(&self.v256) {
             *a += s;
         }
-        self.df_out.run(&a, &mut self.v960, Act::None);
+        w.df_out.run(&a, &mut self.v960, Act::None);
         for i in (0..self.v960.len()).step_by(4) {
             let x = F4::load(&self.v960, i);
             act4(x.add(x), Act::Sigmoid)
@@ -564,17 +664,17 @@ impl Network {
                 let mut acc = F4::splat(0.0);
                 for (kt, frame) in frames.iter().enumerate() {
                     let x = &frame[f * CH + part..][..32];
-                    let w = &self.dfp_w[(o * DFP_FRAMES + kt) * 32..][..32];
+                    let wk = &w.dfp_w[(o * DFP_FRAMES + kt) * 32..][..32];
                     for i in (0..32).step_by(4) {
-                        acc = F4::load(x, i).mul_add(F4::load(w, i), acc);
+                        acc = F4::load(x, i).mul_add(F4::load(wk, i), acc);
                     }
                 }
                 *p = hsum(acc);
             }
             for (o, c) in coefs.iter_mut().flatten().enumerate() {
-                let q: f32 = self.dfp_b[o]
+                let q: f32 = w.dfp_b[o]
                     + (0..DFP_CH)
-                        .map(|i| self.dfp_pw[o * DFP_CH + i] * p[i])
+                        .map(|i| w.dfp_pw[o * DFP_CH + i] * p[i])
                         .sum::<f32>();
                 *c = self.v960[f * DFP_CH + o] + q.max(0.0);
             }

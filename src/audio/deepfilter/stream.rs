@@ -14,10 +14,11 @@
 use super::features::Features;
 use super::fft::Complex;
 use super::filter::{apply_erb_gains, deep_filter};
-use super::network::{Network, NetworkOutput, DF_ORDER, NB_DF, NB_ERB};
+use super::network::{Network, NetworkOutput, NetworkWeights, DF_ORDER, NB_DF, NB_ERB};
 use super::stft::Stft;
 use super::{CONV_LOOKAHEAD, DF_LOOKAHEAD, FREQS, HOP};
 use crate::nn::dfn_weights::{DfnModel, Error};
+use std::sync::Arc;
 
 /// Input-to-output delay in samples at 48 kHz: the STFT's hop plus the look-ahead.
 pub const LATENCY: usize = HOP * (1 + CONV_LOOKAHEAD);
@@ -62,6 +63,11 @@ impl DeepFilter<Network> {
     /// DeepFilterNet3 on the weights of `model` (see `nn::dfn_weights`).
     pub fn new(model: &DfnModel) -> Result<Self, Error> {
         Ok(Self::with_estimator(Network::new(model)?))
+    }
+
+    /// DeepFilterNet3 on weights already laid out, shared with other streams.
+    pub fn with_weights(weights: Arc<NetworkWeights>) -> Self {
+        Self::with_estimator(Network::with_weights(weights))
     }
 }
 

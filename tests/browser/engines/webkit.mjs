@@ -52,14 +52,20 @@ export async function launch({ url, features = [] }) {
     await call('POST', `/session/${session}/url`, { url });
     const errors = [];
     const page = {
-      /** Like playwright's page.evaluate(fn, arg): fn runs in the page, its result comes back as JSON. */
+      /**
+       * Like playwright's page.evaluate(fn, arg): fn runs in the page, its result comes back as
+       * JSON. The page serialises it itself and the driver carries one string: WebKitWebDriver's
+       * own serialisation of large results intermittently failed ("Could not parse script
+       * result"), two tests in a dozen per run.
+       */
       async evaluate(fn, arg) {
         const script = `const done = arguments[arguments.length - 1];
           const errors = () => (window.__vmeErrors ?? []).splice(0);
+          const reply = (r) => done(JSON.stringify(r));
           Promise.resolve().then(() => (${fn.toString()})(arguments[0])).then(
-            (value) => done({ value: value === undefined ? null : value, errors: errors() }),
-            (error) => done({ error: String(error?.stack ?? error), message: String(error?.message ?? error), errors: errors() }));`;
-        const r = await call('POST', `/session/${session}/execute/async`, { script, args: [arg ?? null] });
+            (value) => reply({ value: value === undefined ? null : value, errors: errors() }),
+            (error) => reply({ error: String(error?.stack ?? error), message: String(error?.message ?? error), errors: errors() }));`;
+        const r = JSON.parse(await call('POST', `/session/${session}/execute/async`, { script, args: [arg ?? null] }));
         errors.push(...r.errors.map((message) => new Error(message)));
         if (r.error) throw new Error(`[webkit page] ${r.message}\n${r.error}`);
         return r.value;

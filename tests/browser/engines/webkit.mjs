@@ -7,6 +7,9 @@ import { spawn } from 'node:child_process';
 import { MINIBROWSER } from './index.mjs';
 import { ensurePulseAudio, freePort, startXvfb } from './services.mjs';
 
+/** Characters of a page result read back per WebDriver call (see evaluate). */
+const REPLY_SLICE = 256 * 1024;
+
 const SCRIPT_TIMEOUT_MS = 600_000;
 
 export async function launch({ url, features = [] }) {
@@ -54,18 +57,26 @@ export async function launch({ url, features = [] }) {
     const page = {
       /**
        * Like playwright's page.evaluate(fn, arg): fn runs in the page, its result comes back as
-       * JSON. The page serialises it itself and the driver carries one string: WebKitWebDriver's
-       * own serialisation of large results intermittently failed ("Could not parse script
-       * result"), two tests in a dozen per run.
+       * JSON. The page serialises it and keeps the string; it is read back in slices, since
+       * WebKitWebDriver fails on large script results ("Could not parse script result": the
+       * video tests return frames as base64, some MB).
        */
       async evaluate(fn, arg) {
         const script = `const done = arguments[arguments.length - 1];
           const errors = () => (window.__vmeErrors ?? []).splice(0);
-          const reply = (r) => done(JSON.stringify(r));
+          const keep = (r) => { window.__vmeReply = JSON.stringify(r); done(window.__vmeReply.length); };
           Promise.resolve().then(() => (${fn.toString()})(arguments[0])).then(
-            (value) => reply({ value: value === undefined ? null : value, errors: errors() }),
-            (error) => reply({ error: String(error?.stack ?? error), message: String(error?.message ?? error), errors: errors() }));`;
-        const r = JSON.parse(await call('POST', `/session/${session}/execute/async`, { script, args: [arg ?? null] }));
+            (value) => keep({ value: value === undefined ? null : value, errors: errors() }),
+            (error) => keep({ error: String(error?.stack ?? error), message: String(error?.message ?? error), errors: errors() }));`;
+        const length = await call('POST', `/session/${session}/execute/async`, { script, args: [arg ?? null] });
+        let text = '';
+        for (let at = 0; at < length; at += REPLY_SLICE) {
+          text += await call('POST', `/session/${session}/execute/sync`, {
+            script: 'return window.__vmeReply.slice(arguments[0], arguments[0] + arguments[1]);', args: [at, REPLY_SLICE],
+          });
+        }
+        await call('POST', `/session/${session}/execute/sync`, { script: 'delete window.__vmeReply;', args: [] });
+        const r = JSON.parse(text);
         errors.push(...r.errors.map((message) => new Error(message)));
         if (r.error) throw new Error(`[webkit page] ${r.message}\n${r.error}`);
         return r.value;

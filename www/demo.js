@@ -23,6 +23,7 @@ function showLevel(bar, label, db) {
 // A/B recording: the raw microphone, then the same samples through each model offline.
 
 const AB_MODELS = [['rnnoise', 'RNNoise'], ['deepfilternet3', 'DeepFilterNet3']];
+const AB_CLIPS = [['original', 'Original (raw microphone)'], ...AB_MODELS];
 const captureModules = new WeakMap(); // context -> Promise of its addModule()
 
 /** Records `seconds` of `source`'s raw signal (downmixed to mono) in its own context. */
@@ -120,7 +121,7 @@ function setupMicrophonePanel() {
     levelIn: $('ns-level-in'), levelInValue: $('ns-level-in-value'), levelOut: $('ns-level-out'),
     levelOutValue: $('ns-level-out-value'), vad: $('ns-vad'), vadValue: $('ns-vad-value'),
     latency: $('ns-latency'), cpu: $('ns-cpu'), rate: $('ns-rate'), record: $('ns-record'),
-    recordState: $('ns-record-state'), compare: $('ns-compare'), compareHint: $('ns-compare-hint'),
+    recordState: $('ns-record-state'), compare: $('ns-compare'), compareHint: $('ns-compare-hint'), clip: $('ns-clip'),
     voice: $('ns-voice'), intensity: $('ns-intensity'), intensityValue: $('ns-intensity-value'),
     model: $('ns-model'), cpuModel: $('ns-cpu-model'),
   };
@@ -313,6 +314,13 @@ function setupMicrophonePanel() {
     else session.monitor.pause();
   });
   ui.record.addEventListener('click', record);
+  ui.compare.replaceChildren(...AB_CLIPS.map(([id, label]) => {
+    const figure = ui.clip.content.firstElementChild.cloneNode(true);
+    figure.dataset.clip = id;
+    figure.querySelector('figcaption').textContent = label;
+    figure.querySelector('a').download = `${id}.wav`;
+    return figure;
+  }));
   showIntensity();
   showState();
 }

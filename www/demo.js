@@ -65,7 +65,7 @@ async function renderThrough(samples, sampleRate, options) {
   const rendered = await context.startRendering();
   const ms = performance.now() - started;
   const { active, error, latencySamples } = node;
-  await node.destroy();
+  await node.destroy(); // frees the suppressor's wasm memory now rather than at GC
   if (!active) throw error ?? new Error('the suppressor did not run');
   return {
     samples: rendered.getChannelData(0).slice(latencySamples, latencySamples + samples.length),

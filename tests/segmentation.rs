@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use visio_media_effects::nn::Error;
 use visio_media_effects::video::segmenter::Segmenter;
 
-#[path = "support/xorshift.rs"]
-mod xorshift;
-use xorshift::xorshift;
+#[path = "support/rng.rs"]
+mod rng;
+use rng::XorShift;
 
 const MODELS: [(&str, &str); 2] = [
     ("landscape", "selfie_segmentation_landscape.tflite"),
@@ -238,7 +238,8 @@ fn corrupted_models_never_panic() {
     // Deterministic byte mutations over the whole file: each must load or fail with an error,
     // and a model that still loads must still run.
     let good = model(MODELS[0].1);
-    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    let mut next = || rng.next_u64();
     let (mut loaded, mut rejected) = (0, 0);
     let frame = vec![128u8; 32 * 32 * 4];
     for _ in 0..3000 {

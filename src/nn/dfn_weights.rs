@@ -20,6 +20,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use super::float16::f16_to_f32;
+
 const MAGIC: &[u8; 4] = b"DFNW";
 const VERSION: u32 = 1;
 const MAX_RANK: usize = 4;
@@ -111,19 +113,6 @@ impl<'a> Cursor<'a> {
         let b = self.take(4, what)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
-}
-
-/// IEEE binary16 bits to f32 (exact). Magnitude bits shifted into an f32 (exponent bias 15
-/// instead of 127) then scaled by 2^112: one multiply covers zeros, subnormals and normals
-/// alike, which keeps loading 2 M weights cheap.
-pub fn f16_to_f32(h: u16) -> f32 {
-    let sign = ((h & 0x8000) as u32) << 16;
-    if h & 0x7c00 == 0x7c00 {
-        // Infinity or NaN (the reader rejects both; kept exact for completeness).
-        return f32::from_bits(sign | 0x7f80_0000 | (((h & 0x3ff) as u32) << 13));
-    }
-    let magnitude = f32::from_bits(((h & 0x7fff) as u32) << 13) * f32::from_bits(0x7780_0000);
-    f32::from_bits(magnitude.to_bits() | sign)
 }
 
 impl<'a> DfnModel<'a> {
@@ -263,34 +252,5 @@ impl<'a> DfnModel<'a> {
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 .collect()
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn f16_conversion_is_exact() {
-        assert_eq!(f16_to_f32(0x3c00), 1.0);
-        assert_eq!(f16_to_f32(0xc000), -2.0);
-        assert_eq!(f16_to_f32(0x7bff), 65504.0);
-        assert_eq!(f16_to_f32(0x0001), 2f32.powi(-24));
-        assert_eq!(f16_to_f32(0x8001), -(2f32.powi(-24)));
-        assert_eq!(f16_to_f32(0x0400), 2f32.powi(-14));
-        assert_eq!(f16_to_f32(0x3555), 0.333_251_95);
-        assert!(f16_to_f32(0x7c00).is_infinite());
-        assert!(f16_to_f32(0xfe00).is_nan());
-        // Every finite value, against the definition.
-        for h in (0..=u16::MAX).filter(|h| h & 0x7c00 != 0x7c00) {
-            let (e, m) = (((h >> 10) & 0x1f) as i32, (h & 0x3ff) as f64);
-            let v = if e == 0 {
-                m * 2f64.powi(-24)
-            } else {
-                (1024.0 + m) * 2f64.powi(e - 25)
-            };
-            let v = if h & 0x8000 != 0 { -v } else { v };
-            assert_eq!(f16_to_f32(h) as f64, v, "{h:#06x}");
-        }
     }
 }

@@ -6,15 +6,16 @@
 
 pub mod dfn_weights;
 mod flatbuf;
-mod graph;
+mod float16;
 pub(crate) mod kernels;
+mod network;
 mod plan;
 pub(crate) mod recurrent;
 pub(crate) mod simd;
 pub mod tflite;
 
-pub use graph::Network;
 pub use kernels::Dims;
+pub use network::Network;
 
 use std::fmt;
 

@@ -1,5 +1,5 @@
-// The per-frame engine, shared by the worker (video-worker.js) and the main-thread fallback
-// (fallback.js): segment with an adaptive cadence, render with the current renderer, keep the
+// The per-frame engine, shared by the worker (video-worker.js) and the main-thread path
+// (video-element-path.js): segment with an adaptive cadence, render with the current renderer, keep the
 // statistics. It knows nothing of tracks or streams: the caller hands it frames and sends
 // what it drew (or, on pass-through, the frame itself) on.
 
@@ -178,13 +178,13 @@ export class Pipeline {
    */
   get canvas() { return this.#renderer?.canvas ?? null; }
 
-  /** Changes the effect (already validated by background.js); never recreates anything. */
+  /** Changes the effect (already validated by options.js); never recreates anything. */
   setBackground(setting) {
     const previous = this.#background;
     this.#background = setting;
     if (setting.mode === 'none') this.#mask = null; // a stale mask must not be reused later
     for (const r of this.#trial?.renderers ?? [this.#renderer]) r?.setBackground(setting);
-    // Ours (background.js made it); the renderer no longer uses it.
+    // Ours (options.js toSetting made it); the renderer no longer uses it.
     if (previous.mode === 'image' && previous.image !== setting.image) previous.image.close?.();
   }
 

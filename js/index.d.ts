@@ -417,7 +417,10 @@ export function loadWasmModule(source?: URL | string | WebAssembly.Module): Prom
 // rejects with them, and the running effect goes on unchanged); a non-video or ended track, a model or wasm that cannot be
 // loaded, a browser without WebAssembly SIMD, reject before any track is created. A frame that
 // fails to process is sent unprocessed (stats().errors counts them), never black. A lost WebGL
-// context switches to the CPU renderer until WebGL can be had again.
+// context switches to the CPU renderer until WebGL can be had again. A trap in the wasm (a
+// Rust panic: its message and location are logged and kept in stats().lastError) restarts the
+// wasm instance and the effect resumes on the next frames; the frame that trapped is sent
+// unprocessed.
 
 /** Anything a background image can be given as (a string is a URL, resolved against the document). */
 export type BackgroundImageSource = string | URL | Blob | ImageBitmap | ImageData | HTMLImageElement
@@ -518,6 +521,8 @@ export interface BackgroundStats {
   passthrough: number;
   segmented: number;
   contextLosses: number;
+  /** Times the wasm instance was replaced after a trap (each also counted in `errors`). */
+  wasmRestarts: number;
   errors: number;
   lastError: string | null;
   /** Size of the wasm memory of the processing thread. */

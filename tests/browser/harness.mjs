@@ -40,9 +40,10 @@ window.__vmeFake = ${JSON.stringify(fake)};
  * fake devices; elsewhere the page builds the tracks from the same files. `args`: extra
  * Chromium switches. `isolated`: serve the test page (and the video worker) cross-origin
  * isolated, so that performance.measureUserAgentSpecificMemory() works. `headers`: added to
- * every response, the test page's included (e.g. a Content-Security-Policy).
+ * every response, the test page's included (e.g. a Content-Security-Policy). `mounts`: more
+ * directories to serve, { '/prefix/': absolute directory } (a test build of the package).
  */
-export async function withBrowser({ engine = 'chromium', fakeAudio, fakeVideo, args = [], isolated = false, headers: extra = {} } = {}, fn) {
+export async function withBrowser({ engine = 'chromium', fakeAudio, fakeVideo, args = [], isolated = false, headers: extra = {}, mounts = {} } = {}, fn) {
   const e = typeof engine === 'string' ? engineNamed(engine) : engine;
   const files = new Map();
   /** Makes `bytes` fetchable by the page at /__files__/name. */
@@ -72,7 +73,7 @@ export async function withBrowser({ engine = 'chromium', fakeAudio, fakeVideo, a
   };
   // A worker's isolation comes from its own response headers.
   const headers = (pathname) => ({ ...extra, ...(isolated && pathname === WORKER ? ISOLATION : {}) });
-  const server = await startServer({ port: 0, handle, headers });
+  const server = await startServer({ port: 0, handle, headers, extraMounts: Object.entries(mounts) });
   let browser;
   try {
     const { launch } = await import(`./engines/${e.driver}.mjs`);

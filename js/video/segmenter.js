@@ -82,7 +82,8 @@ export class FrameSegmenter {
    * Segments the frame held by `input`.
    * @param {import('./frame-input.js').FrameInput} input
    * @returns {{ mask: Float32Array, width: number, height: number }} the mask (values in [0, 1])
-   *   and its size (the model's; the frame's proportions if the segmenter letterboxes)
+   *   and its size: the frame's proportions at the model's height or width (256x144 for 16:9,
+   *   192x144 for 4:3, 81x144 for 9:16; segmenter.rs `Fit`), covering the whole frame
    */
   segment(input) {
     const inner = this.#inner;

@@ -28,6 +28,12 @@ let inputTrack = null;
 let stopping = false;
 let statsTimer = null;
 let running = null;
+let statsAt = 0;
+
+function postStats() {
+  statsAt = performance.now();
+  postMessage({ type: 'stats', stats: stats() });
+}
 
 function stats() {
   return {
@@ -58,7 +64,7 @@ async function start(data) {
   let writable = data.writable;
   if (data.frames === 'bitmaps') {
     postMessage({ type: 'ready', stats: stats() });
-    statsTimer = setInterval(() => postMessage({ type: 'stats', stats: stats() }), STATS_INTERVAL_MS);
+    statsTimer = setInterval(postStats, STATS_INTERVAL_MS);
     return;
   }
   if (data.track) {
@@ -71,7 +77,7 @@ async function start(data) {
   } else {
     postMessage({ type: 'ready', stats: stats() });
   }
-  statsTimer = setInterval(() => postMessage({ type: 'stats', stats: stats() }), STATS_INTERVAL_MS);
+  statsTimer = setInterval(postStats, STATS_INTERVAL_MS);
   running = pump(readable, writable);
 }
 
@@ -115,6 +121,10 @@ async function pump(readable, writable) {
       ledger.close(out);
       break; // the output track was stopped
     }
+    // While frames keep coming, WebKit runs this loop's promises back to back as microtasks
+    // and no task in between, so the timer above stays silent (stats() seen frozen for
+    // seconds with frames flowing): post from here too.
+    if (performance.now() - statsAt >= STATS_INTERVAL_MS) postStats();
   }
   if (!stopping) {
     // The camera track ended (unplugged, stopped by its owner): end the output track too.

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { withBrowser } from '../harness.mjs';
 import { blurCamera, checkBlur, measureBlur, rgbaOf, runBlur } from '../video-run.mjs';
 import { highFrequencyEnergy, meanAbsDiff, ssim } from '../../helpers/video-metrics.mjs';
-import { ENGINES, engineTest } from './index.mjs';
+import { ENGINES, MSTP_VIDEO_OPT_IN, engineTest } from './index.mjs';
 
 const WIDTH = 640;
 const HEIGHT = 360;
@@ -72,17 +72,8 @@ async function engineRun(t, run) {
 
 const scene = blurCamera({ width: WIDTH, height: HEIGHT, fps: FPS });
 
-// Safari 18's path in WebKitGTK 2.50 (an experimental feature there) still does not gate CI,
-// for two reasons other than the lost web process (fixed, see engineRun): its frame rate fails
-// the 90 % check whenever this 2-core machine's load is above ~15; and in 'none' mode, where the
-// camera's own frames pass through to VideoTrackGenerator, about one run in ten shows a blank
-// output frame (person 90-94/255 off the camera, background detail 0), cause not yet found
-// (README, "WebKitGTK's lost web process"). Opt in with VME_WEBKIT_MSTP=1.
-const MSTP_OPT_IN = process.env.VME_WEBKIT_MSTP ? undefined
-  : "Safari 18's path in WebKitGTK: frame rate fails under load and 'none' mode shows a blank frame about one run in ten (README): run with VME_WEBKIT_MSTP=1";
-
 for (const engine of ENGINES.filter((e) => PLAN[e.name])) {
-  const optIn = engine.name === 'webkit-mstp' ? MSTP_OPT_IN : undefined;
+  const optIn = engine.name === 'webkit-mstp' ? MSTP_VIDEO_OPT_IN : undefined;
   for (const { path, hide = false, renderers, slowVideoRead = false } of PLAN[engine.name]) {
     for (const [renderer, skip] of Object.entries(renderers)) {
       engineTest(engine, `blurBackground: ${renderer} renderer, ${path} path`, { timeout: 300_000, skip: skip ?? optIn }, (t) => engineRun(t, async () => {

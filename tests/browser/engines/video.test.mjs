@@ -55,9 +55,10 @@ const PLAN = {
 };
 
 // WebKitGTK's web process can die mid-run (its driver then answers "Could not parse script
-// result" for the pending script). The known cause, captured frames of an accelerated canvas
-// read in a worker, is avoided by the fake camera (video-page.js); should it happen again the
-// run is tried once more, loudly, and a second loss fails the test naming the engine.
+// result" for the pending script). The main cause, captured frames of an accelerated canvas
+// read in a worker, is avoided by the fake camera (video-page.js); what remains, WebKitGTK's
+// own crash in GStreamer on a worker thread (2 sessions in 48, README), is tried once more,
+// loudly, and a second loss fails the test naming the engine.
 const ENGINE_LOST = /Could not parse script result/;
 async function engineRun(t, run) {
   for (let attempt = 1; ; attempt++) {

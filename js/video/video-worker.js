@@ -25,6 +25,12 @@ let inputTrack = null;
 let stopping = false;
 let statsTimer = null;
 let running = null;
+let statsAt = 0;
+
+function postStats() {
+  statsAt = performance.now();
+  postMessage({ type: MSG.STATS, stats: stats() });
+}
 
 function stats() {
   return {
@@ -55,7 +61,7 @@ async function start(data) {
   let writable = data.writable;
   if (data.path === PATH.FRAMES) {
     postMessage({ type: MSG.READY, stats: stats() });
-    statsTimer = setInterval(() => postMessage({ type: MSG.STATS, stats: stats() }), STATS_INTERVAL_MS);
+    statsTimer = setInterval(postStats, STATS_INTERVAL_MS);
     return;
   }
   if (data.path === PATH.WORKER) {
@@ -68,7 +74,7 @@ async function start(data) {
   } else {
     postMessage({ type: MSG.READY, stats: stats() });
   }
-  statsTimer = setInterval(() => postMessage({ type: MSG.STATS, stats: stats() }), STATS_INTERVAL_MS);
+  statsTimer = setInterval(postStats, STATS_INTERVAL_MS);
   running = pump(readable, writable);
 }
 
@@ -112,6 +118,10 @@ async function pump(readable, writable) {
       ledger.close(out);
       break; // the output track was stopped
     }
+    // While frames keep coming, WebKit runs this loop's promises back to back as microtasks
+    // and no task in between, so the timer above stays silent (stats() seen frozen for
+    // seconds with frames flowing): post from here too.
+    if (performance.now() - statsAt >= STATS_INTERVAL_MS) postStats();
   }
   if (!stopping) {
     // The camera track ended (unplugged, stopped by its owner): end the output track too.

@@ -90,6 +90,36 @@ export async function recordTracks(tracks, seconds) {
   return { startTime: recorder.startTime, samples };
 }
 
+/**
+ * The live tests' set-up: the raw microphone (see rawMicrophone; its context at `micRate`)
+ * through suppressNoise(`options`), both tracks recorded side by side for `seconds` (recordTracks),
+ * then torn down. Returns what Node measures: the node's state while running, the vad events,
+ * what destroy() left, and both recordings as base64.
+ */
+export async function recordSuppressedMicrophone({ micRate, options = {}, seconds }) {
+  const { suppressNoise } = await import('/pkg/index.js');
+  const track = await rawMicrophone(micRate);
+  const ns = await suppressNoise(track, options);
+  const vad = [];
+  ns.node.addEventListener('vad', (e) => vad.push({ t: performance.now(), p: e.probability, cpu: e.cpuMsPer10ms, maxProcessMs: e.maxProcessMs }));
+  const { startTime, samples: [raw, processed] } = await recordTracks([track, ns.track], seconds);
+  const info = {
+    contextRate: ns.context.sampleRate,
+    trackRate: track.getSettings().sampleRate,
+    active: ns.node.active,
+    model: ns.node.model,
+    latency: ns.node.latency,
+    memoryBytes: ns.node.memoryBytes,
+    maxProcessMs: ns.node.maxProcessMs,
+    outputSettings: ns.track.getSettings(),
+  };
+  await ns.destroy();
+  const ended = ns.track.readyState;
+  const contextState = ns.context.state;
+  track.stop();
+  return { ...info, ended, contextState, startTime, vad, raw: toBase64(raw), processed: toBase64(processed) };
+}
+
 /** Float32Array -> base64 of its bytes (page.evaluate results travel as JSON). */
 export function toBase64(samples) {
   const bytes = new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);

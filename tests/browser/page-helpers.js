@@ -33,16 +33,21 @@ registerProcessor('test-recorder', class extends AudioWorkletProcessor {
 
 const recorderAdded = new WeakMap();
 
+/** Adds the recorder's worklet module to `context` (once): startRecorder then starts at once. */
+export function addRecorder(context) {
+  if (!recorderAdded.has(context)) {
+    const url = URL.createObjectURL(new Blob([RECORDER], { type: 'text/javascript' }));
+    recorderAdded.set(context, context.audioWorklet.addModule(url));
+  }
+  return recorderAdded.get(context);
+}
+
 /**
  * Records each of `sources` (AudioNodes of `context`, downmixed to mono) as raw PCM, sample
  * aligned with each other. Returns { stop(): Promise<Float32Array[]>, startTime }.
  */
 export async function startRecorder(context, sources) {
-  if (!recorderAdded.has(context)) {
-    const url = URL.createObjectURL(new Blob([RECORDER], { type: 'text/javascript' }));
-    recorderAdded.set(context, context.audioWorklet.addModule(url));
-  }
-  await recorderAdded.get(context);
+  await addRecorder(context);
   const node = new AudioWorkletNode(context, 'test-recorder', {
     numberOfInputs: sources.length,
     numberOfOutputs: 1,

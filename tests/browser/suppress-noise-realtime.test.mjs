@@ -206,7 +206,7 @@ function continuity(runs, firstSound, end, rate, maxLagStep) {
 /** In the page: the blur load, then the audio graph (connected while suspended), then resumed. */
 async function startPage({ rate, micLabel }) {
   const { blurBackground, createNoiseSuppressorNode } = await import('/pkg/index.js');
-  const { startRecorder, sleep } = await import('/__tests__/page-helpers.js');
+  const { addRecorder, startRecorder, sleep } = await import('/__tests__/page-helpers.js');
   const { openCamera, openTap } = await import('/__tests__/video-page.js');
   // The load: background blur of the 720p camera, its output consumed frame by frame.
   const cameraTrack = await openCamera({ width: 1280, height: 720, frameRate: 30 });
@@ -220,6 +220,13 @@ async function startPage({ rate, micLabel }) {
   const node = await createNoiseSuppressorNode(ctx, { model: 'deepfilternet3' });
   const vad = [];
   node.addEventListener('vad', (e) => vad.push({ maxProcessMs: e.maxProcessMs, cpuMsPer10ms: e.cpuMsPer10ms }));
+  // Everything slow is done before the microphone opens: what it captures until the context
+  // resumes queues up in the source's FIFO.
+  const destination = ctx.createMediaStreamDestination();
+  destination.channelCount = 1;
+  await addRecorder(ctx);
+  const other = new AudioContext({ sampleRate: rate });
+  const outside = await startRecorder(other, [other.createMediaStreamSource(destination.stream)]);
   const audio = { echoCancellation: false, noiseSuppression: false, autoGainControl: false };
   if (micLabel) {
     // A PulseAudio monitor: granted once, then picked by its label.
@@ -231,13 +238,8 @@ async function startPage({ rate, micLabel }) {
   const stream = await navigator.mediaDevices.getUserMedia({ audio });
   const mic = stream.getAudioTracks()[0];
   const source = ctx.createMediaStreamSource(stream);
-  const destination = ctx.createMediaStreamDestination();
-  destination.channelCount = 1;
   source.connect(node).connect(destination);
   const inside = await startRecorder(ctx, [source, node]);
-  // The denoised track, as a consumer in another context receives it.
-  const other = new AudioContext({ sampleRate: rate });
-  const outside = await startRecorder(other, [other.createMediaStreamSource(destination.stream)]);
   await ctx.resume();
   globalThis.__realtime = { cameraTrack, fx, tap, frames: tap.count, t0: performance.now(), ctx, other, node, vad, mic, inside, outside };
 }

@@ -144,9 +144,16 @@ export declare class VadEvent extends Event {
   /**
    * Average time the worklet spent processing 10 ms of audio, in ms, over the last whole
    * second (undefined during the first second). Timed with `performance.now()` where the
-   * worklet scope has it (Firefox), else averaged from `Date.now()` ticks (Chromium).
+   * worklet scope has it (Firefox), else with `Temporal.Now` (Chromium: 0.1 ms steps), else
+   * averaged from `Date.now()` ticks.
    */
   readonly cpuMsPer10ms: number | undefined;
+  /**
+   * The longest single `process()` call since the previous event, in ms (same clock as
+   * `cpuMsPer10ms`, so in 0.1 ms steps in Chromium and 1 ms steps with `Date.now()`). A render
+   * quantum lasts 128 / sampleRate (2.67 ms at 48 kHz): the whole audio graph must fit in it.
+   */
+  readonly maxProcessMs: number;
 }
 
 /** Dispatched when noise suppression stops working and the audio passes through unchanged. */
@@ -192,6 +199,8 @@ export interface NoiseSuppressorNode extends AudioWorkletNode {
   readonly vad: number;
   /** cpuMsPer10ms of the last `vad` event (undefined during the first second). */
   readonly cpuMsPer10ms: number | undefined;
+  /** The longest single `process()` call since the node started, in ms (see VadEvent). */
+  readonly maxProcessMs: number;
   readonly enabled: boolean;
   /** The limit set explicitly (undefined when `intensity` sets it). */
   readonly attenuationLimitDb: number | null | undefined;

@@ -194,11 +194,15 @@ fn malformed_weight_files_are_named_errors() {
         found: vec![64, 3, 1, 3],
     };
     assert_eq!(e, want);
-    // A NaN among its values.
+    // A NaN among its values: the structure parses, converting the value fails, naming it.
     bad = good.clone();
     bad[dims + 16..dims + 18].copy_from_slice(&[0x00, 0x7e]);
-    let e = DfnModel::parse(&bad).unwrap_err();
-    assert!(e.to_string().contains("non-finite"), "{e}");
+    let e = Network::new(&DfnModel::parse(&bad).unwrap()).err().unwrap();
+    let want = format!(
+        "tensor \"{}\" holds a non-finite value at 0",
+        String::from_utf8_lossy(&good[17..17 + name_len])
+    );
+    assert!(e.to_string().contains(&want), "{e}");
     // Its first dimension 64 -> 65: the data no longer fits the file.
     bad = good.clone();
     bad[dims] = 65;

@@ -72,6 +72,7 @@ async function pageStart({ width, height, fps, blurRadius }) {
   const camera = await openCamera({ width, height, frameRate: fps });
   const fx = await blurBackground(camera, { blurRadius });
   const output = new FrameTap(fx.track); // the consumer (WebRTC in a call): reads and closes every frame
+  output.timestamps = null; // keeps the count only: a list of every timestamp would grow the heap we measure
   const mic = await rawMicrophone();
   const ns = await suppressNoise(mic);
   const s = { camera, fx, output, mic, ns, ticks: [], vad: [], audioErrors: [] };

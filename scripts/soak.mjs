@@ -152,7 +152,7 @@ async function pageCyclesSetup({ kind, width, height, fps, blurRadius }) {
  * `n` cycles: setProcessor, wait until it really runs (video: a frame out of the processed
  * track; audio: the worklet reports ready), stopProcessor; each checked after the stop.
  */
-async function pageCycles({ n }) {
+async function pageCycles({ n, offset }) {
   const { FrameTap } = await import('/__tests__/video-page.js');
   const c = globalThis.__cycles;
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -178,7 +178,7 @@ async function pageCycles({ n }) {
       if (st.framesAlive !== 0) problems.push(`${st.framesAlive} frames left open`);
       if (st.framesOpened !== st.framesClosed + st.framesHandedOver) problems.push(`frames opened ${st.framesOpened} != closed ${st.framesClosed} + handed over ${st.framesHandedOver}`);
       if (st.errors) problems.push(`${st.errors} errors (${st.lastError})`);
-      if (problems.length) bad.push({ cycle: i, problems });
+      if (problems.length) bad.push({ cycle: offset + i + 1, problems });
     } else {
       const node = c.processor.node;
       const ready = await node.ready;
@@ -190,9 +190,9 @@ async function pageCycles({ n }) {
       if (!ready) problems.push(`the worklet did not start (${node.error?.message})`);
       if (!report) problems.push('destroy not confirmed by the worklet');
       else if (report.live !== 0) problems.push(`${report.live} suppressors left alive`);
-      if (problems.length) bad.push({ cycle: i, problems });
+      if (problems.length) bad.push({ cycle: offset + i + 1, problems });
     }
-    if (c.processor.processedTrack !== undefined) bad.push({ cycle: i, problems: ['processedTrack still set after stopProcessor'] });
+    if (c.processor.processedTrack !== undefined) bad.push({ cycle: offset + i + 1, problems: ['processedTrack still set after stopProcessor'] });
   }
   return { bad: bad.slice(0, 10), badCount: bad.length, frames, waitMs: waitMs / n, wasmBytes, errors: c.errors.splice(0), rawLive: c.raw.readyState };
 }
@@ -298,7 +298,7 @@ async function cycles(page, kind) {
   let rawLive = 'live';
   for (let done = 0; done < CYCLES;) {
     const n = Math.min(CYCLE_SAMPLE || CYCLES, CYCLES - done);
-    const r = await page.evaluate(pageCycles, { n });
+    const r = await page.evaluate(pageCycles, { n, offset: done });
     done += n;
     bad += r.badCount;
     badList.push(...r.bad);

@@ -60,9 +60,9 @@
 
 mod blur;
 mod compositor;
+pub mod pixels;
 mod plane;
 mod refine;
-pub mod pixels;
 pub mod segmenter;
 mod simd;
 mod temporal;

@@ -16,7 +16,11 @@ pub struct Plane {
 
 impl Plane {
     pub fn new(width: usize, height: usize) -> Self {
-        Plane { width, height, data: vec![0.0; width * height] }
+        Plane {
+            width,
+            height,
+            data: vec![0.0; width * height],
+        }
     }
 
     pub fn row(&self, y: usize) -> &[f32] {
@@ -65,7 +69,14 @@ impl LinearTaps {
 
 /// Bilinear resampling of `src` (rows of `src_width` samples) into `dst`, whose size is
 /// already set; `scratch` holds two rows of `dst`.
-pub fn resample(src: &[f32], src_width: usize, dst: &mut Plane, xt: &LinearTaps, yt: &LinearTaps, scratch: &mut [f32]) {
+pub fn resample(
+    src: &[f32],
+    src_width: usize,
+    dst: &mut Plane,
+    xt: &LinearTaps,
+    yt: &LinearTaps,
+    scratch: &mut [f32],
+) {
     let w = dst.width;
     let (r0, r1) = scratch.split_at_mut(w);
     let row = |i: u32| &src[i as usize * src_width..(i as usize + 1) * src_width];
@@ -83,7 +94,14 @@ pub fn resample(src: &[f32], src_width: usize, dst: &mut Plane, xt: &LinearTaps,
 /// (a `[f32; 4]` per pixel, one RGBA float texture in GLSL; the four channels ride in one
 /// SIMD vector): 2r+1 taps horizontally, a running sum vertically (same result).
 /// `scratch` holds `width + 2r` pixels.
-pub fn box_mean4(src: &[[f32; 4]], dst: &mut [[f32; 4]], tmp: &mut [[f32; 4]], size: (usize, usize), r: usize, scratch: &mut [[f32; 4]]) {
+pub fn box_mean4(
+    src: &[[f32; 4]],
+    dst: &mut [[f32; 4]],
+    tmp: &mut [[f32; 4]],
+    size: (usize, usize),
+    r: usize,
+    scratch: &mut [[f32; 4]],
+) {
     let (w, h) = size;
     let norm = 1.0 / (2 * r + 1) as f32;
     let clampi = |i: isize, n: usize| i.clamp(0, n as isize - 1) as usize;
@@ -106,8 +124,14 @@ pub fn box_mean4(src: &[[f32; 4]], dst: &mut [[f32; 4]], tmp: &mut [[f32; 4]], s
         }
     }
     for y in 0..h {
-        let (add_row, sub_row) = (clampi(y as isize + r as isize + 1, h), clampi(y as isize - r as isize, h));
-        let (a, b) = (&tmp[add_row * w..(add_row + 1) * w], &tmp[sub_row * w..(sub_row + 1) * w]);
+        let (add_row, sub_row) = (
+            clampi(y as isize + r as isize + 1, h),
+            clampi(y as isize - r as isize, h),
+        );
+        let (a, b) = (
+            &tmp[add_row * w..(add_row + 1) * w],
+            &tmp[sub_row * w..(sub_row + 1) * w],
+        );
         simd::box_column_step(sum, a, b, norm, &mut dst[y * w..(y + 1) * w]);
     }
 }
@@ -126,7 +150,10 @@ pub fn max3x3(src: &Plane, dst: &mut Plane, tmp: &mut Plane) {
     for y in 0..h {
         let (a, b, c) = (y.saturating_sub(1), y, (y + 1).min(h - 1));
         for x in 0..w {
-            dst.data[y * w + x] = max(max(tmp.data[a * w + x], tmp.data[b * w + x]), tmp.data[c * w + x]);
+            dst.data[y * w + x] = max(
+                max(tmp.data[a * w + x], tmp.data[b * w + x]),
+                tmp.data[c * w + x],
+            );
         }
     }
 }
@@ -148,7 +175,9 @@ pub const MAX_TAPS: usize = 61;
 /// Normalised Gaussian taps `k[0..=2r]` for `sigma`, radius `ceil(3 sigma)` (at most 30).
 pub fn gaussian_kernel(sigma: f32) -> Vec<f32> {
     let r = (3.0 * sigma).ceil().clamp(1.0, (MAX_TAPS / 2) as f32) as isize;
-    let k: Vec<f32> = (-r..=r).map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp()).collect();
+    let k: Vec<f32> = (-r..=r)
+        .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
+        .collect();
     let sum: f32 = k.iter().sum();
     k.into_iter().map(|v| v / sum).collect()
 }
@@ -173,7 +202,12 @@ pub fn convolve(p: &mut Plane, tmp: &mut Plane, kernel: &[f32], pad: &mut [f32])
         for (i, row) in rows[..kernel.len()].iter_mut().enumerate() {
             *row = (y as isize + i as isize - r as isize).clamp(0, h as isize - 1) as usize;
         }
-        simd::convolve_column(&tmp.data, &rows[..kernel.len()], kernel, &mut p.data[y * w..(y + 1) * w]);
+        simd::convolve_column(
+            &tmp.data,
+            &rows[..kernel.len()],
+            kernel,
+            &mut p.data[y * w..(y + 1) * w],
+        );
     }
 }
 
@@ -183,7 +217,14 @@ pub const MAX_BLOCK: usize = 257;
 /// Area average of `factor x factor` blocks of an RGBA frame into R, G, B planes (0..255;
 /// the last block of a row or column averages the pixels it has). `sums` is scratch of
 /// `4 * width` counters.
-pub fn downsample_rgba(frame: &[u8], size: (usize, usize), stride: usize, factor: usize, out: [&mut Plane; 3], sums: &mut [u16]) {
+pub fn downsample_rgba(
+    frame: &[u8],
+    size: (usize, usize),
+    stride: usize,
+    factor: usize,
+    out: [&mut Plane; 3],
+    sums: &mut [u16],
+) {
     assert!(factor <= MAX_BLOCK);
     let [pr, pg, pb] = out;
     let (width, height) = size;
@@ -195,7 +236,12 @@ pub fn downsample_rgba(frame: &[u8], size: (usize, usize), stride: usize, factor
         for y in rows {
             simd::add_columns(&frame[y * stride..y * stride + 4 * width], sums);
         }
-        simd::block_means(sums, factor, nrows, [pr.row_mut(ly), pg.row_mut(ly), pb.row_mut(ly)]);
+        simd::block_means(
+            sums,
+            factor,
+            nrows,
+            [pr.row_mut(ly), pg.row_mut(ly), pb.row_mut(ly)],
+        );
     }
 }
 
@@ -234,12 +280,19 @@ mod tests {
                 let n = w.div_ceil(f);
                 let src: Vec<f32> = (0..n).map(|i| ((i * 7919) % 13) as f32).collect();
                 let h = f / 2;
-                let weights: Vec<f32> = (0..f).map(|j| (j + h) as f32 / f as f32 + 0.5 / f as f32 - 0.5).collect();
+                let weights: Vec<f32> = (0..f)
+                    .map(|j| (j + h) as f32 / f as f32 + 0.5 / f as f32 - 0.5)
+                    .collect();
                 let (mut a, mut b) = (vec![0.0; w], vec![0.0; w]);
                 LinearTaps::new(n, w, 1.0 / f as f32).apply(&src, &mut a);
                 simd::upsample_row(&src, f, &weights, &mut b);
                 for x in 0..w {
-                    assert!((a[x] - b[x]).abs() < 1e-4, "f {f} w {w} x {x}: {} vs {}", a[x], b[x]);
+                    assert!(
+                        (a[x] - b[x]).abs() < 1e-4,
+                        "f {f} w {w} x {x}: {} vs {}",
+                        a[x],
+                        b[x]
+                    );
                 }
             }
         }
@@ -258,7 +311,11 @@ mod tests {
         let at = |x: isize, y: isize| p.data[(y.clamp(0, 4) * 7 + x.clamp(0, 6)) as usize];
         for y in 0..5isize {
             for x in 0..7isize {
-                let direct: f32 = (-2..=2).flat_map(|j| (-2..=2).map(move |i| (i, j))).map(|(i, j)| at(x + i, y + j)).sum::<f32>() / 25.0;
+                let direct: f32 = (-2..=2)
+                    .flat_map(|j| (-2..=2).map(move |i| (i, j)))
+                    .map(|(i, j)| at(x + i, y + j))
+                    .sum::<f32>()
+                    / 25.0;
                 let q = dq[(y * 7 + x) as usize];
                 assert!((q[0] - direct).abs() < 1e-4 && (q[1] - 2.0 * direct).abs() < 1e-4);
                 assert!((q[2] + direct).abs() < 1e-4 && (q[3] - 1.0).abs() < 1e-5);

@@ -67,7 +67,14 @@ pub struct GuidedRefiner {
 impl GuidedRefiner {
     pub fn new(width: usize, height: usize) -> Self {
         let n = width * height;
-        let quads = |len: usize| [vec![[0.0; 4]; len], vec![[0.0; 4]; len], vec![[0.0; 4]; len], vec![[0.0; 4]; len]];
+        let quads = |len: usize| {
+            [
+                vec![[0.0; 4]; len],
+                vec![[0.0; 4]; len],
+                vec![[0.0; 4]; len],
+                vec![[0.0; 4]; len],
+            ]
+        };
         let p = || Plane::new(width, height);
         GuidedRefiner {
             width,
@@ -109,7 +116,11 @@ impl GuidedRefiner {
             let row = y * w..(y + 1) * w;
             let [p0, p1, p2, p3] = &mut self.padded;
             simd::products_row(
-                [&rgb[0].data[row.clone()], &rgb[1].data[row.clone()], &rgb[2].data[row.clone()]],
+                [
+                    &rgb[0].data[row.clone()],
+                    &rgb[1].data[row.clone()],
+                    &rgb[2].data[row.clone()],
+                ],
                 &self.p.data[row],
                 1.0 / 255.0,
                 [&mut p0[r..], &mut p1[r..], &mut p2[r..], &mut p3[r..]],
@@ -127,29 +138,60 @@ impl GuidedRefiner {
             sum.fill([0.0; 4]);
             for i in -(r as isize)..=r as isize {
                 let row = &hb[clampi(i) * w..(clampi(i) + 1) * w];
-                sum.iter_mut().zip(row).for_each(|(s, v)| (0..4).for_each(|c| s[c] += v[c]));
+                sum.iter_mut()
+                    .zip(row)
+                    .for_each(|(s, v)| (0..4).for_each(|c| s[c] += v[c]));
             }
         }
         for y in 0..h {
-            let (add, sub) = (clampi(y as isize + r as isize + 1), clampi(y as isize - r as isize));
+            let (add, sub) = (
+                clampi(y as isize + r as isize + 1),
+                clampi(y as isize - r as isize),
+            );
             for q in 0..4 {
                 let hb = &self.hbox[q];
-                simd::box_column_step(&mut self.sums[q], &hb[add * w..(add + 1) * w], &hb[sub * w..(sub + 1) * w], norm, &mut self.means[q]);
+                simd::box_column_step(
+                    &mut self.sums[q],
+                    &hb[add * w..(add + 1) * w],
+                    &hb[sub * w..(sub + 1) * w],
+                    norm,
+                    &mut self.means[q],
+                );
             }
             let m = &self.means;
-            simd::fit_row([&m[0], &m[1], &m[2], &m[3]], EPS, &mut self.ab[y * w..(y + 1) * w]);
+            simd::fit_row(
+                [&m[0], &m[1], &m[2], &m[3]],
+                EPS,
+                &mut self.ab[y * w..(y + 1) * w],
+            );
         }
-        box_mean4(&self.ab, &mut self.ab_mean, &mut self.hbox[0], (w, h), r, &mut self.padded[0]);
+        box_mean4(
+            &self.ab,
+            &mut self.ab_mean,
+            &mut self.hbox[0],
+            (w, h),
+            r,
+            &mut self.padded[0],
+        );
 
         for y in 0..h {
             let row = y * w..(y + 1) * w;
             let [c0, c1, c2, c3] = &mut self.coeffs;
             simd::coefficients_row(
                 &self.ab_mean[row.clone()],
-                [&rgb[0].data[row.clone()], &rgb[1].data[row.clone()], &rgb[2].data[row.clone()]],
+                [
+                    &rgb[0].data[row.clone()],
+                    &rgb[1].data[row.clone()],
+                    &rgb[2].data[row.clone()],
+                ],
                 LOW,
                 1.0 / (HIGH - LOW),
-                [&mut c0.data[row.clone()], &mut c1.data[row.clone()], &mut c2.data[row.clone()], &mut c3.data[row.clone()]],
+                [
+                    &mut c0.data[row.clone()],
+                    &mut c1.data[row.clone()],
+                    &mut c2.data[row.clone()],
+                    &mut c3.data[row.clone()],
+                ],
                 &mut self.alpha.data[row.clone()],
                 &mut self.class[row],
             );

@@ -45,7 +45,10 @@ pub fn convolve_row(p: &[f32], k: &[f32], out: &mut [f32]) {
         while x + 4 <= w {
             let mut acc = f32x4_mul(f32x4_splat(k[r]), ld(x + r));
             for i in 0..r {
-                acc = f32x4_add(acc, f32x4_mul(f32x4_splat(k[i]), f32x4_add(ld(x + i), ld(x + 2 * r - i))));
+                acc = f32x4_add(
+                    acc,
+                    f32x4_mul(f32x4_splat(k[i]), f32x4_add(ld(x + i), ld(x + 2 * r - i))),
+                );
             }
             v128_store(out.as_mut_ptr().add(x) as *mut v128, acc);
             x += 4;
@@ -67,7 +70,9 @@ pub fn convolve_row(p: &[f32], k: &[f32], out: &mut [f32]) {
 pub fn convolve_column(src: &[f32], rows: &[usize], k: &[f32], out: &mut [f32]) {
     let w = out.len();
     let r = k.len() / 2;
-    assert!(k.len() % 2 == 1 && rows.len() == k.len() && rows.iter().all(|&i| (i + 1) * w <= src.len()));
+    assert!(
+        k.len() % 2 == 1 && rows.len() == k.len() && rows.iter().all(|&i| (i + 1) * w <= src.len())
+    );
     #[allow(unused_mut)]
     let mut x = 0;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -84,7 +89,13 @@ pub fn convolve_column(src: &[f32], rows: &[usize], k: &[f32], out: &mut [f32]) 
         while x + 4 <= w {
             let mut acc = f32x4_mul(f32x4_splat(k[r]), ld(r, x));
             for i in 0..r {
-                acc = f32x4_add(acc, f32x4_mul(f32x4_splat(*k.get_unchecked(i)), f32x4_add(ld(i, x), ld(2 * r - i, x))));
+                acc = f32x4_add(
+                    acc,
+                    f32x4_mul(
+                        f32x4_splat(*k.get_unchecked(i)),
+                        f32x4_add(ld(i, x), ld(2 * r - i, x)),
+                    ),
+                );
             }
             v128_store(out.as_mut_ptr().add(x) as *mut v128, acc);
             x += 4;
@@ -124,10 +135,34 @@ pub fn upsample_row(src: &[f32], f: usize, weights: &[f32], out: &mut [f32]) {
                     let d = f32x4_sub(v128_load(src.as_ptr().add(k + 1) as *const v128), a);
                     let po = out.as_mut_ptr().add(x) as *mut v128;
                     let seg = |va: v128, vd: v128| f32x4_add(va, f32x4_mul(t0, vd));
-                    v128_store(po, seg(i32x4_shuffle::<0, 0, 0, 0>(a, a), i32x4_shuffle::<0, 0, 0, 0>(d, d)));
-                    v128_store(po.add(1), seg(i32x4_shuffle::<1, 1, 1, 1>(a, a), i32x4_shuffle::<1, 1, 1, 1>(d, d)));
-                    v128_store(po.add(2), seg(i32x4_shuffle::<2, 2, 2, 2>(a, a), i32x4_shuffle::<2, 2, 2, 2>(d, d)));
-                    v128_store(po.add(3), seg(i32x4_shuffle::<3, 3, 3, 3>(a, a), i32x4_shuffle::<3, 3, 3, 3>(d, d)));
+                    v128_store(
+                        po,
+                        seg(
+                            i32x4_shuffle::<0, 0, 0, 0>(a, a),
+                            i32x4_shuffle::<0, 0, 0, 0>(d, d),
+                        ),
+                    );
+                    v128_store(
+                        po.add(1),
+                        seg(
+                            i32x4_shuffle::<1, 1, 1, 1>(a, a),
+                            i32x4_shuffle::<1, 1, 1, 1>(d, d),
+                        ),
+                    );
+                    v128_store(
+                        po.add(2),
+                        seg(
+                            i32x4_shuffle::<2, 2, 2, 2>(a, a),
+                            i32x4_shuffle::<2, 2, 2, 2>(d, d),
+                        ),
+                    );
+                    v128_store(
+                        po.add(3),
+                        seg(
+                            i32x4_shuffle::<3, 3, 3, 3>(a, a),
+                            i32x4_shuffle::<3, 3, 3, 3>(d, d),
+                        ),
+                    );
                     x += 16;
                     k += 4;
                 }
@@ -197,7 +232,13 @@ pub fn box_row4(p: &[[f32; 4]], r: usize, norm: f32, out: &mut [[f32; 4]]) {
 pub fn products_row(rgb: [&[f32]; 3], p: &[f32], k: f32, out: [&mut [[f32; 4]]; 4]) {
     let w = p.len();
     let [o0, o1, o2, o3] = out;
-    assert!(rgb.iter().all(|c| c.len() >= w) && o0.len() >= w && o1.len() >= w && o2.len() >= w && o3.len() >= w);
+    assert!(
+        rgb.iter().all(|c| c.len() >= w)
+            && o0.len() >= w
+            && o1.len() >= w
+            && o2.len() >= w
+            && o3.len() >= w
+    );
     #[allow(unused_mut)]
     let mut x = 0;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -210,10 +251,33 @@ pub fn products_row(rgb: [&[f32]; 3], p: &[f32], k: f32, out: [&mut [[f32; 4]]; 
             (0..4).for_each(|i| v128_store(po.add(i), v[i]));
         };
         while x + 4 <= w {
-            let (r, g, b, m) = (f32x4_mul(ld(rgb[0], x), vk), f32x4_mul(ld(rgb[1], x), vk), f32x4_mul(ld(rgb[2], x), vk), ld(p, x));
+            let (r, g, b, m) = (
+                f32x4_mul(ld(rgb[0], x), vk),
+                f32x4_mul(ld(rgb[1], x), vk),
+                f32x4_mul(ld(rgb[2], x), vk),
+                ld(p, x),
+            );
             st(o0, x, transpose([r, g, b, m]));
-            st(o1, x, transpose([f32x4_mul(r, m), f32x4_mul(g, m), f32x4_mul(b, m), f32x4_mul(r, r)]));
-            st(o2, x, transpose([f32x4_mul(r, g), f32x4_mul(r, b), f32x4_mul(g, g), f32x4_mul(g, b)]));
+            st(
+                o1,
+                x,
+                transpose([
+                    f32x4_mul(r, m),
+                    f32x4_mul(g, m),
+                    f32x4_mul(b, m),
+                    f32x4_mul(r, r),
+                ]),
+            );
+            st(
+                o2,
+                x,
+                transpose([
+                    f32x4_mul(r, g),
+                    f32x4_mul(r, b),
+                    f32x4_mul(g, g),
+                    f32x4_mul(g, b),
+                ]),
+            );
             st(o3, x, transpose([f32x4_mul(b, b), zero, zero, zero]));
             x += 4;
         }
@@ -256,7 +320,12 @@ pub fn fit_row(means: [&[[f32; 4]]; 4], eps: f32, out: &mut [[f32; 4]]) {
     unsafe {
         let ld = |m: &[[f32; 4]], x: usize| {
             let p = m.as_ptr().add(x) as *const v128;
-            transpose([v128_load(p), v128_load(p.add(1)), v128_load(p.add(2)), v128_load(p.add(3))])
+            transpose([
+                v128_load(p),
+                v128_load(p.add(1)),
+                v128_load(p.add(2)),
+                v128_load(p.add(3)),
+            ])
         };
         let (add, sub, mul) = (f32x4_add, f32x4_sub, f32x4_mul);
         let e = f32x4_splat(eps);
@@ -265,9 +334,21 @@ pub fn fit_row(means: [&[[f32; 4]]; 4], eps: f32, out: &mut [[f32; 4]]) {
             let [rp, gp, bp, rr] = ld(means[1], x);
             let [rg, rb, gg, gb] = ld(means[2], x);
             let bb = ld(means[3], x)[0];
-            let (s00, s01, s02) = (add(sub(rr, mul(mr, mr)), e), sub(rg, mul(mr, mg)), sub(rb, mul(mr, mb)));
-            let (s11, s12, s22) = (add(sub(gg, mul(mg, mg)), e), sub(gb, mul(mg, mb)), add(sub(bb, mul(mb, mb)), e));
-            let c = [sub(rp, mul(mr, mp)), sub(gp, mul(mg, mp)), sub(bp, mul(mb, mp))];
+            let (s00, s01, s02) = (
+                add(sub(rr, mul(mr, mr)), e),
+                sub(rg, mul(mr, mg)),
+                sub(rb, mul(mr, mb)),
+            );
+            let (s11, s12, s22) = (
+                add(sub(gg, mul(mg, mg)), e),
+                sub(gb, mul(mg, mb)),
+                add(sub(bb, mul(mb, mb)), e),
+            );
+            let c = [
+                sub(rp, mul(mr, mp)),
+                sub(gp, mul(mg, mp)),
+                sub(bp, mul(mb, mp)),
+            ];
             let i00 = sub(mul(s11, s22), mul(s12, s12));
             let i01 = sub(mul(s02, s12), mul(s01, s22));
             let i02 = sub(mul(s01, s12), mul(s02, s11));
@@ -276,9 +357,18 @@ pub fn fit_row(means: [&[[f32; 4]]; 4], eps: f32, out: &mut [[f32; 4]]) {
             let i22 = sub(mul(s00, s11), mul(s01, s01));
             let det = add(add(mul(s00, i00), mul(s01, i01)), mul(s02, i02));
             let inv_det = f32x4_div(f32x4_splat(1.0), det);
-            let a0 = mul(add(add(mul(i00, c[0]), mul(i01, c[1])), mul(i02, c[2])), inv_det);
-            let a1 = mul(add(add(mul(i01, c[0]), mul(i11, c[1])), mul(i12, c[2])), inv_det);
-            let a2 = mul(add(add(mul(i02, c[0]), mul(i12, c[1])), mul(i22, c[2])), inv_det);
+            let a0 = mul(
+                add(add(mul(i00, c[0]), mul(i01, c[1])), mul(i02, c[2])),
+                inv_det,
+            );
+            let a1 = mul(
+                add(add(mul(i01, c[0]), mul(i11, c[1])), mul(i12, c[2])),
+                inv_det,
+            );
+            let a2 = mul(
+                add(add(mul(i02, c[0]), mul(i12, c[1])), mul(i22, c[2])),
+                inv_det,
+            );
             let b = sub(sub(sub(mp, mul(a0, mr)), mul(a1, mg)), mul(a2, mb));
             let o = transpose([a0, a1, a2, b]);
             let po = out.as_mut_ptr().add(x) as *mut v128;
@@ -317,7 +407,15 @@ fn fit(m0: [f32; 4], m1: [f32; 4], m2: [f32; 4], bb: f32, eps: f32) -> [f32; 4] 
 /// The guided filter's final coefficients for a row: `coeffs = (a * scale, (b - low) *
 /// stretch)` with `scale = stretch / 255` (colour in 0..255), the working-grid matte
 /// `alpha = clamp(coeffs . (r, g, b, 1), 0, 1)` and each pixel's matte class.
-pub fn coefficients_row(ab: &[[f32; 4]], rgb: [&[f32]; 3], low: f32, stretch: f32, coeffs: [&mut [f32]; 4], alpha: &mut [f32], class: &mut [u8]) {
+pub fn coefficients_row(
+    ab: &[[f32; 4]],
+    rgb: [&[f32]; 3],
+    low: f32,
+    stretch: f32,
+    coeffs: [&mut [f32]; 4],
+    alpha: &mut [f32],
+    class: &mut [u8],
+) {
     let w = ab.len();
     let [c0, c1, c2, c3] = coeffs;
     assert!(rgb.iter().all(|c| c.len() >= w) && alpha.len() >= w && class.len() >= w);
@@ -333,17 +431,33 @@ pub fn coefficients_row(ab: &[[f32; 4]], rgb: [&[f32]; 3], low: f32, stretch: f3
         let ld = |s: &[f32], x: usize| v128_load(s.as_ptr().add(x) as *const v128);
         while x + 4 <= w {
             let p = ab.as_ptr().add(x) as *const v128;
-            let [a0, a1, a2, b] = transpose([v128_load(p), v128_load(p.add(1)), v128_load(p.add(2)), v128_load(p.add(3))]);
+            let [a0, a1, a2, b] = transpose([
+                v128_load(p),
+                v128_load(p.add(1)),
+                v128_load(p.add(2)),
+                v128_load(p.add(3)),
+            ]);
             let (a0, a1, a2) = (f32x4_mul(a0, vs), f32x4_mul(a1, vs), f32x4_mul(a2, vs));
             let b = f32x4_mul(f32x4_sub(b, vl), vst);
-            for (o, v) in [(&mut *c0, a0), (&mut *c1, a1), (&mut *c2, a2), (&mut *c3, b)] {
+            for (o, v) in [
+                (&mut *c0, a0),
+                (&mut *c1, a1),
+                (&mut *c2, a2),
+                (&mut *c3, b),
+            ] {
                 v128_store(o.as_mut_ptr().add(x) as *mut v128, v);
             }
             let q = f32x4_add(
-                f32x4_add(f32x4_add(f32x4_mul(a0, ld(rgb[0], x)), f32x4_mul(a1, ld(rgb[1], x))), f32x4_mul(a2, ld(rgb[2], x))),
+                f32x4_add(
+                    f32x4_add(f32x4_mul(a0, ld(rgb[0], x)), f32x4_mul(a1, ld(rgb[1], x))),
+                    f32x4_mul(a2, ld(rgb[2], x)),
+                ),
                 b,
             );
-            v128_store(alpha.as_mut_ptr().add(x) as *mut v128, f32x4_min(f32x4_max(q, zero), one));
+            v128_store(
+                alpha.as_mut_ptr().add(x) as *mut v128,
+                f32x4_min(f32x4_max(q, zero), one),
+            );
             let (mut lo, mut hi) = (b, b);
             for a in [a0, a1, a2] {
                 lo = f32x4_add(lo, f32x4_mul(full, f32x4_min(a, zero)));
@@ -353,7 +467,11 @@ pub fn coefficients_row(ab: &[[f32; 4]], rgb: [&[f32]; 3], low: f32, stretch: f3
             let background = f32x4_le(hi, zero);
             let cls = v128_bitselect(
                 i32x4_splat(PERSON as i32),
-                v128_bitselect(i32x4_splat(BACKGROUND as i32), i32x4_splat(EDGE as i32), background),
+                v128_bitselect(
+                    i32x4_splat(BACKGROUND as i32),
+                    i32x4_splat(EDGE as i32),
+                    background,
+                ),
                 person,
             );
             class[x] = i32x4_extract_lane::<0>(cls) as u8;
@@ -388,7 +506,13 @@ pub fn coefficients_row(ab: &[[f32; 4]], rgb: [&[f32]; 3], low: f32, stretch: f3
 }
 
 /// One row of a vertical running box mean: `out = sum * norm; sum += add - sub`.
-pub fn box_column_step(sum: &mut [[f32; 4]], add: &[[f32; 4]], sub: &[[f32; 4]], norm: f32, out: &mut [[f32; 4]]) {
+pub fn box_column_step(
+    sum: &mut [[f32; 4]],
+    add: &[[f32; 4]],
+    sub: &[[f32; 4]],
+    norm: f32,
+    out: &mut [[f32; 4]],
+) {
     let w = out.len();
     assert!(sum.len() >= w && add.len() >= w && sub.len() >= w);
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -399,7 +523,10 @@ pub fn box_column_step(sum: &mut [[f32; 4]], add: &[[f32; 4]], sub: &[[f32; 4]],
         for x in 0..w {
             let s = v128_load(ps.add(x));
             v128_store((out.as_mut_ptr() as *mut v128).add(x), f32x4_mul(s, vn));
-            let d = f32x4_sub(v128_load((add.as_ptr() as *const v128).add(x)), v128_load((sub.as_ptr() as *const v128).add(x)));
+            let d = f32x4_sub(
+                v128_load((add.as_ptr() as *const v128).add(x)),
+                v128_load((sub.as_ptr() as *const v128).add(x)),
+            );
             v128_store(ps.add(x), f32x4_add(s, d));
         }
     }
@@ -425,7 +552,10 @@ pub fn add_columns(row: &[u8], sums: &mut [u16]) {
             let v = v128_load(row.as_ptr().add(i) as *const v128);
             let p = sums.as_mut_ptr().add(i) as *mut v128;
             v128_store(p, i16x8_add(v128_load(p), u16x8_extend_low_u8x16(v)));
-            v128_store(p.add(1), i16x8_add(v128_load(p.add(1)), u16x8_extend_high_u8x16(v)));
+            v128_store(
+                p.add(1),
+                i16x8_add(v128_load(p.add(1)), u16x8_extend_high_u8x16(v)),
+            );
             i += 16;
         }
     }
@@ -512,7 +642,10 @@ pub const EDGE: u8 = 2;
 pub fn composite_blur(frame: &[u8], k: [Lerp; 4], bg: [Lerp; 3], classes: &[u8], out: &mut [u8]) {
     let w = out.len() / 4;
     assert!(frame.len() >= 4 * w && classes.len() >= w.div_ceil(4));
-    assert!(k.iter().chain(&bg).all(|l| l.r0.len() >= w && l.r1.len() >= w));
+    assert!(k
+        .iter()
+        .chain(&bg)
+        .all(|l| l.r0.len() >= w && l.r1.len() >= w));
     #[allow(unused_mut)]
     let mut x = 0;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -560,12 +693,22 @@ pub fn composite_blur(frame: &[u8], k: [Lerp; 4], bg: [Lerp; 3], classes: &[u8],
 
 /// Image mode, one full-resolution row: the person, lit at the edge by the blurred image
 /// (`wrap` = local background fraction), over the cover-fitted image.
-pub fn composite_image(frame: &[u8], k: [Lerp; 4], wrap: Lerp, img: [&[u8]; 2], classes: &[u8], out: &mut [u8]) {
+pub fn composite_image(
+    frame: &[u8],
+    k: [Lerp; 4],
+    wrap: Lerp,
+    img: [&[u8]; 2],
+    classes: &[u8],
+    out: &mut [u8],
+) {
     let w = out.len() / 4;
     let [img, img_blur] = img;
     assert!(frame.len() >= 4 * w && img.len() >= 4 * w && img_blur.len() >= 4 * w);
     assert!(classes.len() >= w.div_ceil(4));
-    assert!(k.iter().chain([&wrap]).all(|l| l.r0.len() >= w && l.r1.len() >= w));
+    assert!(k
+        .iter()
+        .chain([&wrap])
+        .all(|l| l.r0.len() >= w && l.r1.len() >= w));
     #[allow(unused_mut)]
     let mut x = 0;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -579,7 +722,11 @@ pub fn composite_image(frame: &[u8], k: [Lerp; 4], wrap: Lerp, img: [&[u8]; 2], 
             } else {
                 let c = unpack(v128_load(frame.as_ptr().add(4 * x) as *const v128));
                 let ib = unpack(v128_load(img_blur.as_ptr().add(4 * x) as *const v128));
-                let alpha = if class == PERSON { f32x4_splat(1.0) } else { alpha4(c, &k, x) };
+                let alpha = if class == PERSON {
+                    f32x4_splat(1.0)
+                } else {
+                    alpha4(c, &k, x)
+                };
                 let lw = f32x4_mul(f32x4_mul(strength, alpha), lerp4(&wrap, x));
                 let mut o = [f32x4_splat(0.0); 3];
                 for j in 0..3 {
@@ -668,7 +815,10 @@ unsafe fn lerp4(l: &Lerp, x: usize) -> v128 {
 unsafe fn alpha4(c: [v128; 3], k: &[Lerp; 4], x: usize) -> v128 {
     let q = f32x4_add(
         f32x4_add(
-            f32x4_add(f32x4_mul(lerp4(&k[0], x), c[0]), f32x4_mul(lerp4(&k[1], x), c[1])),
+            f32x4_add(
+                f32x4_mul(lerp4(&k[0], x), c[0]),
+                f32x4_mul(lerp4(&k[1], x), c[1]),
+            ),
             f32x4_mul(lerp4(&k[2], x), c[2]),
         ),
         lerp4(&k[3], x),
@@ -690,7 +840,15 @@ mod tests {
             (seed >> 8) as f32 / (1u32 << 24) as f32
         };
         let frame: Vec<u8> = (0..4 * w).map(|_| (rnd() * 255.0) as u8).collect();
-        let img: Vec<u8> = (0..4 * w).map(|i| if i % 4 == 3 { 255 } else { (rnd() * 255.0) as u8 }).collect();
+        let img: Vec<u8> = (0..4 * w)
+            .map(|i| {
+                if i % 4 == 3 {
+                    255
+                } else {
+                    (rnd() * 255.0) as u8
+                }
+            })
+            .collect();
         let img_blur: Vec<u8> = (0..4 * w).map(|_| (rnd() * 255.0) as u8).collect();
         // Coefficient rows: stretches of person (offset >= 1 + any colour term), background
         // and edge, per group of 4.
@@ -699,7 +857,11 @@ mod tests {
         #[allow(clippy::needless_range_loop)]
         for x in 0..w {
             for r in 0..2 {
-                let a = [(rnd() - 0.5) * 0.002, (rnd() - 0.5) * 0.002, (rnd() - 0.5) * 0.002];
+                let a = [
+                    (rnd() - 0.5) * 0.002,
+                    (rnd() - 0.5) * 0.002,
+                    (rnd() - 0.5) * 0.002,
+                ];
                 let b = match kind(x) {
                     0 => -1.0 - rnd(),
                     1 => 2.0 + rnd(),
@@ -711,19 +873,39 @@ mod tests {
                 rows[6 + r][x] = b;
             }
         }
-        let lerp = |c: usize| Lerp { r0: &rows[2 * c], r1: &rows[2 * c + 1], f: 0.3 };
+        let lerp = |c: usize| Lerp {
+            r0: &rows[2 * c],
+            r1: &rows[2 * c + 1],
+            f: 0.3,
+        };
         let k = [lerp(0), lerp(1), lerp(2), lerp(3)];
-        let bg_rows: Vec<Vec<f32>> = (0..6).map(|_| (0..w).map(|_| rnd() * 255.0).collect()).collect();
-        let bg = [0, 1, 2].map(|c| Lerp { r0: &bg_rows[2 * c], r1: &bg_rows[2 * c + 1], f: 0.6 });
-        let classes: Vec<u8> = (0..w.div_ceil(4)).map(|g| [BACKGROUND, PERSON, EDGE][g % 3]).collect();
+        let bg_rows: Vec<Vec<f32>> = (0..6)
+            .map(|_| (0..w).map(|_| rnd() * 255.0).collect())
+            .collect();
+        let bg = [0, 1, 2].map(|c| Lerp {
+            r0: &bg_rows[2 * c],
+            r1: &bg_rows[2 * c + 1],
+            f: 0.6,
+        });
+        let classes: Vec<u8> = (0..w.div_ceil(4))
+            .map(|g| [BACKGROUND, PERSON, EDGE][g % 3])
+            .collect();
         let all_edge = vec![EDGE; w.div_ceil(4)];
         let (mut a, mut b) = (vec![0u8; 4 * w], vec![0u8; 4 * w]);
         composite_blur(&frame, k, bg, &classes, &mut a);
         composite_blur(&frame, k, bg, &all_edge, &mut b);
         assert!(a.iter().zip(&b).all(|(x, y)| x.abs_diff(*y) <= 1));
-        let wrap = Lerp { r0: &bg_rows[0], r1: &bg_rows[1], f: 0.5 };
+        let wrap = Lerp {
+            r0: &bg_rows[0],
+            r1: &bg_rows[1],
+            f: 0.5,
+        };
         let wrap_rows: Vec<f32> = wrap.r0.iter().map(|v| v / 255.0).collect();
-        let wrap = Lerp { r0: &wrap_rows, r1: &wrap_rows, f: 0.0 };
+        let wrap = Lerp {
+            r0: &wrap_rows,
+            r1: &wrap_rows,
+            f: 0.0,
+        };
         composite_image(&frame, k, wrap, [&img, &img_blur], &classes, &mut a);
         composite_image(&frame, k, wrap, [&img, &img_blur], &all_edge, &mut b);
         assert!(a.iter().zip(&b).all(|(x, y)| x.abs_diff(*y) <= 1));

@@ -33,10 +33,10 @@ window.__vmeFake = ${JSON.stringify(fake)};
 }
 
 /**
- * Runs `fn({ page, url, errors, serveFile, engine })` against a fresh browser of `engine`
+ * Runs `fn({ page, url, errors, pid, serveFile, engine })` against a fresh browser of `engine`
  * (a name from engines/index.mjs, default 'chromium') and a fresh server, then closes both.
  * `page.evaluate(fn, arg)` runs in the page in every engine; `errors` collects its uncaught
- * errors. `fakeAudio`: WAV file for the microphone (played once, no loop). `fakeVideo`: Y4M
+ * errors; `pid`: the browser's main process where the driver knows it (Firefox). `fakeAudio`: WAV file for the microphone (played once, no loop). `fakeVideo`: Y4M
  * file for the camera (looped: a camera never runs out of frames). Chromium plays them as its
  * fake devices; elsewhere the page builds the tracks from the same files. `args`: extra
  * Chromium switches. `isolated`: serve the test page (and the video worker) cross-origin
@@ -79,7 +79,7 @@ export async function withBrowser({ engine = 'chromium', fakeAudio, fakeVideo, a
   try {
     const { launch } = await import(`./engines/${e.driver}.mjs`);
     browser = await launch({ url: `${server.url}__test__.html`, fakeAudio, fakeVideo, args, features: e.features });
-    return await fn({ page: browser.page, url: server.url, errors: browser.errors, serveFile, engine: e });
+    return await fn({ page: browser.page, url: server.url, errors: browser.errors, pid: browser.pid, serveFile, engine: e });
   } catch (error) {
     if (e.name !== 'chromium' && error instanceof Error && !error.message.startsWith(`[${e.name}]`)) error.message = `[${e.name}] ${error.message}`;
     throw error;

@@ -426,6 +426,8 @@ forEachEngine((engine) => {
       processMsP50: +worst[worst.length >> 1].toFixed(2),
       processMsP99: +worst[Math.floor(worst.length * 0.99)].toFixed(2),
       reportsOverQuantum: worst.filter((p) => p > quantumMs).length,
+      // Start-up: the worst process() of each 50 ms report over the first 0.6 s.
+      firstReportsMs: run.vad.slice(0, 12).map((v) => +v.maxProcessMs.toFixed(1)),
       reports: worst.length,
       cpuMsPer10ms: cpu.length ? +(cpu.reduce((a, b) => a + b, 0) / cpu.length).toFixed(3) : null,
       micChannels: run.micChannels,

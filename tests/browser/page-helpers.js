@@ -92,7 +92,11 @@ export async function startRecorder(context, sources, { passThrough = false } = 
   sources.forEach((source, i) => source.connect(node, 0, i));
   // Connected so the engine pulls it; it writes nothing, so this plays silence.
   if (!passThrough) node.connect(context.destination);
-  await constructed;
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error('the test recorder\'s processor was not constructed within 10 s')), 10_000);
+  });
+  await Promise.race([constructed, late]).finally(() => clearTimeout(timer));
   const startTime = performance.now();
   return {
     startTime,

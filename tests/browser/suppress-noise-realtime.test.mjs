@@ -76,8 +76,9 @@ const MAX_WAIT = 2.5;
  * and the GraphRunner that renders the graph); this machine has no rtkit, so without this they
  * run at normal priority, behind every process of a loaded machine, while Chromium makes its
  * own audio threads SCHED_RR here (engines/services.mjs promoteAudioThreads). Measured at a load
- * average of 12-19: without it worst process() 32-199 ms, 99th percentile of the per-50 ms worst
- * 15-39 ms, the graph at 0.77-0.88 of the wall clock; with it 14 ms, 3 ms and 0.84. The rest of
+ * average of 12-21: without it (three runs) worst process() 32-199 ms, 99th percentile of the
+ * per-50 ms worst 15-39 ms, the graph at 0.77-0.88 of the wall clock; with it (four runs) 14-64 ms
+ * (45 and 64 in the first 0.35 s, 2 ms at most after), 2-3 ms and 0.84-0.89. The rest of
  * the lag is outside the graph: promoting Firefox's PulseAudio client thread as well (not what
  * rtkit would do) gave 0.94; paplay and the PulseAudio daemon's main thread run at normal priority.
  */

@@ -65,9 +65,10 @@ export async function runBlur(page, { options, width, height, fps, hide = false,
     // miss frames when the machine is busy, so an output frame is judged only where the tap
     // saw both neighbouring camera frames (no gap around it); a made-up timestamp would fall
     // between two such frames and fail.
+    // The camera's frame period, not the tap's median gap: a starved tap (a few fps on a loaded
+    // machine) would otherwise make whole runs of missed frames look gap-free.
     const sorted = Float64Array.from(input.timestamps ?? []).sort();
-    const gaps = Array.from(sorted.subarray(1), (t, i) => t - sorted[i]).sort((a, b) => a - b);
-    const spacing = gaps[gaps.length >> 1];
+    const spacing = 1e6 / fps;
     let judged = 0;
     let matched = 0;
     for (const t of output.timestamps ?? []) {

@@ -22,21 +22,13 @@ import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { engineTest, forEachEngine } from './engines/index.mjs';
 import { withBrowser } from './harness.mjs';
-import { makeCamera } from './video-run.mjs';
+import { FRAME_PATHS, makeCamera } from './video-run.mjs';
 
 const WIDTH = 640;
 const HEIGHT = 360;
 const WARNING = /garbage collected without being closed/i;
 const CYCLES = 3;
 
-/** Frame paths per engine, with how to reach each (`hide` as in runBlur). */
-const PATHS = {
-  chromium: [['worker-streams', false], ['main-thread', 'worker'], ['worker-frames', true]],
-  firefox: [['worker-frames', false], ['main-thread', 'worker']],
-  webkit: [['worker-frames', false], ['main-thread', 'worker']],
-  // Safari 18's path; its <video> paths are [webkit]'s.
-  'webkit-mstp': [['worker', false]],
-};
 const HAS_VIDEOFRAMES = new Set(['worker', 'worker-streams']);
 
 /** Runs in the video worker before the package: see the file's comment. */
@@ -68,7 +60,7 @@ before(() => { camera = makeCamera({ width: WIDTH, height: HEIGHT, person: 'astr
 after(() => camera?.cleanup());
 
 forEachEngine((engine) => {
-  const paths = PATHS[engine.name];
+  const paths = FRAME_PATHS[engine.name];
   const chromium = engine.name === 'chromium';
   engineTest(engine, `destroy() leaves no VideoFrame to the garbage collector and nothing running (${paths.map(([p]) => p).join(', ')})`, {
     // Not behind webkit-mstp's opt-in (MSTP_VIDEO_OPT_IN): that is about its frame rate under

@@ -2,7 +2,8 @@
 // name the option, bad tracks and unloadable models reject before any track is made,
 // BackgroundProcessor refuses audio, isSupported() tells the truth. Then a lost WebGL context:
 // the pipeline carries on with the CPU renderer and goes back to WebGL2 once it can.
-// In every engine; the output ending with the input on every frame path the engine has.
+// In every engine (both checks in one browser); the output ending with the input on every frame
+// path the engine has.
 import assert from 'node:assert/strict';
 import { engineTest, forEachEngine } from './engines/index.mjs';
 import { withBrowser } from './harness.mjs';
@@ -12,9 +13,9 @@ import { highFrequencyEnergy, regions } from '../helpers/video-metrics.mjs';
 
 const NO_OFFSCREEN_GL = 'WebKitGTK has no WebGL on OffscreenCanvas (nor in workers), which the renderer draws into: its paths never render with WebGL2, so there is no context to lose';
 
-forEachEngine((engine) => {
-engineTest(engine, 'blurBackground and BackgroundProcessor reject bad input clearly', { timeout: 90_000 }, async () => {
-  await withBrowser({ engine }, async ({ page, errors }) => {
+forEachEngine((engine) => engineTest(engine, 'the background API: bad input rejected clearly, a lost WebGL context survived', { timeout: 180_000 },
+  (t) => withBrowser({ engine }, async ({ page, errors, serveFile }) => {
+  await t.test('blurBackground and BackgroundProcessor reject bad input clearly', async () => {
     const r = await page.evaluate(async (paths) => {
       const { blurBackground, BackgroundProcessor } = await import('/pkg/index.js');
       const { hideTrackProcessor } = await import('/__tests__/video-page.js');
@@ -119,17 +120,15 @@ engineTest(engine, 'blurBackground and BackgroundProcessor reject bad input clea
     assert.deepEqual(r.consoleErrors, [], 'nothing reported on the console: bad input rejects, destroy() before the first frame is no error');
     assert.deepEqual(errors, []);
   });
-});
 
-engineTest(engine, 'a lost WebGL context: the CPU renderer takes over, then WebGL2 comes back', {
-  timeout: 90_000, skip: engine.driver === 'webkit' ? NO_OFFSCREEN_GL : undefined,
-}, async () => {
-  const WIDTH = 640;
-  const HEIGHT = 360;
-  const scene = createScene({ width: WIDTH, height: HEIGHT, person: 'astronaut', background: 'brick' });
-  const region = regions(scene.alpha, WIDTH, HEIGHT, 8);
-  const frame = scene.frame(0);
-  await withBrowser({ engine }, async ({ page, errors, serveFile }) => {
+  await t.test('a lost WebGL context: the CPU renderer takes over, then WebGL2 comes back', {
+    skip: engine.driver === 'webkit' ? NO_OFFSCREEN_GL : undefined,
+  }, async () => {
+    const WIDTH = 640;
+    const HEIGHT = 360;
+    const scene = createScene({ width: WIDTH, height: HEIGHT, person: 'astronaut', background: 'brick' });
+    const region = regions(scene.alpha, WIDTH, HEIGHT, 8);
+    const frame = scene.frame(0);
     const url = serveFile('frame.rgba', Buffer.from(frame.buffer));
     const r = await page.evaluate(async ({ url, width, height }) => {
       const { loadWasmModule } = await import('/pkg/index.js');
@@ -184,5 +183,4 @@ engineTest(engine, 'a lost WebGL context: the CPU renderer takes over, then WebG
     assert.equal(r.afterwards.errors, 0);
     assert.deepEqual(errors, []);
   });
-});
-});
+})));

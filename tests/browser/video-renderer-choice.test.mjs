@@ -98,13 +98,17 @@ forEachEngine((engine) => {
     const probe = await probeInWorker(page);
     console.log(`# [${engine.name}] WebGL2 in the video worker: ${JSON.stringify(probe)}`);
 
-    await t.test('over a software rasteriser named "Apple GPU", the trial keeps the faster: the CPU', { skip: webkit && NO_WORKER_GL }, async () => {
+    await t.test('over a software rasteriser named "Apple GPU", the trial keeps the faster (the CPU here)', { skip: webkit && NO_WORKER_GL }, async () => {
       assert.equal(probe.software, true, `the test machine renders WebGL in software (${probe.name})`);
       const r = await runAuto(page, { mask: true });
       console.log(`# [${engine.name}] masked ${probe.name}: trial ${JSON.stringify(r.rendererTrial)}, kept ${r.renderer}`);
       assert.ok(r.rendererTrial, "the name did not say software: 'auto' timed both renderers");
-      assert.ok(r.rendererTrial.webgl2Ms > r.rendererTrial.cpuMs, `software WebGL2 measured slower than the CPU: ${JSON.stringify(r.rendererTrial)}`);
-      assert.equal(r.renderer, 'cpu');
+      const faster = r.rendererTrial.webgl2Ms < r.rendererTrial.cpuMs ? 'webgl2' : 'cpu';
+      assert.equal(r.renderer, faster, `'auto' kept the renderer it measured faster: ${JSON.stringify(r.rendererTrial)}`);
+      // Which one is faster depends on the host: SwiftShader is 10-80x slower than our CPU
+      // renderer here, asserted; llvmpipe (multi-threaded) 2-5x slower on these 2 cores, reported.
+      if (engine.name === 'chromium') assert.equal(faster, 'cpu', `SwiftShader measured slower than the CPU: ${JSON.stringify(r.rendererTrial)}`);
+      else if (faster !== 'cpu') console.log(`!!! [${engine.name}] ${probe.name} measured faster than the CPU renderer on this host: ${JSON.stringify(r.rendererTrial)}`);
       assert.equal(r.errors, 0, r.lastError);
       assert.equal(r.framesAlive, 0);
     });

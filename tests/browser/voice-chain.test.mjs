@@ -44,21 +44,14 @@ async function recordLive(engine, browserProcessing) {
     return await withBrowser({ engine, fakeAudio: mic.path }, async ({ page, errors }) => {
       await page.evaluate(async ({ browserProcessing, micLabel, pageMic }) => {
         const { suppressNoise } = await import('/pkg/index.js');
-        const { rawMicrophone, startRecorder } = await import('/__tests__/page-helpers.js');
+        const { openMicrophone, rawMicrophone, startRecorder } = await import('/__tests__/page-helpers.js');
         let track;
         if (pageMic) {
           track = await rawMicrophone(48000);
         } else {
           const on = browserProcessing;
-          const audio = { echoCancellation: on, noiseSuppression: on, autoGainControl: on };
-          if (micLabel) {
-            // A PulseAudio monitor: granted once, then picked by its label.
-            (await navigator.mediaDevices.getUserMedia({ audio: true })).getTracks().forEach((t) => t.stop());
-            const device = (await navigator.mediaDevices.enumerateDevices()).find((d) => d.kind === 'audioinput' && d.label.includes(micLabel));
-            if (!device) throw new Error(`no microphone labelled ${micLabel}`);
-            audio.deviceId = { exact: device.deviceId };
-          }
-          track = (await navigator.mediaDevices.getUserMedia({ audio })).getAudioTracks()[0];
+          const stream = await openMicrophone({ echoCancellation: on, noiseSuppression: on, autoGainControl: on }, micLabel);
+          track = stream.getAudioTracks()[0];
         }
         const ns = await suppressNoise(track, { sampleRate: 48000, intensity: 90, voice: true });
         const rec = new AudioContext({ sampleRate: 48000 });

@@ -202,6 +202,11 @@ self.onmessage = ({ data }) => {
     case MSG.RESET:
       pipeline?.resetTemporal();
       break;
+    case MSG.INPUT_ENDED:
+      // The caller stopped their track, which does not stop our transferred clone: stop it, its
+      // stream ends and pump() ends the output as for a camera unplugged.
+      inputTrack?.stop();
+      break;
     case MSG.DESTROY:
       destroy();
       break;

@@ -43,8 +43,10 @@ window.__vmeFake = ${JSON.stringify(fake)};
  * isolated, so that performance.measureUserAgentSpecificMemory() works. `headers`: added to
  * every response, the test page's included (e.g. a Content-Security-Policy). `mounts`: more
  * directories to serve, { '/prefix/': absolute directory } (a test build of the package).
+ * `workerPrelude`: code served before the package's video worker (instrumentation a test
+ * needs inside the worker; served by the harness, so it works in every engine).
  */
-export async function withBrowser({ engine = 'chromium', fakeAudio, fakeVideo, args = [], isolated = false, headers: extra = {}, mounts = {} } = {}, fn) {
+export async function withBrowser({ engine = 'chromium', fakeAudio, fakeVideo, args = [], isolated = false, headers: extra = {}, mounts = {}, workerPrelude = null } = {}, fn) {
   const e = typeof engine === 'string' ? engineNamed(engine) : engine;
   const files = new Map();
   /** Makes `bytes` fetchable by the page at /__files__/name. */
@@ -64,6 +66,10 @@ export async function withBrowser({ engine = 'chromium', fakeAudio, fakeVideo, a
     // Test-only page code (page-helpers.js, video-page.js), kept out of www/.
     if (pathname.startsWith('/__tests__/')) {
       return reply('text/javascript; charset=utf-8', readFileSync(join(HERE, pathname.split('/').pop())));
+    }
+    if (workerPrelude && pathname === WORKER) {
+      const code = `${workerPrelude}\n${readFileSync(join(ROOT, 'pkg/video/video-worker.js'), 'utf8')}`;
+      return reply('text/javascript; charset=utf-8', Buffer.from(code), headers(pathname));
     }
     if (pathname.startsWith('/__files__/')) {
       const body = files.get(pathname.split('/').pop());

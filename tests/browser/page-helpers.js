@@ -201,4 +201,20 @@ async function fileMicrophone(url, sampleRate) {
   return track;
 }
 
+/**
+ * getUserMedia's audio `constraints`, on the microphone whose label contains `label` when given
+ * (a PulseAudio null sink's monitor fed by engines/services.mjs playIntoMicrophone: labels show
+ * once access was granted). Returns the stream.
+ */
+export async function openMicrophone(constraints, label) {
+  const audio = { ...constraints };
+  if (label) {
+    (await navigator.mediaDevices.getUserMedia({ audio: true })).getTracks().forEach((t) => t.stop());
+    const device = (await navigator.mediaDevices.enumerateDevices()).find((d) => d.kind === 'audioinput' && d.label.includes(label));
+    if (!device) throw new Error(`no microphone labelled ${label}`);
+    audio.deviceId = { exact: device.deviceId };
+  }
+  return navigator.mediaDevices.getUserMedia({ audio });
+}
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

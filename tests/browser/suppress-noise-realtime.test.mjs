@@ -238,7 +238,7 @@ function continuity(runs, firstSound, end, rate, maxLagStep) {
 /** In the page: the blur load, then the audio graph (connected while suspended), then resumed. */
 async function startPage({ rate, micLabel }) {
   const { blurBackground, createNoiseSuppressorNode } = await import('/pkg/index.js');
-  const { addRecorder, startRecorder, sleep } = await import('/__tests__/page-helpers.js');
+  const { addRecorder, openMicrophone, startRecorder, sleep } = await import('/__tests__/page-helpers.js');
   const { openCamera, openTap } = await import('/__tests__/video-page.js');
   // The load: background blur of the 720p camera, its output consumed frame by frame.
   const cameraTrack = await openCamera({ width: 1280, height: 720, frameRate: 30 });
@@ -264,15 +264,7 @@ async function startPage({ rate, micLabel }) {
   await addRecorder(ctx);
   const other = new AudioContext({ sampleRate: rate });
   const outside = await startRecorder(other, [other.createMediaStreamSource(destination.stream)]);
-  const audio = { echoCancellation: false, noiseSuppression: false, autoGainControl: false };
-  if (micLabel) {
-    // A PulseAudio monitor: granted once, then picked by its label.
-    (await navigator.mediaDevices.getUserMedia({ audio: true })).getTracks().forEach((t) => t.stop());
-    const device = (await navigator.mediaDevices.enumerateDevices()).find((d) => d.kind === 'audioinput' && d.label.includes(micLabel));
-    if (!device) throw new Error(`no microphone labelled ${micLabel}`);
-    audio.deviceId = { exact: device.deviceId };
-  }
-  const stream = await navigator.mediaDevices.getUserMedia({ audio });
+  const stream = await openMicrophone({ echoCancellation: false, noiseSuppression: false, autoGainControl: false }, micLabel);
   const mic = stream.getAudioTracks()[0];
   const source = ctx.createMediaStreamSource(stream);
   const probe = await startRecorder(ctx, [source], { passThrough: true });

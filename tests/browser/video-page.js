@@ -261,3 +261,33 @@ export function hideTrackProcessor({ worker = false } = {}) {
   delete globalThis.VideoTrackGenerator;
   if (worker) delete globalThis.Worker;
 }
+
+/**
+ * Watches what the page does for the package (installed before the package makes its worker):
+ * workers made and terminated, messages posted to them, <video> frame callbacks requested,
+ * ImageBitmaps made; and the frame reports of destroyWatchPrelude (`reports`). A test reads the
+ * counts after destroy() to see that nothing keeps running.
+ */
+export function watchActivity() {
+  const log = { workers: 0, terminated: 0, posts: 0, frameRequests: 0, bitmaps: 0, reports: [] };
+  const SavedWorker = globalThis.Worker;
+  if (SavedWorker) {
+    log.worker = new Proxy(SavedWorker, {
+      construct(target, args, newTarget) {
+        const worker = Reflect.construct(target, args, newTarget);
+        log.workers++;
+        worker.addEventListener('message', ({ data }) => { if (data?.type === '__vmeFrames') log.reports.push(data); });
+        return worker;
+      },
+    });
+    globalThis.Worker = log.worker;
+    const { terminate, postMessage } = SavedWorker.prototype;
+    SavedWorker.prototype.terminate = function () { log.terminated++; return terminate.call(this); };
+    SavedWorker.prototype.postMessage = function (...args) { log.posts++; return postMessage.apply(this, args); };
+  }
+  const request = HTMLVideoElement.prototype.requestVideoFrameCallback;
+  if (request) HTMLVideoElement.prototype.requestVideoFrameCallback = function (callback) { log.frameRequests++; return request.call(this, callback); };
+  const bitmap = globalThis.createImageBitmap;
+  globalThis.createImageBitmap = (...args) => { log.bitmaps++; return bitmap(...args); };
+  return log;
+}

@@ -141,3 +141,16 @@ export function checkBlur(r, m, { width: WIDTH, height: HEIGHT, path, renderer, 
   assert.equal(r.outputEnded, 'ended', 'destroy() ends the output track');
   assert.equal(r.cameraLive, 'live', "destroy() leaves the caller's camera running");
 }
+
+/**
+ * The frame paths each engine has, its own (the one the package picks) first, with the `hide`
+ * (as in runBlur) that reaches each: Chromium has MediaStreamTrackProcessor on the page;
+ * Firefox and WebKitGTK's default have none (the <video> paths); WebKitGTK with
+ * MediaStreamTrackProcessing has Safari 18's worker path (its <video> paths are [webkit]'s).
+ */
+export const FRAME_PATHS = {
+  chromium: [['worker-streams', false], ['main-thread', 'worker'], ['worker-frames', true]],
+  firefox: [['worker-frames', false], ['main-thread', 'worker']],
+  webkit: [['worker-frames', false], ['main-thread', 'worker']],
+  'webkit-mstp': [['worker', false]],
+};

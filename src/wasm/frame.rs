@@ -129,15 +129,14 @@ impl FrameInput {
                 "no frame described in the FrameInput (reserve() then describe())",
             ));
         }
-        Picture::new(
+        Ok(Picture::new(
             self.format,
             self.width,
             self.height,
             &self.buffer,
             &self.layout,
             self.colour,
-        )
-        .map_err(JsError::from)
+        )?)
     }
 
     /// The picture as RGBA rows: (bytes, stride, width, height); converted once per frame.

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { rgbaInput } from '../tests/helpers/wasm-frame.mjs';
 
 const pkg = new URL('../pkg/', import.meta.url);
 const W = 1280, H = 720, MW = 256, MH = 144;
@@ -32,30 +33,32 @@ export function scene() {
 export function benchModes() {
   const image = new Uint8Array(1920 * 1080 * 4).map((_, i) => i % 251);
   return {
-    'blur radius 10': (c) => c.set_blur(10),
-    'blur radius 20': (c) => c.set_blur(20),
-    'image 1920x1080': (c) => c.set_image(image, 1920, 1080),
+    'blur radius 10': (c) => c.setBlur(10),
+    'blur radius 20': (c) => c.setBlur(20),
+    'image 1920x1080': (c) => c.setImage(image, 1920, 1080),
   };
 }
 
 export async function runCompositorBench({ frames = 100, log = console.log } = {}) {
-  const { initSync, CpuCompositor } = await import(new URL('visio_media_effects.js', pkg));
+  const glue = await import(new URL('visio_media_effects.js', pkg));
+  const { initSync, CpuCompositor } = glue;
   const wasm = initSync({ module: new WebAssembly.Module(readFileSync(new URL('visio_media_effects_bg.wasm', pkg))) });
   const { frame, mask } = scene();
   const modes = benchModes();
   const results = {};
+  const input = new glue.FrameInput();
   for (const [name, set] of Object.entries(modes)) {
     const c = new CpuCompositor(W, H, MW, MH);
     set(c);
     const times = [];
     const once = () => {
       // As the worker does per frame: copy the frame and mask in, render, view the output.
-      new Uint8Array(wasm.memory.buffer, c.frame_ptr(), W * H * 4).set(frame);
-      new Float32Array(wasm.memory.buffer, c.mask_ptr(), MW * MH).set(mask);
+      rgbaInput(glue, wasm.memory, frame, W, H, 4 * W, input);
+      new Float32Array(wasm.memory.buffer, c.maskPtr(), MW * MH).set(mask);
       const t = performance.now();
-      c.render(W, H, MW, MH);
+      c.render(input, MW, MH);
       times.push(performance.now() - t);
-      return new Uint8Array(wasm.memory.buffer, c.output_ptr(), W * H * 4);
+      return new Uint8Array(wasm.memory.buffer, c.outputPtr(), W * H * 4);
     };
     for (let i = 0; i < 10; i++) once();
     times.length = 0;
@@ -68,6 +71,7 @@ export async function runCompositorBench({ frames = 100, log = console.log } = {
     results[name] = { median: times[times.length >> 1], best: times[0], withCopyIn };
     c.free();
   }
+  input.free();
   log(`\nCPU background renderer alone (wasm in Node, ${W}x${H} frame, ${MW}x${MH} mask), ms per frame`);
   for (const [name, ms] of Object.entries(results)) {
     log(`  ${name}: render ${ms.median.toFixed(2)} median, ${ms.best.toFixed(2)} best; `

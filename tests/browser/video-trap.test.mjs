@@ -1,6 +1,6 @@
 // Recovery from a trap in the video wasm (issue #10 item 1), on each frame path Chromium has.
 // A test build of the package (scripts/debug-trap-package.mjs, never pkg/) has an export that
-// makes the next segmentation panic inside Segmenter.segmentInput, with the segmenter mutably
+// makes the next segmentation panic inside Segmenter.segment, with the segmenter mutably
 // borrowed: exactly what a bug in the Rust would do. First, what wasm-bindgen does on its own
 // (why the pipeline must restart the instance): the panic's message reaches JS, and the
 // object stays borrowed. Then, mid-stream on each path (CPU renderer, so the compositor has to
@@ -55,10 +55,10 @@ test('without a restart, a panicked wasm object stays borrowed (wasm-bindgen glu
       const segmenter = new glue.Segmenter(await fetchModel(defaultModelUrl()));
       const input = new glue.FrameInput();
       const [w, h] = [64, 36];
-      const ptr = input.buffer(w * h * 4);
-      new Uint8Array(glue.initSync().memory.buffer, ptr, w * h * 4).fill(128);
+      input.reserve(w * h * 4);
+      new Uint8Array(glue.initSync().memory.buffer, input.framePtr(), w * h * 4).fill(128);
       input.describe('RGBA', w, h, Uint32Array.of(0, 4 * w), 'rgb', true);
-      const attempt = () => { try { segmenter.segmentInput(input); return 'ok'; } catch (error) { return `${error.constructor.name}: ${error.message}`; } };
+      const attempt = () => { try { segmenter.segment(input); return 'ok'; } catch (error) { return `${error.constructor.name}: ${error.message}`; } };
       const first = attempt();
       glue.debugPanicOnNextFrame();
       const panicked = attempt();

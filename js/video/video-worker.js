@@ -152,12 +152,13 @@ async function onFrame({ bitmap, width, height, timestampMs }) {
  * the track clone feeding it, or we stopped the transferred track), rather than cancelling
  * it: a cancelled stream drops its queued frames (and those in transit from the page) without
  * closing them, and Chromium then warns that they were garbage collected unclosed. A stream
- * that does not end within DRAIN_MS is cancelled.
+ * that does not end within DRAIN_MS is cancelled; a pump held by a write the generator never
+ * takes is not waited for longer than that either.
  */
 async function drain() {
-  await running?.catch(() => {});
   if (!reader) return;
   const timer = setTimeout(() => reader.cancel().catch(() => {}), DRAIN_MS);
+  await within(running, DRAIN_MS);
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -170,12 +171,19 @@ async function drain() {
   clearTimeout(timer);
 }
 
+/** Resolves when `promise` settles or after `ms`, whichever comes first. */
+function within(promise, ms) {
+  let timer;
+  return Promise.race([promise?.catch(() => {}), new Promise((resolve) => { timer = setTimeout(resolve, ms); })])
+    .finally(() => clearTimeout(timer));
+}
+
 async function destroy() {
   stopping = true;
   clearInterval(statsTimer);
   inputTrack?.stop(); // its processor's stream ends after the frames it holds
   await drain();
-  await writer?.close().catch(() => {});
+  await within(writer?.close(), DRAIN_MS); // a write the generator never takes must not hold destroy()
   ledger.closeAll();
   pipeline?.destroy();
   postMessage({ type: MSG.DESTROYED, stats: stats() });

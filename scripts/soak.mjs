@@ -195,7 +195,7 @@ async function pageCycles({ n, offset, firstFrameMs: FIRST_FRAME_MS }) {
         const r = running;
         problems.push(`no processed frame within ${FIRST_FRAME_MS / 1000} s of setProcessor (which took ${Math.round(tSet - t)} ms): `
           + `the worker had read ${r?.frames} camera frames (${r?.rendered} processed, ${r?.passthrough} passed through, opened ${r?.framesOpened}, `
-          + `handed over ${r?.framesHandedOver}), renderer ${r?.renderer}, output ${JSON.stringify(outputState)}, camera ${c.raw.readyState}${c.raw.muted ? ' muted' : ''}`);
+          + `handed over ${r?.framesHandedOver}, input stalls ${r?.inputStalls}), renderer ${r?.renderer}, output ${JSON.stringify(outputState)}, camera ${c.raw.readyState}${c.raw.muted ? ' muted' : ''}`);
       }
       if (st.framesAlive !== 0) problems.push(`${st.framesAlive} frames left open`);
       if (st.framesOpened !== st.framesClosed + st.framesHandedOver) problems.push(`frames opened ${st.framesOpened} != closed ${st.framesClosed} + handed over ${st.framesHandedOver}`);

@@ -16,6 +16,13 @@ import { MSG, PATH, STATS_INTERVAL_MS } from './protocol.js';
 
 /** On destroy, how long the frames still queued in the input stream are read and closed. */
 const DRAIN_MS = 1000;
+/**
+ * A read of the camera's stream that waits this long is counted (stats().inputStalls) and the
+ * first one logged: the wait is the browser's (Chromium's MediaStreamTrackProcessor was seen
+ * delivering no frame for 10 s to a new processor while VideoFrames of that camera awaited
+ * garbage collection: README "Soak"), and frames pass again when it delivers them.
+ */
+const INPUT_STALL_MS = 5000;
 
 let pipeline = null;
 let ledger = new FrameLedger();
@@ -26,9 +33,18 @@ let stopping = false;
 let statsTimer = null;
 let running = null;
 let statsAt = 0;
+let readSince = null; // when the pending read of the input began
+let stalls = 0;
 
 function postStats() {
   statsAt = performance.now();
+  if (readSince !== null && statsAt - readSince >= INPUT_STALL_MS) {
+    readSince = null; // counted once per read
+    if (++stalls === 1) {
+      console.warn(`visio-media-effects: no camera frame for ${INPUT_STALL_MS / 1000} s: the browser delivers none `
+        + '(a muted camera, or frames withheld while VideoFrames of it await garbage collection); the effect resumes with them');
+    }
+  }
   postMessage({ type: MSG.STATS, stats: stats() });
 }
 
@@ -40,6 +56,7 @@ function stats() {
     framesOpened: ledger.opened,
     framesClosed: ledger.closed,
     framesHandedOver: ledger.handedOver,
+    ...(reader ? { inputStalls: stalls } : {}),
   };
 }
 
@@ -84,10 +101,13 @@ async function pump(readable, writable) {
   writer = writable.getWriter();
   while (!stopping) {
     let result;
+    readSince = performance.now();
     try {
       result = await reader.read();
     } catch {
       break;
+    } finally {
+      readSince = null;
     }
     if (result.done) break;
     const frame = ledger.open(result.value);

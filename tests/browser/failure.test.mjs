@@ -3,13 +3,15 @@
 //   unchanged (no delay) and dispatches an `error` event;
 // - a wasm URL that cannot load: the promise rejects, naming the URL and the status;
 // - a wasm served with the wrong MIME type still works (compile() fallback);
-// - bad options, rates and tracks: TypeError/RangeError naming the culprit.
-// In every engine (the three checks share one browser; WebKit's MediaStreamTrackProcessing
+// - bad options, rates and tracks: TypeError/RangeError naming the culprit;
+// - a camera that stops delivering frames: counted in stats().inputStalls, said once
+//   (Chromium's worker-streams path, where a stream read can wait).
+// The first three in every engine (they share one browser; WebKit's MediaStreamTrackProcessing
 // feature changes nothing here, so [webkit] stands for both).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AUDIO_SAME_AS_WEBKIT, engineTest, forEachEngine } from './engines/index.mjs';
+import { AUDIO_SAME_AS_WEBKIT, chromiumTest, engineTest, forEachEngine } from './engines/index.mjs';
 import { ROOT, fromBase64, withBrowser } from './harness.mjs';
 
 forEachEngine((engine) => engineTest(engine, 'what goes wrong is said clearly and never turns the microphone into silence', {
@@ -121,3 +123,35 @@ forEachEngine((engine) => engineTest(engine, 'what goes wrong is said clearly an
     assert.deepEqual(errors, []);
   });
 })));
+
+chromiumTest('a camera stream that delivers no frame for 5 s is counted and said once (worker-streams)', { timeout: 60_000 }, async () => {
+  await withBrowser({}, async ({ page, errors }) => {
+    const warnings = [];
+    page.on('console', (msg) => { if (msg.type() === 'warning' && msg.text().includes('no camera frame')) warnings.push(msg.text()); });
+    const r = await page.evaluate(async () => {
+      const { blurBackground } = await import('/pkg/index.js');
+      const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+      // A captured canvas sends a frame only when it is drawn: one frame, then nothing.
+      const canvas = Object.assign(document.createElement('canvas'), { width: 320, height: 180 });
+      document.body.append(canvas);
+      const context = canvas.getContext('2d');
+      context.fillStyle = '#468';
+      context.fillRect(0, 0, 320, 180);
+      const track = canvas.captureStream().getVideoTracks()[0];
+      const fx = await blurBackground(track, { renderer: 'cpu' });
+      await sleep(3000);
+      const early = fx.stats();
+      await sleep(4500);
+      const late = fx.stats();
+      await fx.destroy();
+      track.stop();
+      return { path: late.path, early: early.inputStalls, late: late.inputStalls, frames: late.frames, trackLive: track.readyState };
+    });
+    console.log(`# ${JSON.stringify({ ...r, warnings: warnings.length })}`);
+    assert.equal(r.path, 'worker-streams');
+    assert.equal(r.early, 0, 'no stall counted before 5 s');
+    assert.equal(r.late, 1, 'the read waiting since the last frame is counted once');
+    assert.equal(warnings.length, 1, "said once (the worker's console reaches the page's)");
+    assert.deepEqual(errors, []);
+  });
+});

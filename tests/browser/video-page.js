@@ -75,12 +75,13 @@ async function fileCamera(url) {
 
 /**
  * Draws `source` at `w x h` on a cleared `context` and reads it back; null when nothing at all
- * was drawn (every pixel still transparent). WebKitGTK 2.50's drawImage() of a VideoFrame in a
- * worker now and then draws nothing although the frame holds its picture (measured: 2 to 4
- * frames in 750, camera frames alike straight from the camera and passed through by the
- * effect in 'none' mode, while copyTo() of the same frame gives the picture): what showed as
- * a "blank frame" on Safari 18's path. A frame the effect made transparent or black is
- * opaque when re-read through copyTo below, so it is still caught as a black frame.
+ * was drawn (every pixel still transparent). WebKitGTK 2.50's drawImage() of a camera
+ * VideoFrame in a worker now and then draws nothing although the frame holds its picture
+ * (copyTo() of the same frame gives it), while another thread uses that same frame: none in
+ * 1,807 frames read alone, 1-11 in ~100 on the effect's output in 'none' mode, where the
+ * camera's frames pass through (README, "Browser engines"). That was the "blank frame" on
+ * Safari 18's path. A frame the effect made transparent or black is opaque when re-read
+ * through copyTo below, so it is still caught as a black frame.
  */
 function drawAndRead(context, source, w, h) {
   context.clearRect(0, 0, w, h);

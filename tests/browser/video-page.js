@@ -160,8 +160,14 @@ export class FrameTap {
     let missed = false;
     /** Draws the frame (re-read through copyTo once the engine drew nothing of it) and reads it back. */
     const read = async (context, cw, ch) => {
+      // A <video> (Firefox, default WebKit) is drawn over what the canvas showed last, as it
+      // always was: a frame it failed to draw cannot be read any other way.
+      if (typeof source.copyTo !== 'function') {
+        context.drawImage(source, 0, 0, cw, ch);
+        return context.getImageData(0, 0, cw, ch).data;
+      }
       let data = drawAndRead(context, source, cw, ch);
-      if (!data && !missed && typeof source.copyTo === 'function') {
+      if (!data && !missed) {
         missed = true;
         this.drawMisses++;
         source = (await canvasOfFrame(source)) ?? source;

@@ -6,7 +6,7 @@
 // the camera is the page's own track from the same file, handed to livekit as a user track.
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import { MSTP_VIDEO_OPT_IN, engineTest, forEachEngine } from './engines/index.mjs';
+import { engineTest, forEachEngine } from './engines/index.mjs';
 import { withBrowser } from './harness.mjs';
 import { makeCamera, rgbaOf } from './video-run.mjs';
 import { highFrequencyEnergy, meanAbsDiff, personBlocks, regions, ssim } from '../helpers/video-metrics.mjs';
@@ -26,7 +26,7 @@ before(() => {
 after(() => camera?.cleanup());
 
 forEachEngine((engine) => engineTest(engine, 'BackgroundProcessor on a livekit LocalVideoTrack: Visio configs switch live, no flash, no frame left open', {
-  timeout: 300_000, skip: engine.name === 'webkit-mstp' && MSTP_VIDEO_OPT_IN,
+  timeout: 300_000,
 }, async () => {
   // JavaScriptCore and SpiderMonkey tier the wasm up later than V8.
   const warmupMs = engine.name === 'chromium' ? 1500 : 3000;

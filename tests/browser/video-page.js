@@ -74,6 +74,47 @@ async function fileCamera(url) {
 }
 
 /**
+ * Draws `source` at `w x h` on a cleared `context` and reads it back; null when nothing at all
+ * was drawn (every pixel still transparent). WebKitGTK 2.50's drawImage() of a camera
+ * VideoFrame in a worker now and then draws nothing although the frame holds its picture
+ * (copyTo() of the same frame gives it), while another thread uses that same frame: none in
+ * 1,807 frames read alone, 1-11 in ~100 on the effect's output in 'none' mode, where the
+ * camera's frames pass through (README, "Browser engines"). That was the "blank frame" on
+ * Safari 18's path. A frame the effect made transparent or black is opaque when re-read
+ * through copyTo below, so it is still caught as a black frame.
+ */
+function drawAndRead(context, source, w, h) {
+  context.clearRect(0, 0, w, h);
+  context.drawImage(source, 0, 0, w, h);
+  const data = context.getImageData(0, 0, w, h).data;
+  for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) return data;
+  return null;
+}
+
+/** A canvas holding `frame`'s visible pixels, read with copyTo (RGB formats only; else null). */
+async function canvasOfFrame(frame) {
+  const order = { BGRA: [2, 1, 0], BGRX: [2, 1, 0], RGBA: [0, 1, 2], RGBX: [0, 1, 2] }[frame.format];
+  if (!order) return null;
+  const { width: w, height: h } = frame.visibleRect;
+  const bytes = new Uint8Array(frame.allocationSize());
+  const [{ offset, stride }] = await frame.copyTo(bytes);
+  const rgba = new Uint8ClampedArray(w * h * 4);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = offset + y * stride + 4 * x;
+      const o = 4 * (y * w + x);
+      rgba[o] = bytes[i + order[0]];
+      rgba[o + 1] = bytes[i + order[1]];
+      rgba[o + 2] = bytes[i + order[2]];
+      rgba[o + 3] = 255;
+    }
+  }
+  const canvas = new OffscreenCanvas(w, h);
+  canvas.getContext('2d').putImageData(new ImageData(rgba, w, h), 0, 0);
+  return canvas;
+}
+
+/**
  * Reads every frame of `track` on the main thread: with the saved MediaStreamTrackProcessor
  * where the page has one (Chromium), else through a <video> and requestVideoFrameCallback
  * (Firefox, WebKit; there frames carry no timestamp, so `timestamps` stays null). Counts them,
@@ -97,8 +138,14 @@ export class FrameTap {
 
   thumbs = [];
   #thumb = null;
+  /** Frames the engine drew nothing of (WebKit, see drawAndRead), read through copyTo instead. */
+  drawMisses = 0;
+  /** With `formats: true`, how many frames came in each pixel format (VideoFrames only). */
+  formats = {};
+  #formats;
 
-  constructor(track, { thumb, thumbEvery = 1, video = false } = {}) {
+  constructor(track, { thumb, thumbEvery = 1, video = false, formats = false } = {}) {
+    this.#formats = formats;
     if (thumb) {
       const canvas = new OffscreenCanvas(thumb[0], thumb[1]);
       this.#thumb = { w: thumb[0], h: thumb[1], every: thumbEvery, context: canvas.getContext('2d', { willReadFrequently: true }) };
@@ -108,20 +155,39 @@ export class FrameTap {
   }
 
   /** One frame (a VideoFrame or the <video> showing it) seen. */
-  #take(source, w, h, timestamp) {
+  async #take(source, w, h, timestamp) {
     this.count++;
     this.timestamps?.push(timestamp);
-    if (this.#thumb && (this.count - 1) % this.#thumb.every === 0) {
-      const { w: tw, h: th, context } = this.#thumb;
-      context.drawImage(source, 0, 0, tw, th);
-      this.thumbs.push(context.getImageData(0, 0, tw, th).data);
-    }
+    if (this.#formats && source.format !== undefined) this.formats[source.format] = (this.formats[source.format] ?? 0) + 1;
     const want = this.#wanted[0];
+    const thumbDue = this.#thumb && (this.count - 1) % this.#thumb.every === 0;
+    if (want?.frames.length === want?.n - 1) this.#wanted.shift(); // taken by this frame, in order
+    let missed = false;
+    /** Draws the frame (re-read through copyTo once the engine drew nothing of it) and reads it back. */
+    const read = async (context, cw, ch) => {
+      // A <video> (Firefox, default WebKit) is drawn over what the canvas showed last, as it
+      // always was: a frame it failed to draw cannot be read any other way.
+      if (typeof source.copyTo !== 'function') {
+        context.drawImage(source, 0, 0, cw, ch);
+        return context.getImageData(0, 0, cw, ch).data;
+      }
+      let data = drawAndRead(context, source, cw, ch);
+      if (!data && !missed) {
+        missed = true;
+        this.drawMisses++;
+        source = (await canvasOfFrame(source)) ?? source;
+        data = drawAndRead(context, source, cw, ch);
+      }
+      return data ?? context.getImageData(0, 0, cw, ch).data;
+    };
+    if (thumbDue) {
+      const { w: tw, h: th, context } = this.#thumb;
+      this.thumbs.push(await read(context, tw, th));
+    }
     if (want) {
       if (this.#canvas.width !== w || this.#canvas.height !== h) { this.#canvas.width = w; this.#canvas.height = h; }
-      this.#context.drawImage(source, 0, 0);
-      want.frames.push({ width: w, height: h, timestamp, rgba: this.#context.getImageData(0, 0, w, h).data });
-      if (want.frames.length === want.n) { this.#wanted.shift(); want.resolve(want.frames); }
+      want.frames.push({ width: w, height: h, timestamp, rgba: await read(this.#context, w, h) });
+      if (want.frames.length === want.n) want.resolve(want.frames);
     }
   }
 
@@ -137,8 +203,11 @@ export class FrameTap {
       }
       if (result.done) return;
       const frame = result.value;
-      this.#take(frame, frame.displayWidth, frame.displayHeight, frame.timestamp);
-      frame.close();
+      try {
+        await this.#take(frame, frame.displayWidth, frame.displayHeight, frame.timestamp);
+      } finally {
+        frame.close();
+      }
     }
   }
 
@@ -203,7 +272,7 @@ export async function openTap(track, options = {}) {
     const remote = new WorkerTap(worker);
     const clone = track.clone();
     try {
-      await remote.call('start', { track: clone, thumb: options.thumb, thumbEvery: options.thumbEvery }, [clone]);
+      await remote.call('start', { track: clone, thumb: options.thumb, thumbEvery: options.thumbEvery, formats: options.formats }, [clone]);
       return remote;
     } catch {
       clone.stop();
@@ -218,6 +287,8 @@ class WorkerTap {
   count = 0;
   timestamps = null;
   thumbs = [];
+  drawMisses = 0;
+  formats = {};
   #worker;
   #next = 0;
   #pending = new Map();

@@ -80,6 +80,8 @@ export async function runBlur(page, { options, width, height, fps, hide = false,
     }
     const result = {
       inCount, outCount, countMs, running, final,
+      // Frames WebKit's drawImage() drew nothing of, re-read through copyTo (video-page.js drawAndRead).
+      drawMisses: { input: input.drawMisses, output: output.drawMisses },
       outputEnded: sameTrack.readyState,
       cameraLive: camera.readyState,
       timestampsPreserved: input.timestamps ? matched / judged : null, // null: the tap sees no timestamps
@@ -122,6 +124,7 @@ export function measureBlur(label, r, { width: WIDTH, height: HEIGHT, region, bl
     // A flash: an output frame whose person differs grossly from the camera's (black, grey).
     worstPersonDiff: Math.max(...r.outputThumbs.map((t) => meanAbsDiff(rgbaOf(t), rgbaOf(r.inputThumb), blocks))),
     framesChecked: r.outputThumbs.length,
+    drawMisses: r.drawMisses,
   };
   console.log(`# ${JSON.stringify(m)}`);
   return m;

@@ -10,7 +10,7 @@
 // location, and no VideoFrame is left open (nor, in Chromium, to the garbage collector).
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import { MSTP_VIDEO_OPT_IN, chromiumTest as test, engine, engineTest } from './engines/index.mjs';
+import { chromiumTest as test, engine, engineTest } from './engines/index.mjs';
 import { withBrowser } from './harness.mjs';
 import { makeCamera, rgbaOf } from './video-run.mjs';
 import { highFrequencyEnergy, meanAbsDiff, regions } from '../helpers/video-metrics.mjs';
@@ -256,11 +256,9 @@ const OTHER_ENGINES = {
 };
 for (const [name, paths] of Object.entries(OTHER_ENGINES)) {
   const e = engine(name);
-  // Safari 18's path stays opt-in as its other video tests (engines/index.mjs MSTP_VIDEO_OPT_IN):
-  // in 'none' mode, whose frames pass through as they do after a panic, one run in ten shows a
-  // blank frame there (cause not found). Passed when run (VME_WEBKIT_MSTP=1): back in 582 ms.
-  const skip = name === 'webkit-mstp' ? MSTP_VIDEO_OPT_IN : undefined;
-  engineTest(e, `a panic mid-stream on ${paths.map(([p]) => p).join(' and ')}: the effect comes back within 1 s, once reported, nothing black or left open`, { timeout: 300_000, skip }, async () => {
+  // Safari 18's path (webkit-mstp): its 'none'-mode blank frame, which kept this opt-in, was
+  // WebKitGTK's drawImage() in the tests' frame tap (video-page.js drawAndRead), not the package.
+  engineTest(e, `a panic mid-stream on ${paths.map(([p]) => p).join(' and ')}: the effect comes back within 1 s, once reported, nothing black or left open`, { timeout: 300_000 }, async () => {
     await withBrowser({ engine: e, fakeVideo: camera.path, mounts }, async ({ page, errors }) => {
       for (const [path, hide] of paths) {
         const r = await runTrap(page, { width: WIDTH, height: HEIGHT, hide, thumb: THUMB, panics: 1, warmupMs: 3000, beforeMs: 1000, afterMs: 4000 });

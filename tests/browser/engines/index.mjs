@@ -85,15 +85,6 @@ export function forEachEngine(define) {
 }
 
 /**
- * Why the webkit-mstp video tests are skipped unless VME_WEBKIT_MSTP=1 (README, "WebKitGTK's
- * lost web process"): Safari 18's path in WebKitGTK 2.50, an experimental feature there, fails
- * the frame-rate checks whenever this 2-core machine's load is above ~15, and in 'none' mode
- * about one run in ten shows a blank output frame, cause not yet found.
- */
-export const MSTP_VIDEO_OPT_IN = process.env.VME_WEBKIT_MSTP ? undefined
-  : "Safari 18's path in WebKitGTK: frame rate fails under load and 'none' mode shows a blank frame about one run in ten (README): run with VME_WEBKIT_MSTP=1";
-
-/**
  * Why an audio-only test skips webkit-mstp: its one difference from [webkit] is a video
  * feature, so the test would only run twice in the same engine.
  */

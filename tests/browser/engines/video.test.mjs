@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { withBrowser } from '../harness.mjs';
 import { blurCamera, checkBlur, measureBlur, rgbaOf, runBlur } from '../video-run.mjs';
 import { highFrequencyEnergy, meanAbsDiff, ssim } from '../../helpers/video-metrics.mjs';
-import { ENGINES, MSTP_VIDEO_OPT_IN, engineTest } from './index.mjs';
+import { ENGINES, engineTest } from './index.mjs';
 
 const WIDTH = 640;
 const HEIGHT = 360;
@@ -19,6 +19,8 @@ const WARMUP_MS = 3000;
 const NO_WORKER_GL = 'WebKitGTK has no WebGL in workers (OffscreenCanvas.getContext("webgl2") is null there): this path always renders on the CPU';
 const NO_OFFSCREEN_GL = 'WebKitGTK has no WebGL on OffscreenCanvas, which the renderer draws into: a forced webgl2 rejects ("WebGL2 is unavailable") and auto takes the CPU';
 const NO_STREAMS = 'worker-streams needs MediaStreamTrackProcessor and MediaStreamTrackGenerator on the page: Chromium only';
+/** VME_VIDEO_STRICT=1: Safari 18's path held to the frame rate of Chromium's (see PLAN). */
+const STRICT = !!process.env.VME_VIDEO_STRICT;
 const SAME_AS_WEBKIT = 'with Worker hidden the MediaStreamTrackProcessing feature changes nothing: [webkit] runs this path';
 
 /**
@@ -28,8 +30,13 @@ const SAME_AS_WEBKIT = 'with Worker hidden the MediaStreamTrackProcessing featur
  * reads each frame from a <video>, which costs WebKitGTK 21-35 ms per 640x360 frame on this
  * software-rendered VM (drawImage / createImageBitmap, measured), so it delivers about half the
  * camera's rate: held to 40 % of the frames and judged on at least 25 of them, with the
- * figure printed (README's support table). Safari 18's own path, [webkit-mstp] worker, is held
- * to the same 90 % as Chromium.
+ * figure printed (README's support table). `hostBound`: Safari 18's own path, [webkit-mstp]
+ * worker, in WebKitGTK on this software-rendered VM: segment + render take 35 ms a frame on a
+ * quiet machine and up to ~190 ms at a load average of 20 (measured), so how many of the
+ * camera's frames it keeps up with is the host's figure, not the package's: counted for 8 s,
+ * printed, and held to Chromium's 90 % only with VME_VIDEO_STRICT=1 (a quiet machine);
+ * always judged on at least 30 delivered frames, every one checked for a flash, output
+ * flowing all along (at least one frame a second), every frame closed, timestamps kept.
  */
 const PLAN = {
   firefox: [
@@ -48,7 +55,7 @@ const PLAN = {
   'webkit-mstp': [
     // Safari 18's path: the track transferred to a Worker with MediaStreamTrackProcessor +
     // VideoTrackGenerator.
-    { path: 'worker', renderers: { cpu: null, webgl2: NO_WORKER_GL } },
+    { path: 'worker', renderers: { cpu: null, webgl2: NO_WORKER_GL }, hostBound: true },
     { path: 'worker-streams', renderers: { cpu: NO_STREAMS } },
     { path: 'main-thread', hide: 'worker', renderers: { cpu: SAME_AS_WEBKIT, webgl2: SAME_AS_WEBKIT } },
   ],
@@ -74,20 +81,19 @@ async function engineRun(t, run) {
 const scene = blurCamera({ width: WIDTH, height: HEIGHT, fps: FPS });
 
 for (const engine of ENGINES.filter((e) => PLAN[e.name])) {
-  const optIn = engine.name === 'webkit-mstp' ? MSTP_VIDEO_OPT_IN : undefined;
-  for (const { path, hide = false, renderers, slowVideoRead = false } of PLAN[engine.name]) {
+  for (const { path, hide = false, renderers, slowVideoRead = false, hostBound = false } of PLAN[engine.name]) {
     for (const [renderer, skip] of Object.entries(renderers)) {
-      engineTest(engine, `blurBackground: ${renderer} renderer, ${path} path`, { timeout: 300_000, skip: skip ?? optIn }, (t) => engineRun(t, async () => {
+      engineTest(engine, `blurBackground: ${renderer} renderer, ${path} path`, { timeout: 300_000, skip: skip ?? false }, (t) => engineRun(t, async () => {
         await withBrowser({ engine, fakeVideo: scene.camera.path }, async ({ page, errors }) => {
           const gl = await page.evaluate(async () => (await import('/pkg/video/renderer.js')).probeWebGL2());
           // Slow readers (software GL, WebKit's <video> readback) are counted for 8 s instead of
           // 3 so that the frames judged below do not depend on the machine's speed.
-          const countMs = slowVideoRead || (renderer === 'webgl2' && gl.software) ? 8000 : 3000;
+          const countMs = slowVideoRead || hostBound || (renderer === 'webgl2' && gl.software) ? 8000 : 3000;
           const r = await runBlur(page, { options: { blurRadius: 20, renderer }, width: WIDTH, height: HEIGHT, fps: FPS, hide, warmupMs: WARMUP_MS, countMs });
           const m = measureBlur(`[${engine.name}] ${renderer}${renderer === 'webgl2' ? ` (${gl.name})` : ''}/${path}`, r, { width: WIDTH, height: HEIGHT, region: scene.region, blocks: scene.blocks });
           // Software GL (llvmpipe) delivers fewer frames on a loaded 2-core machine: judge the
           // ones it delivers, at least 30, as the Chromium test does for SwiftShader.
-          const minFrames = slowVideoRead ? 25 : renderer === 'webgl2' && gl.software ? 30 : 60;
+          const minFrames = slowVideoRead ? 25 : hostBound || (renderer === 'webgl2' && gl.software) ? 30 : 60;
           checkBlur(r, m, { width: WIDTH, height: HEIGHT, path, renderer, minFrames });
           // Timestamps where the tap sees them (MediaStreamTrackProcessor in a worker: the
           // worker path); a tap through <video> does not.
@@ -98,7 +104,12 @@ for (const engine of ENGINES.filter((e) => PLAN[e.name])) {
           // Paths that read VideoFrames count them (as worker-streams does in Chromium).
           if (path === 'worker') assert.equal(r.final.framesOpened, r.final.framesClosed + r.final.framesHandedOver, 'every frame closed exactly once');
           const minRatio = slowVideoRead ? 0.4 : 0.9;
-          if (renderer === 'cpu') assert.ok(m.fpsRatio >= minRatio, `output ${r.outCount} frames for ${r.inCount} in (>= ${minRatio * 100}%)`);
+          if (hostBound) {
+            console.log(`# [${engine.name}] ${path}: ${r.outCount} frames out for ${r.inCount} in over ${r.countMs / 1000} s (${(100 * m.fpsRatio).toFixed(0)} %, `
+              + `${(r.outCount / (r.countMs / 1000)).toFixed(1)} fps), segment / render ${r.running.segmentMs} / ${r.running.renderMs} ms: the host's speed${STRICT ? '' : ' (90 % required with VME_VIDEO_STRICT=1)'}`);
+            assert.ok(r.outCount >= r.countMs / 1000, `the output flows: ${r.outCount} frames in ${r.countMs / 1000} s`);
+          }
+          if (renderer === 'cpu' && (!hostBound || STRICT)) assert.ok(m.fpsRatio >= minRatio, `output ${r.outCount} frames for ${r.inCount} in (>= ${minRatio * 100}%)`);
           assert.deepEqual(errors, []);
         });
       }));
@@ -110,7 +121,7 @@ for (const engine of ENGINES.filter((e) => PLAN[e.name])) {
 
   // The engine's own path: the first one that applies.
   const own = PLAN[engine.name].find((p) => !Object.values(p.renderers).every(Boolean)).path;
-  engineTest(engine, `effect modes 'none' and 'image' on the ${own} path`, { timeout: 300_000, skip: optIn }, (t) => engineRun(t, async () => {
+  engineTest(engine, `effect modes 'none' and 'image' on the ${own} path`, { timeout: 300_000 }, (t) => engineRun(t, async () => {
     await withBrowser({ engine, fakeVideo: scene.camera.path }, async ({ page, errors }) => {
       const figures = {};
       for (const options of [{ mode: 'none' }, { mode: 'image', image: '/backgrounds/mountains.jpg' }]) {
@@ -122,7 +133,8 @@ for (const engine of ENGINES.filter((e) => PLAN[e.name])) {
           path: r.running.path,
           personSsim: Math.min(...outs.map((o) => ssim(input, o, WIDTH, HEIGHT, scene.region.person))),
           personDiffs: outs.map((o) => +meanAbsDiff(o, input, scene.region.person).toFixed(1)),
-          framesOut: r.outCount, rendered: r.running.rendered, passthrough: r.running.passthrough,
+          framesIn: r.inCount, framesOut: r.outCount, countMs: r.countMs, rendered: r.running.rendered, passthrough: r.running.passthrough,
+          segmentMs: r.running.segmentMs, renderMs: r.running.renderMs, drawMisses: r.drawMisses,
           backgroundDetailKept: Math.min(...outs.map((o) => highFrequencyEnergy(o, WIDTH, HEIGHT, scene.region.background) / hfIn)),
           backgroundDiff: Math.min(...outs.map((o) => meanAbsDiff(o, input, scene.region.background))),
           worstPersonDiff: Math.max(...r.outputThumbs.map((t) => meanAbsDiff(rgbaOf(t), rgbaOf(r.inputThumb), scene.blocks))),

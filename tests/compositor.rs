@@ -254,7 +254,7 @@ fn frame(data: &[u8], w: usize, h: usize) -> Frame<'_> {
     Frame { rgba: data, width: w, height: h, stride: 4 * w }
 }
 
-fn mask(data: &[f32]) -> Mask<'_> {
+fn mask(data: &[f32]) -> Mask<&[f32]> {
     Mask { data, width: MW, height: MH }
 }
 
@@ -565,12 +565,12 @@ fn bad_input_is_an_error_and_sizes_may_change() {
     let f = vec![0u8; 64 * 36 * 4];
     let m = vec![0.5f32; 16 * 9];
     let mut out = vec![0u8; 64 * 36 * 4];
-    let ok_mask = Mask { data: &m, width: 16, height: 9 };
+    let ok_mask = Mask { data: &m[..], width: 16, height: 9 };
     fn fr(rgba: &[u8], width: usize, height: usize, stride: usize) -> Frame<'_> {
         Frame { rgba, width, height, stride }
     }
     use CompositorError as E;
-    type Case<'a> = (Frame<'a>, Mask<'a>, usize, fn(&E) -> bool);
+    type Case<'a> = (Frame<'a>, Mask<&'a [f32]>, usize, fn(&E) -> bool);
     let cases: Vec<Case> = vec![
         (fr(&f, 0, 36, 0), ok_mask, 64 * 36 * 4, |e| *e == E::EmptyFrame),
         (fr(&f, 64, 36, 200), ok_mask, 64 * 36 * 4, |e| matches!(e, E::StrideTooSmall { .. })),

@@ -10,7 +10,7 @@ mod graph;
 pub(crate) mod kernels;
 mod plan;
 pub(crate) mod recurrent;
-pub(crate) mod simd;
+pub(crate) use crate::simd; // the crate-wide SIMD types (`crate::simd`), by their old path
 pub mod tflite;
 
 pub use graph::Network;

@@ -9,16 +9,9 @@
 //! `other_aspect_ratios`), black bars did worse than stretching for 4:3 and 1:1, so it is off.
 
 use super::pixels::Picture;
+use super::Mask;
 use crate::nn::simd::F4;
 use crate::nn::{Error, Network};
-
-/// Person probability per pixel, in [0, 1], row-major, covering the whole picture (at the
-/// size the picture had inside the model's input).
-pub struct Mask {
-    pub width: usize,
-    pub height: usize,
-    pub data: Vec<f32>,
-}
 
 pub struct Segmenter {
     net: Network,

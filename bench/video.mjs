@@ -284,7 +284,10 @@ export async function runVideoBench({ log = console.log } = {}) {
         const r = await page.evaluate(pageOurs, { renderer, ...common });
         results[`ours-${renderer}`] = r;
         const s = r.stats;
-        log(`    ours ${renderer.padEnd(7)} ${s.frameMs.toFixed(2).padStart(6)} per frame (segment ${s.segmentMs.toFixed(2)} every ${s.segmentEvery} frame(s), render ${s.renderMs.toFixed(2)}, output ${s.outputMs.toFixed(2)}), ${r.fps.toFixed(1)} fps out, path ${s.path}, renderer ${s.renderer}, ${r.size.join('x')}`);
+        // The stages of one frame: the one copy into wasm memory (shared by segmenter and CPU
+        // renderer), segmentation (every segmentEvery frames), rendering, the output VideoFrame.
+        const stages = s.copyMs + s.segmentMs + s.renderMs + s.outputMs;
+        log(`    ours ${renderer.padEnd(7)} ${s.frameMs.toFixed(2).padStart(6)} per frame (copy ${s.copyMs.toFixed(2)} = ${(100 * s.copyMs / stages).toFixed(1)}% of the stages, segment ${s.segmentMs.toFixed(2)} every ${s.segmentEvery} frame(s), render ${s.renderMs.toFixed(2)}, output ${s.outputMs.toFixed(2)}), ${r.fps.toFixed(1)} fps out, path ${s.path}, renderer ${s.renderer}, ${r.size.join('x')}`);
       } catch (error) {
         log(`    ours ${renderer}: failed: ${error.message.split('\n')[0]}`);
       }

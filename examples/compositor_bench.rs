@@ -21,7 +21,13 @@ fn main() {
     for y in 0..H {
         for x in 0..W {
             let p = inside(x as f32 / W as f32, y as f32 / H as f32);
-            let v = if p { [200, 60, 140] } else if (x / 4 + y / 4) % 2 == 0 { [40, 120, 70] } else { [190, 210, 110] };
+            let v = if p {
+                [200, 60, 140]
+            } else if (x / 4 + y / 4) % 2 == 0 {
+                [40, 120, 70]
+            } else {
+                [190, 210, 110]
+            };
             frame[(y * W + x) * 4..(y * W + x) * 4 + 3].copy_from_slice(&v);
         }
     }
@@ -30,16 +36,44 @@ fn main() {
         .collect();
     let image: Vec<u8> = (0..1920 * 1080 * 4).map(|i| (i % 251) as u8).collect();
     let mut out = vec![0u8; W * H * 4];
-    let f = Frame { rgba: &frame, width: W, height: H, stride: 4 * W };
-    let m = Mask { data: &mask, width: MW, height: MH };
+    let f = Frame {
+        rgba: &frame,
+        width: W,
+        height: H,
+        stride: 4 * W,
+    };
+    let m = Mask {
+        data: &mask,
+        width: MW,
+        height: MH,
+    };
 
     let modes = [
-        ("blur10", "blur radius 10", Background::Blur { radius: 10.0 }),
-        ("blur20", "blur radius 20", Background::Blur { radius: 20.0 }),
-        ("image", "image 1920x1080", Background::Image { rgba: image, width: 1920, height: 1080 }),
+        (
+            "blur10",
+            "blur radius 10",
+            Background::Blur { radius: 10.0 },
+        ),
+        (
+            "blur20",
+            "blur radius 20",
+            Background::Blur { radius: 20.0 },
+        ),
+        (
+            "image",
+            "image 1920x1080",
+            Background::Image {
+                rgba: image,
+                width: 1920,
+                height: 1080,
+            },
+        ),
     ];
     let args: Vec<String> = std::env::args().collect();
-    let dump = args.iter().position(|a| a == "--dump").and_then(|i| args.get(i + 1));
+    let dump = args
+        .iter()
+        .position(|a| a == "--dump")
+        .and_then(|i| args.get(i + 1));
     for (key, name, bg) in modes {
         let mut c = Compositor::new(W, H);
         c.set_background(bg).unwrap();

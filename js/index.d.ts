@@ -144,9 +144,16 @@ export declare class VadEvent extends Event {
   /**
    * Average time the worklet spent processing 10 ms of audio, in ms, over the last whole
    * second (undefined during the first second). Timed with `performance.now()` where the
-   * worklet scope has it (Firefox), else averaged from `Date.now()` ticks (Chromium).
+   * worklet scope has it (Firefox), else with `Temporal.Now` (Chromium: 0.1 ms steps), else
+   * averaged from `Date.now()` ticks.
    */
   readonly cpuMsPer10ms: number | undefined;
+  /**
+   * The longest single `process()` call since the previous event, in ms (same clock as
+   * `cpuMsPer10ms`, so in 0.1 ms steps in Chromium and 1 ms steps with `Date.now()`). A render
+   * quantum lasts 128 / sampleRate (2.67 ms at 48 kHz): the whole audio graph must fit in it.
+   */
+  readonly maxProcessMs: number;
 }
 
 /** Dispatched when noise suppression stops working and the audio passes through unchanged. */
@@ -192,6 +199,8 @@ export interface NoiseSuppressorNode extends AudioWorkletNode {
   readonly vad: number;
   /** cpuMsPer10ms of the last `vad` event (undefined during the first second). */
   readonly cpuMsPer10ms: number | undefined;
+  /** The longest single `process()` call since the node started, in ms (see VadEvent). */
+  readonly maxProcessMs: number;
   readonly enabled: boolean;
   /** The limit set explicitly (undefined when `intensity` sets it). */
   readonly attenuationLimitDb: number | null | undefined;
@@ -417,7 +426,10 @@ export function loadWasmModule(source?: URL | string | WebAssembly.Module): Prom
 // rejects with them, and the running effect goes on unchanged); a non-video or ended track, a model or wasm that cannot be
 // loaded, a browser without WebAssembly SIMD, reject before any track is created. A frame that
 // fails to process is sent unprocessed (stats().errors counts them), never black. A lost WebGL
-// context switches to the CPU renderer until WebGL can be had again.
+// context switches to the CPU renderer until WebGL can be had again. A trap in the wasm (a
+// Rust panic: its message and location are logged and kept in stats().lastError) restarts the
+// wasm instance and the effect resumes on the next frames; the frame that trapped is sent
+// unprocessed.
 
 /** Anything a background image can be given as (a string is a URL, resolved against the document). */
 export type BackgroundImageSource = string | URL | Blob | ImageBitmap | ImageData | HTMLImageElement
@@ -518,6 +530,8 @@ export interface BackgroundStats {
   passthrough: number;
   segmented: number;
   contextLosses: number;
+  /** Times the wasm instance was replaced after a trap (each also counted in `errors`). */
+  wasmRestarts: number;
   errors: number;
   lastError: string | null;
   /** Size of the wasm memory of the processing thread. */

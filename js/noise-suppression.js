@@ -58,7 +58,7 @@ function loadModelWeights(model, modelUrl) {
 
 /** Dispatched on the node (and the processor) every `vadIntervalMs`. */
 export class VadEvent extends Event {
-  constructor(probability, time, cpuMsPer10ms) {
+  constructor(probability, time, cpuMsPer10ms, maxProcessMs) {
     super('vad');
     /** Highest voice probability (0..1) of the 10 ms frames since the previous event. */
     this.probability = probability;
@@ -66,6 +66,8 @@ export class VadEvent extends Event {
     this.time = time;
     /** Average processing time per 10 ms of audio (ms), when the engine lets the worklet measure it. */
     this.cpuMsPer10ms = cpuMsPer10ms;
+    /** The longest single process() call (ms) since the previous event. */
+    this.maxProcessMs = maxProcessMs;
   }
 }
 
@@ -212,6 +214,7 @@ function nodeClass() {
     #latencySamples = 0;
     #vad = 0;
     #cpu = undefined;
+    #maxProcessMs = 0;
     #model = 'rnnoise';
     #memoryBytes = 0;
     #switching = Promise.resolve();
@@ -278,7 +281,8 @@ function nodeClass() {
         case 'vad':
           this.#vad = data.probability;
           this.#cpu = data.cpuMsPer10ms;
-          this.dispatchEvent(new VadEvent(data.probability, data.time, data.cpuMsPer10ms));
+          this.#maxProcessMs = Math.max(this.#maxProcessMs, data.maxProcessMs);
+          this.dispatchEvent(new VadEvent(data.probability, data.time, data.cpuMsPer10ms, data.maxProcessMs));
           break;
         case 'destroyed':
           this.#confirm?.({ live: data.live, memoryBytes: data.memoryBytes });
@@ -314,6 +318,8 @@ function nodeClass() {
     get latency() { return this.#latencySamples / this.context.sampleRate; }
     get vad() { return this.#vad; }
     get cpuMsPer10ms() { return this.#cpu; }
+    /** The longest single process() call (ms) since the node started. */
+    get maxProcessMs() { return this.#maxProcessMs; }
     /** The model producing the output (the previous one until a live switch has crossfaded). */
     get model() { return this.#model; }
     /** The worklet's wasm memory in bytes (at start-up and after each model switch). */
@@ -335,7 +341,13 @@ function nodeClass() {
         // Weights are fetched here (cached per page), then posted; switches keep their order.
         const { model: next, modelUrl: url } = this.#settings;
         this.#switching = this.#switching.then(() => loadModelWeights(next, url)).then(
-          (weights) => { if (this.#status === 'running') this.port.postMessage({ type: 'model', model: next, weights }); },
+          (weights) => {
+            if (this.#status !== 'running') return;
+            // A copy of the cached file is transferred: a cloned message would be copied again
+            // on the audio thread, as it is received.
+            const file = weights?.slice(0);
+            this.port.postMessage({ type: 'model', model: next, weights: file }, file ? [file] : []);
+          },
           (error) => {
             // Same contract as any failure: pass-through plus an error event.
             this.port.postMessage({ type: 'fail', message: error.message });
@@ -537,7 +549,7 @@ export class NoiseSuppressionProcessor extends EventTarget {
     }
     graph.node.addEventListener('vad', (event) => {
       this.#onVad?.(event);
-      this.dispatchEvent(new VadEvent(event.probability, event.time, event.cpuMsPer10ms));
+      this.dispatchEvent(new VadEvent(event.probability, event.time, event.cpuMsPer10ms, event.maxProcessMs));
     });
     graph.node.addEventListener('error', (event) => {
       this.#onError?.(event.error);

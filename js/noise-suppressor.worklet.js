@@ -1,6 +1,9 @@
 // AudioWorkletProcessor 'visio-noise-suppressor': noise suppression (RNNoise or DeepFilterNet3)
 // on the audio thread. DeepFilterNet3's weight file arrives as an ArrayBuffer (the main thread
-// fetches it: this scope cannot) in `processorOptions.weights` or a 'model' message.
+// fetches it: this scope cannot) in `processorOptions.weights` or a 'model' message. The message
+// handler only keeps it: every quantum of audio must fit in its 2.7 ms, so a live switch copies
+// the file into wasm memory WEIGHT_SLICE bytes per process() call, then the suppressor lays the
+// networks out in steps of its own (see README, "DeepFilterNet3 in the suppressor").
 //
 // Self-contained on purpose (no `import`): bundlers can ship it as a plain asset, and the
 // AudioWorkletGlobalScope has no fetch, TextDecoder or importScripts, so the wasm arrives
@@ -12,22 +15,30 @@ const QUANTUM = 128;
 const MAX_CHANNELS = 2;
 const REQUIRED_EXPORTS = ['memory', 'vme_ns_create', 'vme_ns_buffer', 'vme_ns_process', 'vme_ns_vad',
   'vme_ns_set_enabled', 'vme_ns_set_attenuation_limit', 'vme_ns_set_intensity', 'vme_ns_set_stage',
-  'vme_ns_latency', 'vme_ns_destroy', 'vme_ns_live', 'vme_ns_weights_alloc', 'vme_ns_set_model',
+  'vme_ns_latency', 'vme_ns_destroy', 'vme_ns_live', 'vme_ns_weights_alloc', 'vme_ns_weights_free', 'vme_ns_set_model',
   'vme_ns_model', 'vme_ns_error_ptr', 'vme_ns_error_len'];
 const MODELS = { rnnoise: 0, deepfilternet3: 1 };
 const MODEL_NAMES = ['rnnoise', 'deepfilternet3'];
+// Bytes of a weight file copied into wasm memory per quantum in a live switch: 9 quanta for
+// DeepFilterNet3's 4.3 MB, each a memcpy of well under a millisecond.
+const WEIGHT_SLICE = 512 * 1024;
 
 // One instance per AudioWorkletGlobalScope (= per audio context), shared by all its nodes.
 // It is keyed by nothing: every postMessage of a Module yields a new Module object here, so
 // identity cannot tell modules apart; the first valid module the scope receives wins.
 let shared = null;
 
-// `performance` is exposed in the worklet scope by some engines only (Firefox has it,
-// Chromium 156 has not). Elsewhere Date.now() stands in: its 1 ms ticks are far coarser than
-// one quantum's work, but their average over CPU_WINDOW_S of quanta is unbiased.
+// The clock of the CPU figures. `performance` is exposed in the worklet scope by some engines
+// only (Firefox has it, Chromium 156 has not). Chromium 156 has Temporal, whose clock steps by
+// 0.1 ms there (fine enough for the worst quantum; each reading allocates an Instant and a
+// BigInt, the only allocation on this path, a few KB a second). Elsewhere Date.now(): its 1 ms
+// ticks are far coarser than one quantum's work, but their average over CPU_WINDOW_S of quanta
+// is unbiased.
 const now = typeof globalThis.performance?.now === 'function'
   ? () => globalThis.performance.now()
-  : () => Date.now();
+  : typeof globalThis.Temporal?.Now?.instant === 'function'
+    ? () => Number(globalThis.Temporal.Now.instant().epochNanoseconds) / 1e6
+    : () => Date.now();
 const CPU_WINDOW_S = 1;
 // Shared stand-in for a missing input, so process() allocates nothing per quantum.
 const NO_INPUT = Object.freeze([]);
@@ -75,6 +86,8 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
     this.cpuMs = 0;
     this.cpuQuanta = 0;
     this.cpuMsPer10ms = undefined;
+    this.worstMs = 0; // the longest process() call since the last report
+    this.incoming = null; // a live switch's weight file on its way into wasm memory
     this.port.onmessage = (event) => this.onMessage(event.data);
     try {
       const wasm = instantiate(opts.module);
@@ -106,22 +119,71 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
     this.port.postMessage({ type: 'error', message: `visio-media-effects: noise suppression failed: ${message(error)}` });
   }
 
-  // Copies the weights into wasm memory and hands them to the suppressor (which frees them).
-  setModel(model, weights) {
+  // The model's id, and its weight file as bytes (null for RNNoise, built into the wasm).
+  modelFile(model, weights) {
     const id = MODELS[model];
     if (id === undefined) throw new Error(`unknown model ${JSON.stringify(model)}`);
-    let ptr = 0;
-    let len = 0;
-    if (id !== 0) {
-      // (Checked by tag, not instanceof: the buffer may come from another realm.)
-      if (Object.prototype.toString.call(weights) !== '[object ArrayBuffer]') throw new Error(`the ${model} weights did not reach the worklet`);
-      len = weights.byteLength;
-      ptr = this.wasm.vme_ns_weights_alloc(len);
-      if (!ptr) throw new Error(`no wasm memory for the ${model} weights (${len} bytes)`);
-      new Uint8Array(this.wasm.memory.buffer, ptr, len).set(new Uint8Array(weights));
-    }
+    if (id === 0) return { id, bytes: null };
+    // (Checked by tag, not instanceof: the buffer may come from another realm.)
+    if (Object.prototype.toString.call(weights) !== '[object ArrayBuffer]') throw new Error(`the ${model} weights did not reach the worklet`);
+    return { id, bytes: new Uint8Array(weights) };
+  }
+
+  weightsBuffer(model, len) {
+    const ptr = this.wasm.vme_ns_weights_alloc(len);
+    if (!ptr) throw new Error(`no wasm memory for the ${model} weights (${len} bytes)`);
+    return ptr;
+  }
+
+  // Hands the weights at ptr to the suppressor, which frees them whatever happens.
+  install(model, id, ptr, len) {
     if (this.wasm.vme_ns_set_model(this.handle, id, ptr, len) !== 0) throw new Error(`${model}: ${this.lastError()}`);
     this.switchingTo = model;
+  }
+
+  // Before any audio (the constructor): the whole file at once.
+  setModel(model, weights) {
+    const { id, bytes } = this.modelFile(model, weights);
+    const len = bytes?.byteLength ?? 0;
+    const ptr = bytes ? this.weightsBuffer(model, len) : 0;
+    if (bytes) new Uint8Array(this.wasm.memory.buffer, ptr, len).set(bytes);
+    this.install(model, id, ptr, len);
+  }
+
+  // A live switch (message handler): RNNoise at once (nothing to copy); a weight file is only
+  // kept, and process() brings it in (copyStep). A newer switch replaces one still copying.
+  switchModel(model, weights) {
+    this.dropIncoming();
+    const { id, bytes } = this.modelFile(model, weights);
+    if (bytes) this.incoming = { model, id, bytes, ptr: 0, copied: 0 };
+    else this.install(model, id, 0, 0);
+  }
+
+  // One bounded step of a live switch's file: reserve its buffer, then copy WEIGHT_SLICE bytes
+  // per call; after the last slice the suppressor takes it (checking only its structure: the
+  // values are checked as its own steps convert them).
+  copyStep() {
+    const job = this.incoming;
+    const len = job.bytes.byteLength;
+    if (!job.ptr) {
+      job.ptr = this.weightsBuffer(job.model, len);
+      return;
+    }
+    if (job.copied < len) {
+      const n = Math.min(WEIGHT_SLICE, len - job.copied);
+      new Uint8Array(this.wasm.memory.buffer, job.ptr + job.copied, n).set(job.bytes.subarray(job.copied, job.copied + n));
+      job.copied += n;
+      return;
+    }
+    // In a quantum of its own: the suppressor's first conversion step follows in this one.
+    this.incoming = null;
+    this.install(job.model, job.id, job.ptr, len);
+  }
+
+  dropIncoming() {
+    const job = this.incoming;
+    this.incoming = null;
+    if (job?.ptr) this.wasm.vme_ns_weights_free(job.ptr, job.bytes.byteLength);
   }
 
   lastError() {
@@ -160,6 +222,7 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
       let memoryBytes = 0;
       if (this.handle) {
         try {
+          this.dropIncoming();
           this.wasm.vme_ns_destroy(this.handle);
         } catch {
           // A trapped instance: nothing left to free that the next instance will not replace.
@@ -180,7 +243,7 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
     }
     if (data.type === 'model' && this.handle && !this.failed) {
       try {
-        this.setModel(data.model, data.weights);
+        this.switchModel(data.model, data.weights);
       } catch (error) {
         this.fail(error);
       }
@@ -231,6 +294,14 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
     const channels = Math.min(output.length, MAX_CHANNELS);
     const length = output[0].length;
     let switchError = null;
+    if (this.incoming) {
+      try {
+        this.copyStep();
+      } catch (error) {
+        this.dropIncoming();
+        switchError = message(error);
+      }
+    }
     try {
       // Render quanta are 128 frames today; a future render size that is a multiple of it
       // is cut into quanta, any other cannot be handled and falls back to pass-through.
@@ -265,7 +336,9 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
       this.model = MODEL_NAMES[this.wasm.vme_ns_model(this.handle)];
       this.port.postMessage({ type: 'model', model: this.model, latencySamples: latency, memoryBytes: this.wasm.memory.buffer.byteLength });
     }
-    this.cpuMs += now() - started;
+    const spent = now() - started;
+    this.cpuMs += spent;
+    if (spent > this.worstMs) this.worstMs = spent;
     this.cpuQuanta += length / QUANTUM;
     const seconds = (this.cpuQuanta * QUANTUM) / sampleRate;
     if (seconds >= CPU_WINDOW_S) {
@@ -280,11 +353,12 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
   }
 
   report() {
-    const report = { type: 'vad', probability: this.vadMax, time: currentTime };
+    const report = { type: 'vad', probability: this.vadMax, time: currentTime, maxProcessMs: this.worstMs };
     if (this.cpuMsPer10ms !== undefined) report.cpuMsPer10ms = this.cpuMsPer10ms;
     this.port.postMessage(report);
     this.quanta = 0;
     this.vadMax = 0;
+    this.worstMs = 0;
   }
 }
 

@@ -7,6 +7,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSy
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildModel as buildDeepFilterNet3 } from './dfn3-model.mjs';
+import { bindgenArgs } from './bindgen.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
@@ -58,7 +59,7 @@ const out = `${pkg}.tmp`;
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out);
 const wasm = join(root, 'target/wasm32-unknown-unknown/release', `${crate}.wasm`);
-run('wasm-bindgen', [wasm, '--target', 'web', '--out-dir', out, '--out-name', crate]);
+run('wasm-bindgen', bindgenArgs(wasm, out, crate));
 const bg = join(out, `${crate}_bg.wasm`);
 const features = ['simd', 'bulk-memory', 'nontrapping-float-to-int', 'sign-ext', 'mutable-globals',
   'reference-types', 'multivalue'].map((f) => `--enable-${f}`);

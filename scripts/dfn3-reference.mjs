@@ -28,7 +28,8 @@ const venv = `${out}/venv`;
 if (!existsSync(`${venv}/bin/python`)) {
   execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
 }
-execFileSync(`${venv}/bin/pip`, ['install', '-q', '--disable-pip-version-check', ...PACKAGES], { stdio: 'inherit' });
+// `python -m pip`: bin/pip's #! line names the path the venv was made at (a copied venv).
+execFileSync(`${venv}/bin/python`, ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', ...PACKAGES], { stdio: 'inherit' });
 
 // The inputs: 48 kHz mono float32, the fixture's whole length.
 const e2e = `${out}/e2e`;

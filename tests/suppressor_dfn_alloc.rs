@@ -11,7 +11,10 @@ use visio_media_effects::nn::dfn_weights::DfnModel;
 
 #[path = "support/counting_alloc.rs"]
 mod counting_alloc;
+#[path = "support/rng.rs"]
+mod rng;
 use counting_alloc::allocations;
+use rng::Lcg;
 
 #[test]
 fn processing_and_switching_to_deepfilternet3_allocate_nothing() {
@@ -31,7 +34,7 @@ fn processing_and_switching_to_deepfilternet3_allocate_nothing() {
     for rate in [48_000u32, 44_100] {
         let mut s = Suppressor::new(rate, 2).unwrap();
         let mut q = [[0.0f32; QUANTUM]; 2];
-        let mut seed = 1u32;
+        let mut rng = Lcg(1);
         let mut before = 0;
         let (mut converting, mut worst_converting, mut worst_other) = (0, 0f64, 0f64);
         for k in 0..(2 * rate as usize / QUANTUM) {
@@ -46,8 +49,7 @@ fn processing_and_switching_to_deepfilternet3_allocate_nothing() {
             }
             for ch in q.iter_mut() {
                 for v in ch.iter_mut() {
-                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    *v = 0.3 * ((seed >> 9) as f32 / (1u32 << 23) as f32 - 1.0);
+                    *v = 0.3 * rng.signed();
                 }
             }
             if k % 50 == 25 {

@@ -5,6 +5,10 @@
 use visio_media_effects::audio::voice::{Stage, DERIVED, LOOKAHEAD_SECONDS};
 use visio_media_effects::audio::{Suppressor, QUANTUM};
 
+#[path = "support/rng.rs"]
+mod rng;
+use rng::XorShift;
+
 const RATE: u32 = 48_000;
 const TARGET_DB: f64 = -20.0;
 const CEILING: f64 = 0.891_250_938_133_745_6; // -1 dBFS
@@ -12,25 +16,28 @@ const VISIO_INTENSITY: f32 = 90.0;
 
 /// tests/fixtures/speech.wav (16-bit mono 48 kHz).
 fn speech() -> Vec<f32> {
-    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/speech.wav")).unwrap();
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/speech.wav"
+    ))
+    .unwrap();
     let mut o = 12;
     while &bytes[o..o + 4] != b"data" {
         o += 8 + u32::from_le_bytes(bytes[o + 4..o + 8].try_into().unwrap()) as usize;
     }
     let n = u32::from_le_bytes(bytes[o + 4..o + 8].try_into().unwrap()) as usize / 2;
-    (0..n).map(|i| i16::from_le_bytes([bytes[o + 8 + 2 * i], bytes[o + 9 + 2 * i]]) as f32 / 32768.0).collect()
+    (0..n)
+        .map(|i| i16::from_le_bytes([bytes[o + 8 + 2 * i], bytes[o + 9 + 2 * i]]) as f32 / 32768.0)
+        .collect()
 }
 
 /// Deterministic pink noise (Paul Kellett's filter on xorshift white noise) at `rms`.
 fn pink(n: usize, seed: u64, rms: f64) -> Vec<f32> {
-    let mut s = seed;
+    let mut rng = XorShift(seed);
     let mut b = [0.0f64; 7];
     let mut out: Vec<f64> = (0..n)
         .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            let w = (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0;
+            let w = rng.signed_f64();
             b[0] = 0.99886 * b[0] + w * 0.0555179;
             b[1] = 0.99332 * b[1] + w * 0.0750759;
             b[2] = 0.969 * b[2] + w * 0.153852;
@@ -82,7 +89,9 @@ fn scene(level: f64, times: usize, snr: f64) -> (Vec<f32>, Vec<f32>) {
     let one = speech();
     let mask = speech_frames(&one);
     let g = 10f64.powf((level - level_db(&one, 0, &mask, 0)) / 20.0) as f32;
-    let clean: Vec<f32> = (0..times).flat_map(|_| one.iter().map(|&v| v * g)).collect();
+    let clean: Vec<f32> = (0..times)
+        .flat_map(|_| one.iter().map(|&v| v * g))
+        .collect();
     let noise = pink(clean.len(), 7, 10f64.powf((level - snr) / 20.0));
     let mix = clean.iter().zip(&noise).map(|(a, b)| a + b).collect();
     (mix, clean)
@@ -116,7 +125,12 @@ fn chain(stages: &[Stage]) -> Suppressor {
     s
 }
 
-const ALL: [Stage; 4] = [Stage::HighPass, Stage::Leveler, Stage::Compressor, Stage::Limiter];
+const ALL: [Stage; 4] = [
+    Stage::HighPass,
+    Stage::Leveler,
+    Stage::Compressor,
+    Stage::Limiter,
+];
 
 #[test]
 fn quiet_and_loud_speech_both_end_within_3db_of_the_target() {
@@ -132,7 +146,10 @@ fn quiet_and_loud_speech_both_end_within_3db_of_the_target() {
             "speech at {level} dBFS -> {out:.2} dBFS (target {TARGET_DB}), leveler gain {:.1} dB",
             s.voice().leveler_gain_db()
         );
-        assert!((out - TARGET_DB).abs() <= 3.0, "{level} dBFS speech came out at {out:.2} dBFS");
+        assert!(
+            (out - TARGET_DB).abs() <= 3.0,
+            "{level} dBFS speech came out at {out:.2} dBFS"
+        );
         assert_eq!(s.underruns(), 0);
     }
 }
@@ -143,7 +160,7 @@ fn the_leveler_does_not_pump_pauses_up() {
     let (mut mix, mut clean) = scene(-45.0, 2, 15.0);
     let tail = pink(4 * RATE as usize, 99, 10f64.powf((-45.0 - 15.0) / 20.0));
     mix.extend(&tail);
-    clean.extend(std::iter::repeat(0.0).take(tail.len()));
+    clean.extend(std::iter::repeat_n(0.0, tail.len()));
     let mask = speech_frames(&clean);
     // Compressor and limiter off: they act on the speech the leveler raised, not on pauses,
     // which would hide the leveler's own speech gain.
@@ -156,7 +173,11 @@ fn the_leveler_does_not_pump_pauses_up() {
     let half = mask.len() / 2;
     let speech_end = mask.iter().rposition(|&m| m).unwrap();
     let pauses: Vec<bool> = (0..mask.len())
-        .map(|f| f >= half && f < speech_end && (f.saturating_sub(8)..(f + 8).min(mask.len())).all(|g| !mask[g]))
+        .map(|f| {
+            f >= half
+                && f < speech_end
+                && (f.saturating_sub(8)..(f + 8).min(mask.len())).all(|g| !mask[g])
+        })
         .collect();
     let speech: Vec<bool> = (0..mask.len()).map(|f| f >= half && mask[f]).collect();
     let speech_gain = level_db(&y_on, lag, &speech, 0) - level_db(&y_off, lag, &speech, 0);
@@ -167,13 +188,21 @@ fn the_leveler_does_not_pump_pauses_up() {
         level_db(y, lag, &m, 0)
     };
     let start = speech_end + 30;
-    let drift = long_pause(&y_on, mask.len() - 100, mask.len()) - long_pause(&y_on, start, start + 100);
-    let drift_off = long_pause(&y_off, mask.len() - 100, mask.len()) - long_pause(&y_off, start, start + 100);
+    let drift =
+        long_pause(&y_on, mask.len() - 100, mask.len()) - long_pause(&y_on, start, start + 100);
+    let drift_off =
+        long_pause(&y_off, mask.len() - 100, mask.len()) - long_pause(&y_off, start, start + 100);
     println!(
         "leveler gain: speech {speech_gain:.2} dB, pauses {pause_gain:.2} dB; noise over a 4 s pause moves {drift:.2} dB (leveler off: {drift_off:.2} dB)"
     );
-    assert!(speech_gain > 15.0, "the leveler raised quiet speech by only {speech_gain:.1} dB");
-    assert!(pause_gain - speech_gain <= 1.0, "pauses raised {pause_gain:.2} dB against speech {speech_gain:.2} dB");
+    assert!(
+        speech_gain > 15.0,
+        "the leveler raised quiet speech by only {speech_gain:.1} dB"
+    );
+    assert!(
+        pause_gain - speech_gain <= 1.0,
+        "pauses raised {pause_gain:.2} dB against speech {speech_gain:.2} dB"
+    );
     assert!(
         drift - drift_off <= 1.0,
         "noise in a long pause rose {drift:.2} dB ({drift_off:.2} dB without the leveler)"
@@ -194,8 +223,13 @@ fn tone_amplitude(y: &[f32], freq: f64) -> f64 {
 #[test]
 fn a_50hz_rumble_drops_by_30db_or_more() {
     let (mix, clean) = scene(-25.0, 1, 30.0);
-    let rumble = |n: usize| 0.1 * (2.0 * std::f64::consts::PI * 50.0 * n as f64 / RATE as f64).sin();
-    let x: Vec<f32> = mix.iter().enumerate().map(|(n, &v)| v + rumble(n) as f32).collect();
+    let rumble =
+        |n: usize| 0.1 * (2.0 * std::f64::consts::PI * 50.0 * n as f64 / RATE as f64).sin();
+    let x: Vec<f32> = mix
+        .iter()
+        .enumerate()
+        .map(|(n, &v)| v + rumble(n) as f32)
+        .collect();
     let mut off = Suppressor::with_lookahead(RATE, 1).unwrap();
     off.set_intensity(VISIO_INTENSITY);
     let mut on = chain(&[Stage::HighPass]);
@@ -203,7 +237,10 @@ fn a_50hz_rumble_drops_by_30db_or_more() {
     let lag = on.latency_samples();
     let part = |y: &[f32]| y[RATE as usize + lag..].to_vec();
     let input = tone_amplitude(&x[RATE as usize..x.len() - lag], 50.0);
-    let (a_off, a_on) = (tone_amplitude(&part(&y_off), 50.0), tone_amplitude(&part(&y_on), 50.0));
+    let (a_off, a_on) = (
+        tone_amplitude(&part(&y_off), 50.0),
+        tone_amplitude(&part(&y_on), 50.0),
+    );
     let drop = 20.0 * (a_off / a_on).log10();
     let mask = speech_frames(&clean);
     let speech_change = level_db(&y_on, lag, &mask, 100) - level_db(&y_off, lag, &mask, 100);
@@ -214,7 +251,10 @@ fn a_50hz_rumble_drops_by_30db_or_more() {
         20.0 * a_on.log10()
     );
     assert!(drop >= 30.0, "the high-pass lowered 50 Hz by {drop:.1} dB");
-    assert!(speech_change.abs() < 1.5, "speech level changed {speech_change:.2} dB");
+    assert!(
+        speech_change.abs() < 1.5,
+        "speech level changed {speech_change:.2} dB"
+    );
 }
 
 #[test]
@@ -226,13 +266,22 @@ fn overdriven_input_never_exceeds_minus_1_dbfs() {
     let one = speech();
     let x: Vec<f32> = one.iter().map(|&v| 2.0 * v).collect();
     for rate in [48_000u32, 44_100] {
-        let x: Vec<f32> = if rate == RATE { x.clone() } else { resample_linear(&x, RATE, rate) };
+        let x: Vec<f32> = if rate == RATE {
+            x.clone()
+        } else {
+            resample_linear(&x, RATE, rate)
+        };
         for (name, stages, lookahead) in [
             ("limiter, look-ahead", &[Stage::Limiter][..], true),
             ("whole chain, look-ahead", &ALL[..], true),
             ("limiter, no look-ahead", &[Stage::Limiter][..], false),
         ] {
-            let mut s = if lookahead { Suppressor::with_lookahead(rate, 1) } else { Suppressor::new(rate, 1) }.unwrap();
+            let mut s = if lookahead {
+                Suppressor::with_lookahead(rate, 1)
+            } else {
+                Suppressor::new(rate, 1)
+            }
+            .unwrap();
             s.set_intensity(VISIO_INTENSITY);
             for &st in stages {
                 s.set_stage(st, true, DERIVED);
@@ -254,7 +303,10 @@ fn overdriven_input_never_exceeds_minus_1_dbfs() {
                 20.0 * (unlimited as f64).log10()
             );
             assert!(peak as f64 <= CEILING, "{rate} Hz {name}: peak {peak}");
-            assert!(unlimited as f64 > CEILING, "the test must drive the limiter");
+            assert!(
+                unlimited as f64 > CEILING,
+                "the test must drive the limiter"
+            );
         }
     }
 }
@@ -276,7 +328,10 @@ fn resample_linear(x: &[f32], from: u32, to: u32) -> Vec<f32> {
 fn the_limiter_gain_is_smooth_not_a_clipper() {
     // Bypass + limiter: the limiter's input is exactly the input delayed, so its gain can be
     // read off sample by sample. With look-ahead D it moves by at most 1/(D+1) per sample.
-    let x: Vec<f32> = speech().iter().map(|&v| (2.0 * v).clamp(-1.0, 1.0)).collect();
+    let x: Vec<f32> = speech()
+        .iter()
+        .map(|&v| (2.0 * v).clamp(-1.0, 1.0))
+        .collect();
     let mut s = chain(&[Stage::Limiter]);
     s.set_enabled(false);
     let y = run(&mut s, &x);
@@ -295,7 +350,10 @@ fn the_limiter_gain_is_smooth_not_a_clipper() {
             prev = Some((n, g));
         }
     }
-    println!("largest limiter gain change: {worst:.5} per sample (bound {:.5})", 1.0 / (d + 1.0));
+    println!(
+        "largest limiter gain change: {worst:.5} per sample (bound {:.5})",
+        1.0 / (d + 1.0)
+    );
     assert!(worst <= 1.0 / (d + 1.0) + 1e-4, "gain jumped {worst}");
 }
 
@@ -305,7 +363,13 @@ fn hf_windows(d: &[f64], a: usize, b: usize) -> Vec<f64> {
     (a.max(4)..b.min(d.len()))
         .collect::<Vec<_>>()
         .chunks(128)
-        .map(|w| w.iter().map(|&n| (d[n] - 4.0 * d[n - 1] + 6.0 * d[n - 2] - 4.0 * d[n - 3] + d[n - 4]).powi(2)).sum())
+        .map(|w| {
+            w.iter()
+                .map(|&n| {
+                    (d[n] - 4.0 * d[n - 1] + 6.0 * d[n - 2] - 4.0 * d[n - 3] + d[n - 4]).powi(2)
+                })
+                .sum()
+        })
         .collect()
 }
 
@@ -316,20 +380,36 @@ fn hf_windows(d: &[f64], a: usize, b: usize) -> Vec<f64> {
 /// effect smoothly, so no window gains energy; a hard switch cuts it, a step whose energy
 /// lands in one window at all frequencies.
 fn click_db(toggled: &[f32], on: &[f32], off: &[f32], t: usize) -> f64 {
-    let diff = |a: &[f32]| a.iter().zip(off).map(|(&p, &q)| p as f64 - q as f64).collect::<Vec<f64>>();
+    let diff = |a: &[f32]| {
+        a.iter()
+            .zip(off)
+            .map(|(&p, &q)| p as f64 - q as f64)
+            .collect::<Vec<f64>>()
+    };
     let (a, b) = (t.saturating_sub(1024), t + 1536);
-    let (dt, d_on) = (hf_windows(&diff(toggled), a, b), hf_windows(&diff(on), a, b));
+    let (dt, d_on) = (
+        hf_windows(&diff(toggled), a, b),
+        hf_windows(&diff(on), a, b),
+    );
     let floor = 0.1 * d_on.iter().sum::<f64>() / d_on.len() as f64 + 1e-30;
-    dt.iter().zip(&d_on).map(|(&x, &y)| db((x + floor) / (y + floor))).fold(f64::MIN, f64::max)
+    dt.iter()
+        .zip(&d_on)
+        .map(|(&x, &y)| db((x + floor) / (y + floor)))
+        .fold(f64::MIN, f64::max)
 }
 
 #[test]
 fn toggling_any_stage_makes_no_click() {
     // Each stage where it does the most: rumble for the high-pass, quiet speech for the
     // leveler, loud speech for the compressor, overdriven speech for the limiter.
-    let rumble = |n: usize| 0.05 * (2.0 * std::f64::consts::PI * 50.0 * n as f64 / RATE as f64).sin() as f32;
-    let cases: [(Stage, f64); 4] =
-        [(Stage::HighPass, -30.0), (Stage::Leveler, -40.0), (Stage::Compressor, -8.0), (Stage::Limiter, -4.0)];
+    let rumble =
+        |n: usize| 0.05 * (2.0 * std::f64::consts::PI * 50.0 * n as f64 / RATE as f64).sin() as f32;
+    let cases: [(Stage, f64); 4] = [
+        (Stage::HighPass, -30.0),
+        (Stage::Leveler, -40.0),
+        (Stage::Compressor, -8.0),
+        (Stage::Limiter, -4.0),
+    ];
     for (stage, level) in cases {
         let (mut x, _) = scene(level, 1, 30.0);
         if stage == Stage::HighPass {
@@ -364,12 +444,27 @@ fn toggling_any_stage_makes_no_click() {
             let t = k * QUANTUM + lag;
             let measured = click_db(&toggled, &on, &off, t);
             // The same toggle as a hard switch, where the crossfade would start.
-            let hard: Vec<f32> =
-                (0..x.len()).map(|n| if (n >= t) == (what == "on") { on[n] } else { off[n] }).collect();
+            let hard: Vec<f32> = (0..x.len())
+                .map(|n| {
+                    if (n >= t) == (what == "on") {
+                        on[n]
+                    } else {
+                        off[n]
+                    }
+                })
+                .collect();
             let hard_db = click_db(&hard, &on, &off, t);
-            println!("{stage:?} {what}: click {measured:+.1} dB (a hard switch there: {hard_db:+.1} dB)");
-            assert!(measured <= 3.0, "{stage:?} toggled {what}: {measured:.1} dB");
-            assert!(hard_db > 10.0, "the measure must catch a hard switch ({stage:?} {what}: {hard_db:.1} dB)");
+            println!(
+                "{stage:?} {what}: click {measured:+.1} dB (a hard switch there: {hard_db:+.1} dB)"
+            );
+            assert!(
+                measured <= 3.0,
+                "{stage:?} toggled {what}: {measured:.1} dB"
+            );
+            assert!(
+                hard_db > 10.0,
+                "the measure must catch a hard switch ({stage:?} {what}: {hard_db:.1} dB)"
+            );
         }
     }
 }
@@ -392,10 +487,18 @@ fn latency_per_stage() {
         let at = rate as usize / 4 + 11;
         x[at] = 0.5;
         let y = run(&mut s, &x);
-        let peak = (0..y.len()).max_by(|&a, &b| y[a].abs().partial_cmp(&y[b].abs()).unwrap()).unwrap();
+        let peak = (0..y.len())
+            .max_by(|&a, &b| y[a].abs().partial_cmp(&y[b].abs()).unwrap())
+            .unwrap();
         let expected = at as f64 + s.latency_seconds() * rate as f64;
-        println!("{rate} Hz: latency {:.3} ms, limiter look-ahead {d} samples", s.latency_seconds() * 1e3);
-        assert!((peak as f64 - expected).abs() <= 1.0, "{rate} Hz: peak at {peak}, expected {expected:.1}");
+        println!(
+            "{rate} Hz: latency {:.3} ms, limiter look-ahead {d} samples",
+            s.latency_seconds() * 1e3
+        );
+        assert!(
+            (peak as f64 - expected).abs() <= 1.0,
+            "{rate} Hz: peak at {peak}, expected {expected:.1}"
+        );
     }
     // With the high-pass on in the processed path too, an impulse keeps its sample (minimum
     // phase; the biggest tap stays first).
@@ -404,7 +507,9 @@ fn latency_per_stage() {
     let mut x = vec![0.0f32; RATE as usize];
     x[RATE as usize / 2] = 0.5;
     let y = run(&mut s, &x);
-    let peak = (0..y.len()).max_by(|&a, &b| y[a].abs().partial_cmp(&y[b].abs()).unwrap()).unwrap();
+    let peak = (0..y.len())
+        .max_by(|&a, &b| y[a].abs().partial_cmp(&y[b].abs()).unwrap())
+        .unwrap();
     assert_eq!(peak, RATE as usize / 2 + s.latency_samples());
 }
 

@@ -7,7 +7,10 @@ use visio_media_effects::audio::{Suppressor, QUANTUM};
 
 #[path = "support/counting_alloc.rs"]
 mod counting_alloc;
+#[path = "support/rng.rs"]
+mod rng;
 use counting_alloc::allocations;
+use rng::Lcg;
 
 #[test]
 fn processing_with_the_voice_chain_allocates_nothing() {
@@ -18,7 +21,7 @@ fn processing_with_the_voice_chain_allocates_nothing() {
             s.set_stage(stage, true, DERIVED);
         }
         let mut q = [[0.0f32; QUANTUM]; 2];
-        let mut seed = 1u32;
+        let mut rng = Lcg(1);
         // nnnoiseless fills its FFT tables lazily in the first frames of the process (48
         // allocations, once): counted from the 20th quantum on.
         let mut before = 0;
@@ -28,13 +31,16 @@ fn processing_with_the_voice_chain_allocates_nothing() {
             }
             for ch in q.iter_mut() {
                 for v in ch.iter_mut() {
-                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    *v = (seed >> 9) as f32 / (1u32 << 23) as f32 - 1.0;
+                    *v = rng.signed();
                 }
             }
             if k % 50 == 25 {
                 let stage = Stage::ALL[(k / 50) % 4];
-                s.set_stage(stage, (k / 200) % 2 == 0, [f32::NAN, 6.0, f32::NAN, f32::NAN]);
+                s.set_stage(
+                    stage,
+                    (k / 200) % 2 == 0,
+                    [f32::NAN, 6.0, f32::NAN, f32::NAN],
+                );
                 s.set_intensity((k % 100) as f32);
             }
             // Mono and stereo in turn: a channel joining mid-stream allocates nothing either.
@@ -42,6 +48,11 @@ fn processing_with_the_voice_chain_allocates_nothing() {
             s.process(&mut q[..n]);
         }
         let after = allocations();
-        assert_eq!(after - before, 0, "{rate} Hz: {} allocations while processing", after - before);
+        assert_eq!(
+            after - before,
+            0,
+            "{rate} Hz: {} allocations while processing",
+            after - before
+        );
     }
 }

@@ -1,5 +1,5 @@
 // The demo page: one function per panel, each using only the package's public API.
-import { BackgroundProcessor, blurBackground, suppressNoise } from '/pkg/index.js';
+import { BackgroundProcessor, blurBackground, createNoiseSuppressorNode, suppressNoise } from '/pkg/index.js';
 
 const $ = (id) => document.getElementById(id);
 const RECORD_SECONDS = 5;
@@ -19,6 +19,101 @@ function showLevel(bar, label, db) {
   label.textContent = db > -90 ? `${db.toFixed(0)} dB` : '–';
 }
 
+// ---------------------------------------------------------------------------------------------
+// A/B recording: the raw microphone, then the same samples through each model offline.
+
+const AB_MODELS = [['rnnoise', 'RNNoise'], ['deepfilternet3', 'DeepFilterNet3']];
+const AB_CLIPS = [['original', 'Original (raw microphone)'], ...AB_MODELS];
+const captureModules = new WeakMap(); // context -> Promise of its addModule()
+
+/** Records `seconds` of `source`'s raw signal (downmixed to mono) in its own context. */
+async function captureRaw(source, seconds) {
+  const { context } = source;
+  if (!captureModules.has(context)) captureModules.set(context, context.audioWorklet.addModule(new URL('capture.worklet.js', import.meta.url)));
+  await captureModules.get(context);
+  const length = Math.round(seconds * context.sampleRate);
+  const node = new AudioWorkletNode(context, 'demo-capture', {
+    numberOfInputs: 1, numberOfOutputs: 0, channelCount: 1, channelCountMode: 'explicit', processorOptions: { length },
+  });
+  const done = new Promise((resolve) => { node.port.onmessage = (e) => resolve(e.data); });
+  // A context that stops (microphone stopped, tab closed) would leave the promise pending.
+  const stalled = new Promise((_, reject) => setTimeout(() => reject(new Error('the microphone stopped while recording')), (seconds + 3) * 1000));
+  source.connect(node);
+  try {
+    return await Promise.race([done, stalled]);
+  } finally {
+    source.disconnect(node);
+    node.port.close();
+  }
+}
+
+/**
+ * `samples` through a fresh suppressor made with `options` in an OfflineAudioContext, as an
+ * integrator would: the output shifted back by the node's own latency, so that every clip
+ * lines up with the original sample for sample. Also the rendering time per 10 ms of audio.
+ */
+async function renderThrough(samples, sampleRate, options) {
+  const tail = Math.ceil(sampleRate / 10); // room for any model's latency (at most ~40 ms)
+  const context = new OfflineAudioContext(1, samples.length + tail, sampleRate);
+  const buffer = new AudioBuffer({ length: samples.length, sampleRate });
+  buffer.copyToChannel(samples, 0);
+  const source = new AudioBufferSourceNode(context, { buffer });
+  const node = await createNoiseSuppressorNode(context, options);
+  source.connect(node).connect(context.destination);
+  source.start();
+  const started = performance.now();
+  const rendered = await context.startRendering();
+  const ms = performance.now() - started;
+  const { active, error, latencySamples } = node;
+  await node.destroy(); // frees the suppressor's wasm memory now rather than at GC
+  if (!active) throw error ?? new Error('the suppressor did not run');
+  return {
+    samples: rendered.getChannelData(0).slice(latencySamples, latencySamples + samples.length),
+    msPer10ms: ms / (samples.length / sampleRate * 100),
+  };
+}
+
+/** Level in dBFS of each 10 ms frame. */
+function frameLevels(samples, sampleRate) {
+  const size = Math.round(sampleRate / 100);
+  const levels = [];
+  for (let start = 0; start + size <= samples.length; start += size) {
+    let sum = 0;
+    for (let i = start; i < start + size; i++) sum += samples[i] * samples[i];
+    levels.push(10 * Math.log10(sum / size || 1e-12));
+  }
+  return levels;
+}
+
+/** Frame indices of the quietest and loudest fifth of `levels` (pauses and speech). */
+function pausesAndSpeech(levels) {
+  const order = levels.map((_, i) => i).sort((a, b) => levels[a] - levels[b]);
+  const fifth = Math.max(1, Math.floor(levels.length / 5));
+  return { pauses: order.slice(0, fifth), speech: order.slice(-fifth) };
+}
+
+/**
+ * Median level, in dBFS, of the frames `indices` of `levels`: a few frames of quiet speech
+ * among the pauses do not move it, as they would a mean of power.
+ */
+function medianLevel(levels, indices) {
+  const sorted = indices.map((i) => levels[i]).sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** 16-bit PCM mono WAV (plays in every browser; downloads as a normal audio file). */
+function wavBlob(samples, sampleRate) {
+  const view = new DataView(new ArrayBuffer(44 + 2 * samples.length));
+  const tag = (at, text) => { for (let i = 0; i < 4; i++) view.setUint8(at + i, text.charCodeAt(i)); };
+  tag(0, 'RIFF'); view.setUint32(4, 36 + 2 * samples.length, true); tag(8, 'WAVE');
+  tag(12, 'fmt '); view.setUint32(16, 16, true); view.setUint16(20, 1, true); view.setUint16(22, 1, true);
+  view.setUint32(24, sampleRate, true); view.setUint32(28, 2 * sampleRate, true);
+  view.setUint16(32, 2, true); view.setUint16(34, 16, true);
+  tag(36, 'data'); view.setUint32(40, 2 * samples.length, true);
+  samples.forEach((x, i) => view.setInt16(44 + 2 * i, Math.round(32767 * Math.max(-1, Math.min(1, x))), true));
+  return new Blob([view], { type: 'audio/wav' });
+}
+
 function setupMicrophonePanel() {
   const ui = {
     status: $('ns-status'), device: $('ns-device'), start: $('ns-start'), enabled: $('ns-enabled'),
@@ -26,11 +121,11 @@ function setupMicrophonePanel() {
     levelIn: $('ns-level-in'), levelInValue: $('ns-level-in-value'), levelOut: $('ns-level-out'),
     levelOutValue: $('ns-level-out-value'), vad: $('ns-vad'), vadValue: $('ns-vad-value'),
     latency: $('ns-latency'), cpu: $('ns-cpu'), rate: $('ns-rate'), record: $('ns-record'),
-    recordState: $('ns-record-state'), compare: $('ns-compare'), before: $('ns-before'), after: $('ns-after'),
+    recordState: $('ns-record-state'), compare: $('ns-compare'), compareHint: $('ns-compare-hint'), clip: $('ns-clip'),
     voice: $('ns-voice'), intensity: $('ns-intensity'), intensityValue: $('ns-intensity-value'),
     model: $('ns-model'), cpuModel: $('ns-cpu-model'),
   };
-  let session = null; // { mic, ns, analysers, monitor, frame }
+  let session = null; // { mic, source, ns, analysers, monitor, frame }
 
   const controls = [ui.enabled, ui.monitor, ui.strength, ui.record];
   const setStatus = (state, text) => { ui.status.dataset.state = state; ui.status.textContent = text; };
@@ -92,11 +187,12 @@ function setupMicrophonePanel() {
       const { context, node } = ns;
       const analyser = () => new AnalyserNode(context, { fftSize: 1024 });
       const analysers = { in: analyser(), out: analyser() };
-      context.createMediaStreamSource(new MediaStream([mic])).connect(analysers.in);
+      const source = context.createMediaStreamSource(new MediaStream([mic]));
+      source.connect(analysers.in);
       node.connect(analysers.out);
       const monitor = new Audio();
       monitor.srcObject = new MediaStream([ns.track]);
-      const current = { mic, ns, analysers, monitor, frame: 0 };
+      const current = { mic, source, ns, analysers, monitor, frame: 0 };
       session = current;
 
       node.addEventListener('vad', (e) => {
@@ -136,32 +232,64 @@ function setupMicrophonePanel() {
     }
   }
 
-  /** Records the microphone and the suppressed track at the same time. */
+  /**
+   * Shows one clip: player, download link, and its levels on the original's pause and speech
+   * frames. The voice chain changes the overall level, so the figure to compare is how far
+   * the pauses sit below the speech.
+   */
+  function showClip(id, samples, rate, frames, msPer10ms) {
+    const figure = ui.compare.querySelector(`[data-clip="${id}"]`);
+    const link = figure.querySelector('a');
+    if (link.href) URL.revokeObjectURL(link.href);
+    link.href = URL.createObjectURL(wavBlob(samples, rate));
+    figure.querySelector('audio').src = link.href;
+    const levels = frameLevels(samples, rate);
+    const speech = medianLevel(levels, frames.speech);
+    const pauses = medianLevel(levels, frames.pauses);
+    figure.dataset.pausesBelowSpeechDb = (speech - pauses).toFixed(2);
+    figure.querySelector('.clip-figures').textContent = `Speech ${speech.toFixed(0)} dBFS · pauses ${pauses.toFixed(0)} dBFS`
+      + ` (${(speech - pauses).toFixed(0)} dB below)${msPer10ms === undefined ? '' : ` · ${msPer10ms.toFixed(2)} ms per 10 ms`}`;
+  }
+
+  /**
+   * A/B recording: RECORD_SECONDS of the raw microphone, then the same samples through each
+   * model with the panel's settings (suppression on), so both are heard on the same words.
+   */
   async function record() {
     if (!session) return;
-    const { mic, ns } = session;
+    const { source, ns } = session;
+    const rate = ns.context.sampleRate;
     ui.record.disabled = true;
-    const takes = [mic, ns.track].map((track) => {
-      const recorder = new MediaRecorder(new MediaStream([track]));
-      const chunks = [];
-      recorder.ondataavailable = (e) => chunks.push(e.data);
-      const done = new Promise((resolve) => { recorder.onstop = () => resolve(new Blob(chunks, { type: recorder.mimeType })); });
-      recorder.start();
-      return { recorder, done };
-    });
-    for (let left = RECORD_SECONDS; left > 0; left--) {
-      ui.recordState.textContent = `Recording… ${left} s`;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+    ui.compare.hidden = true;
+    ui.compareHint.hidden = true;
+    const options = { intensity: Number(ui.intensity.value), attenuationLimitDb: strengthSetting(), voice: ui.voice.checked };
+    try {
+      let left = RECORD_SECONDS;
+      const tick = () => { ui.recordState.textContent = `Recording… ${left--} s`; };
+      tick();
+      const ticking = setInterval(tick, 1000);
+      let original;
+      try {
+        original = await captureRaw(source, RECORD_SECONDS);
+      } finally {
+        clearInterval(ticking);
+      }
+      const frames = pausesAndSpeech(frameLevels(original, rate));
+      showClip('original', original, rate, frames);
+      for (const [model, label] of AB_MODELS) {
+        ui.recordState.textContent = `Rendering through ${label}…`;
+        const clip = await renderThrough(original, rate, { ...options, model });
+        showClip(model, clip.samples, rate, frames, clip.msPer10ms);
+      }
+      ui.compare.hidden = false;
+      ui.compareHint.hidden = false;
+      ui.recordState.textContent = 'Play the three clips to compare.';
+    } catch (error) {
+      ui.recordState.textContent = `Recording failed: ${error.message}`;
+      console.error(error);
+    } finally {
+      ui.record.disabled = !session;
     }
-    takes.forEach((t) => t.recorder.state !== 'inactive' && t.recorder.stop());
-    const [before, after] = await Promise.all(takes.map((t) => t.done));
-    for (const [audio, blob] of [[ui.before, before], [ui.after, after]]) {
-      if (audio.src) URL.revokeObjectURL(audio.src);
-      audio.src = URL.createObjectURL(blob);
-    }
-    ui.compare.hidden = false;
-    ui.recordState.textContent = 'Play both to compare.';
-    ui.record.disabled = !session;
   }
 
   ui.start.addEventListener('click', () => (session ? stop() : start()));
@@ -186,6 +314,13 @@ function setupMicrophonePanel() {
     else session.monitor.pause();
   });
   ui.record.addEventListener('click', record);
+  ui.compare.replaceChildren(...AB_CLIPS.map(([id, label]) => {
+    const figure = ui.clip.content.firstElementChild.cloneNode(true);
+    figure.dataset.clip = id;
+    figure.querySelector('figcaption').textContent = label;
+    figure.querySelector('a').download = `${id}.wav`;
+    return figure;
+  }));
   showIntensity();
   showState();
 }

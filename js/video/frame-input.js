@@ -12,6 +12,7 @@
 // segmenter uses. One fallback rule: after two copyTo failures in a row, the canvas for good.
 
 import { PREFIX } from '../checks.js';
+import { freeIfCurrent } from './wasm-trap.js';
 
 /** Pixel formats read in wasm (src/video/pixels.rs PixelFormat::parse). */
 export const PIXEL_FORMATS = ['I420', 'I420A', 'NV12', 'RGBA', 'RGBX', 'BGRA', 'BGRX'];
@@ -59,10 +60,12 @@ export class FrameInput {
   #context = null;
   #copyTo = HAS_COPY_TO;
   #copyFailures = 0;
+  #generation; // of the wasm instance `inner` belongs to
 
   /** @param {{ FrameInput: Function, memory: WebAssembly.Memory }} wasm */
   constructor(wasm) {
     this.#wasm = wasm;
+    this.#generation = wasm.generation;
     this.inner = new wasm.FrameInput();
   }
 
@@ -81,22 +84,17 @@ export class FrameInput {
       if (!PIXEL_FORMATS.includes(format)) {
         throw new Error(`${PREFIX}: camera frames in pixel format ${format} are not supported (${PIXEL_FORMATS.join(', ')} are)`);
       }
-      try {
-        const size = source.allocationSize();
-        const ptr = this.inner.buffer(size); // may grow memory: the view comes after
-        const layout = await source.copyTo(new Uint8Array(this.#wasm.memory.buffer, ptr, size));
+      // Only the browser's part counts as a copy failure; an error of the wasm (a layout it
+      // rejects, a trap) is the frame's error and propagates.
+      const layout = await this.#copy(source);
+      if (layout) {
         const space = source.colorSpace ?? {};
         this.inner.describe(format, width, height, Uint32Array.from(layout.flatMap((p) => [p.offset, p.stride])),
           space.matrix ?? '', space.fullRange ?? undefined);
-        this.#copyFailures = 0;
         this.kind = 'planes';
         this.format = format;
         this.layout = layout;
         return;
-      } catch {
-        // The browser could not copy this frame (or the buffer was detached meanwhile): the
-        // canvas does this frame, and all frames once copyTo has failed twice in a row.
-        if (++this.#copyFailures >= 2) this.#copyTo = false;
       }
     }
     const [w, h] = full ? [width, height] : fitInside(width, height, fit);
@@ -116,6 +114,33 @@ export class FrameInput {
     this.layout = [{ offset: 0, stride: 4 * w }];
   }
 
+  /**
+   * The frame's planes copied into the wasm buffer: their layout, or null when the browser
+   * could not copy this frame (or the buffer was detached meanwhile): the canvas does this
+   * frame, and all frames once copyTo has failed twice in a row.
+   */
+  async #copy(frame) {
+    let size;
+    try {
+      size = frame.allocationSize();
+    } catch {
+      return this.#copyFailed();
+    }
+    const ptr = this.inner.buffer(size); // may grow memory: the view comes after
+    try {
+      const layout = await frame.copyTo(new Uint8Array(this.#wasm.memory.buffer, ptr, size));
+      this.#copyFailures = 0;
+      return layout;
+    } catch {
+      return this.#copyFailed();
+    }
+  }
+
+  #copyFailed() {
+    if (++this.#copyFailures >= 2) this.#copyTo = false;
+    return null;
+  }
+
   /** Views of the planes in wasm memory (re-made on each call: memory growth detaches them). */
   planes() {
     const buffer = this.#wasm.memory.buffer;
@@ -128,7 +153,7 @@ export class FrameInput {
   }
 
   destroy() {
-    this.inner?.free();
+    freeIfCurrent(this.#wasm, this.inner, this.#generation);
     this.inner = null;
     this.source = null;
     if (this.#canvas) this.#canvas.width = this.#canvas.height = 1;

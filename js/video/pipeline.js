@@ -1,5 +1,5 @@
-// The per-frame engine, shared by the worker (video-worker.js) and the main-thread fallback
-// (fallback.js): segment with an adaptive cadence, render with the current renderer, keep the
+// The per-frame engine, shared by the worker (video-worker.js) and the main-thread path
+// (video-element-path.js): segment with an adaptive cadence, render with the current renderer, keep the
 // statistics. It knows nothing of tracks or streams: the caller hands it frames and sends
 // what it drew (or, on pass-through, the frame itself) on.
 
@@ -7,6 +7,7 @@ import { createRenderer } from './renderer.js';
 import { createCpuRenderer } from './renderer-cpu.js';
 import { FrameSegmenter, fetchModel, loadVideoWasm } from './segmenter.js';
 import { FrameInput } from './frame-input.js';
+import { isPanic, isTrap } from './wasm-trap.js';
 
 /** How often the segmenter may skip frames: 1 = every frame, 2 = every other frame. */
 const MAX_CADENCE = 2;
@@ -19,6 +20,14 @@ const EMA = 0.1;
 /** 'auto' renderer trial: frames per renderer not timed (shader compilation...), then timed. */
 const TRIAL_WARMUP = 1;
 const TRIAL_FRAMES = 3;
+/**
+ * After a trap the wasm is restarted at once and the effect made again on the next frame. A
+ * trap again within RESTART_BACKOFF_MAX_MS of the last one waits RESTART_BACKOFF_MS before the
+ * effect is made again, doubled each time up to RESTART_BACKOFF_MAX_MS (frames pass through
+ * meanwhile), so input that traps every time does not cost a model load per frame.
+ */
+const RESTART_BACKOFF_MS = 1000;
+const RESTART_BACKOFF_MAX_MS = 30000;
 
 const now = () => globalThis.performance?.now() ?? Date.now();
 
@@ -106,6 +115,9 @@ class RendererTrial {
 
 export class Pipeline {
   #wasm;
+  #model; // the model's bytes, to make the segmenter again after a trap
+  #generation; // of the wasm instance the segmenter and the input belong to
+  #restart = { at: -Infinity, backoff: 0, count: 0 }; // wasm restarts after traps
   #segmenter;
   #input; // the frame in wasm memory, one copy shared by the segmenter and the CPU renderer
   #renderer = null;
@@ -144,6 +156,8 @@ export class Pipeline {
 
   constructor(wasm, model, { renderer, background, path }) {
     this.#wasm = wasm;
+    this.#model = model;
+    this.#generation = wasm.generation;
     this.#segmenter = new FrameSegmenter(wasm, model);
     this.#input = new FrameInput(wasm);
     this.#rendererKind = renderer;
@@ -178,13 +192,13 @@ export class Pipeline {
    */
   get canvas() { return this.#renderer?.canvas ?? null; }
 
-  /** Changes the effect (already validated by background.js); never recreates anything. */
+  /** Changes the effect (already validated by options.js); never recreates anything. */
   setBackground(setting) {
     const previous = this.#background;
     this.#background = setting;
     if (setting.mode === 'none') this.#mask = null; // a stale mask must not be reused later
     for (const r of this.#trial?.renderers ?? [this.#renderer]) r?.setBackground(setting);
-    // Ours (background.js made it); the renderer no longer uses it.
+    // Ours (options.js toSetting made it); the renderer no longer uses it.
     if (previous.mode === 'image' && previous.image !== setting.image) previous.image.close?.();
   }
 
@@ -207,11 +221,12 @@ export class Pipeline {
     let drawn = false;
     if (this.#background.mode !== 'none' && this.#renderer) {
       try {
-        drawn = await this.#effect(source, width, height);
+        if (this.#checkWasm()) drawn = await this.#effect(source, width, height);
       } catch (error) {
         this.#counts.errors++;
         this.#lastError = String(error?.message ?? error);
-        if (this.#counts.errors === 1) console.error(`visio-media-effects: background effect failed, frames pass through: ${this.#lastError}`);
+        if (isTrap(error)) this.#trapped(error);
+        else if (this.#counts.errors === 1) console.error(`visio-media-effects: background effect failed, frames pass through: ${this.#lastError}`);
       }
     }
     if (drawn) this.#counts.rendered++;
@@ -221,6 +236,51 @@ export class Pipeline {
     this.#outTimes.push(t);
     while (this.#outTimes.length && this.#outTimes[0] < t - 1000) this.#outTimes.shift();
     return drawn;
+  }
+
+  /**
+   * A call into the wasm trapped (wasm-trap.js): its instance is unusable and is replaced now
+   * (nothing calls into it again, not even destroy()); this frame passes through and the
+   * segmenter and renderer are made again in the new one (#checkWasm). A panic is already on
+   * the console with its message and location (src/wasm/mod.rs); any other trap is told here.
+   * An error from an object of an instance another pipeline of this thread has replaced only
+   * needs our objects made again.
+   */
+  #trapped(error) {
+    if (this.#generation !== this.#wasm.generation) return;
+    if (!isPanic(error)) console.error(`visio-media-effects: the video wasm trapped (${this.#lastError}); restarting it, frames pass through meanwhile`);
+    const r = this.#restart;
+    const t = now();
+    try {
+      this.#wasm.restart();
+    } catch (failure) { // cannot happen unless the engine refuses a new instance: effect off
+      console.error(`visio-media-effects: the video wasm could not be restarted, frames pass through: ${failure?.message ?? failure}`);
+      r.at = Infinity;
+      this.#generation = -1; // #checkWasm: never again
+      return;
+    }
+    r.count++;
+    // The first trap in a while is recovered from at once, repeated ones after a backoff.
+    r.backoff = t - r.at > RESTART_BACKOFF_MAX_MS ? 0 : Math.min(RESTART_BACKOFF_MAX_MS, Math.max(RESTART_BACKOFF_MS, 2 * r.backoff));
+    r.at = t + r.backoff;
+  }
+
+  /**
+   * Makes this pipeline's wasm objects again when the instance is not the one they belong to
+   * (after a trap, once its backoff allows); false while the effect must wait (frames pass
+   * through).
+   */
+  #checkWasm() {
+    if (this.#generation === this.#wasm.generation) return true;
+    if (now() < this.#restart.at) return false;
+    // The old objects are dropped, not freed (their addresses mean nothing in the new heap);
+    // the CPU renderer makes its compositor again by itself.
+    this.#generation = this.#wasm.generation;
+    this.#segmenter = new FrameSegmenter(this.#wasm, this.#model);
+    this.#input = new FrameInput(this.#wasm);
+    this.#mask = null;
+    this.#sinceMask = 0;
+    return true;
   }
 
   async #effect(source, width, height) {
@@ -360,6 +420,7 @@ export class Pipeline {
       passthrough: this.#counts.passthrough,
       segmented: this.#counts.segmented,
       contextLosses: this.#counts.contextLosses,
+      wasmRestarts: this.#restart.count,
       errors: this.#counts.errors,
       lastError: this.#lastError,
       wasmMemoryBytes: this.#wasm.memory.buffer.byteLength,

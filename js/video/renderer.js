@@ -52,7 +52,7 @@ import { SOFTWARE_NAMES, createWebGLRenderer } from './renderer-webgl.js';
  * Options of createRenderer().
  * @typedef {object} RendererOptions
  * @property {HTMLCanvasElement | OffscreenCanvas} [canvas] Draw on this canvas (the
- *   main-thread fallback passes the canvas it captures); default a new OffscreenCanvas.
+ *   main-thread path passes the canvas it captures); default a new OffscreenCanvas.
  * @property {object} [wasm] For 'cpu': the initialised wasm-bindgen glue module
  *   (`{ CpuCompositor, memory }`, see segmenter.js `loadVideoWasm`).
  */

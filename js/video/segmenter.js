@@ -3,6 +3,7 @@
 
 import initGlue, * as glue from '../visio_media_effects.js';
 import { PREFIX } from '../checks.js';
+import { freeIfCurrent } from './wasm-trap.js';
 
 /** The model shipped in the package (copied there by scripts/build.mjs). */
 export function defaultModelUrl() {
@@ -14,17 +15,28 @@ let ready = null;
 /**
  * Instantiates the glue with an already compiled module (from wasm.js `loadWasmModule`, which
  * the page compiles and posts to the worker) and resolves to `{ Segmenter, CpuCompositor,
- * memory }`. Asynchronous instantiation: Chromium refuses large synchronous ones on the main
- * thread. One instance per thread; later calls return it.
+ * FrameInput, memory, generation, restart() }`. Asynchronous instantiation: Chromium refuses
+ * large synchronous ones on the main thread. One instance per thread; later calls return it.
+ * `restart()` replaces a trapped instance with a fresh one (wasm-trap.js): `memory` is then
+ * the new one's and `generation` counts up, and objects of the old one must be made again.
  * @param {WebAssembly.Module} module
  */
 export function loadVideoWasm(module) {
-  ready ??= initGlue({ module_or_path: module }).then((exports) => ({
-    Segmenter: glue.Segmenter,
-    CpuCompositor: glue.CpuCompositor,
-    FrameInput: glue.FrameInput,
-    memory: exports.memory,
-  }));
+  ready ??= initGlue({ module_or_path: module }).then((exports) => {
+    let current = exports;
+    return {
+      Segmenter: glue.Segmenter,
+      CpuCompositor: glue.CpuCompositor,
+      FrameInput: glue.FrameInput,
+      get memory() { return current.memory; },
+      generation: 0,
+      restart() {
+        glue.__wbg_reset_state();
+        current = glue.initSync(); // the glue's current exports (it returns them once set)
+        this.generation++;
+      },
+    };
+  });
   ready.catch(() => { ready = null; });
   return ready;
 }
@@ -51,10 +63,12 @@ export async function fetchModel(url) {
 export class FrameSegmenter {
   #wasm;
   #inner;
+  #generation; // of the wasm instance `#inner` belongs to
 
   /** @param {{ Segmenter: Function, memory: WebAssembly.Memory }} wasm  @param {Uint8Array} model */
   constructor(wasm, model) {
     this.#wasm = wasm;
+    this.#generation = wasm.generation;
     try {
       this.#inner = new wasm.Segmenter(model);
     } catch (error) {
@@ -68,7 +82,8 @@ export class FrameSegmenter {
    * Segments the frame held by `input`.
    * @param {import('./frame-input.js').FrameInput} input
    * @returns {{ mask: Float32Array, width: number, height: number }} the mask (values in [0, 1])
-   *   and its size (the model's; the frame's proportions if the segmenter letterboxes)
+   *   and its size: the frame's proportions at the model's height or width (256x144 for 16:9,
+   *   192x144 for 4:3, 81x144 for 9:16; segmenter.rs `Fit`), covering the whole frame
    */
   segment(input) {
     const inner = this.#inner;
@@ -79,7 +94,7 @@ export class FrameSegmenter {
   }
 
   destroy() {
-    this.#inner?.free();
+    freeIfCurrent(this.#wasm, this.#inner, this.#generation);
     this.#inner = null;
   }
 }

@@ -1,22 +1,19 @@
 // The dedicated worker of the background effect: reads camera VideoFrames, runs the pipeline,
-// writes the processed frames to a track generator. Two ways in, chosen by background.js:
-// - `track` (transferred): this worker has MediaStreamTrackProcessor and VideoTrackGenerator
-//   (the standard, worker-only API: Safari 18+, Firefox with mediacapture-transform); the
-//   generator's track is transferred back to the page.
-// - `readable` + `writable` (transferred streams): Chromium exposes MediaStreamTrackProcessor
-//   and MediaStreamTrackGenerator on the main thread only and cannot transfer tracks, so the
-//   page creates both and hands their streams over; the frames still never touch the page.
-// - `frames: 'bitmaps'`: no mediacapture-transform at all (fallback.js): the page sends each
-//   camera frame as an ImageBitmap ({ type: 'frame' }) and gets the processed one back.
-//
-// Messages in: { type: 'probe' } | { type: 'start', ... } | { type: 'frame', bitmap, width,
-//   height, timestampMs } | { type: 'background', setting } | { type: 'reset' } | { type: 'destroy' }.
-// Messages out: { type: 'probe', mstp, vtg } | { type: 'ready', track? } | { type: 'error', message }
-//   | { type: 'frame', bitmap } | { type: 'stats', stats } | { type: 'ended' } | { type: 'destroyed', stats }.
+// writes the processed frames to a track generator. Three ways in, chosen by the page
+// (paths.js) and named in the start message (protocol.js PATH and MSG, the messages):
+// - worker (a transferred `track`): this worker has MediaStreamTrackProcessor and
+//   VideoTrackGenerator (the standard, worker-only API: Safari 18+, Firefox with
+//   mediacapture-transform); the generator's track is transferred back to the page.
+// - worker-streams (transferred `readable` + `writable`): Chromium exposes
+//   MediaStreamTrackProcessor and MediaStreamTrackGenerator on the main thread only and cannot
+//   transfer tracks, so the page creates both and hands their streams over; the frames still
+//   never touch the page.
+// - worker-frames: no mediacapture-transform at all (video-element-path.js): the page sends
+//   each camera frame as an ImageBitmap (a `frame` message) and gets the processed one back.
 
 import { FrameLedger, Pipeline } from './pipeline.js';
+import { MSG, PATH, STATS_INTERVAL_MS } from './protocol.js';
 
-const STATS_INTERVAL_MS = 500;
 /** On destroy, how long the frames still queued in the input stream are read and closed. */
 const DRAIN_MS = 1000;
 
@@ -28,6 +25,12 @@ let inputTrack = null;
 let stopping = false;
 let statsTimer = null;
 let running = null;
+let statsAt = 0;
+
+function postStats() {
+  statsAt = performance.now();
+  postMessage({ type: MSG.STATS, stats: stats() });
+}
 
 function stats() {
   return {
@@ -47,31 +50,31 @@ async function start(data) {
       modelUrl: data.modelUrl,
       renderer: data.renderer,
       background: data.background,
-      path: data.track ? 'worker' : data.frames === 'bitmaps' ? 'worker-frames' : 'worker-streams',
+      path: data.path,
     });
   } catch (error) {
     data.track?.stop();
-    postMessage({ type: 'error', message: String(error?.message ?? error) });
+    postMessage({ type: MSG.ERROR, message: String(error?.message ?? error) });
     return;
   }
   let readable = data.readable;
   let writable = data.writable;
-  if (data.frames === 'bitmaps') {
-    postMessage({ type: 'ready', stats: stats() });
-    statsTimer = setInterval(() => postMessage({ type: 'stats', stats: stats() }), STATS_INTERVAL_MS);
+  if (data.path === PATH.FRAMES) {
+    postMessage({ type: MSG.READY, stats: stats() });
+    statsTimer = setInterval(postStats, STATS_INTERVAL_MS);
     return;
   }
-  if (data.track) {
+  if (data.path === PATH.WORKER) {
     inputTrack = data.track;
     readable = new MediaStreamTrackProcessor({ track: inputTrack }).readable;
     // eslint-disable-next-line no-undef
     const generator = new VideoTrackGenerator();
     writable = generator.writable;
-    postMessage({ type: 'ready', track: generator.track, stats: stats() }, [generator.track]);
+    postMessage({ type: MSG.READY, track: generator.track, stats: stats() }, [generator.track]);
   } else {
-    postMessage({ type: 'ready', stats: stats() });
+    postMessage({ type: MSG.READY, stats: stats() });
   }
-  statsTimer = setInterval(() => postMessage({ type: 'stats', stats: stats() }), STATS_INTERVAL_MS);
+  statsTimer = setInterval(postStats, STATS_INTERVAL_MS);
   running = pump(readable, writable);
 }
 
@@ -115,15 +118,19 @@ async function pump(readable, writable) {
       ledger.close(out);
       break; // the output track was stopped
     }
+    // While frames keep coming, WebKit runs this loop's promises back to back as microtasks
+    // and no task in between, so the timer above stays silent (stats() seen frozen for
+    // seconds with frames flowing): post from here too.
+    if (performance.now() - statsAt >= STATS_INTERVAL_MS) postStats();
   }
   if (!stopping) {
     // The camera track ended (unplugged, stopped by its owner): end the output track too.
     await writer.close().catch(() => {});
-    postMessage({ type: 'ended' });
+    postMessage({ type: MSG.ENDED });
   }
 }
 
-/** A frame from the page (fallback.js): processed, sent back (itself when it passes through). */
+/** A frame from the page (worker-frames): processed, sent back (itself when it passes through). */
 async function onFrame({ bitmap, width, height, timestampMs }) {
   if (!pipeline || stopping) { bitmap.close(); return; }
   let out = bitmap;
@@ -137,7 +144,7 @@ async function onFrame({ bitmap, width, height, timestampMs }) {
   } catch {
     out = bitmap;
   }
-  postMessage({ type: 'frame', bitmap: out }, [out]);
+  postMessage({ type: MSG.FRAME, bitmap: out }, [out]);
 }
 
 /**
@@ -171,31 +178,31 @@ async function destroy() {
   await writer?.close().catch(() => {});
   ledger.closeAll();
   pipeline?.destroy();
-  postMessage({ type: 'destroyed', stats: stats() });
+  postMessage({ type: MSG.DESTROYED, stats: stats() });
 }
 
 self.onmessage = ({ data }) => {
   switch (data?.type) {
-    case 'probe':
+    case MSG.PROBE:
       postMessage({
-        type: 'probe',
+        type: MSG.PROBE,
         mstp: typeof self.MediaStreamTrackProcessor === 'function',
         vtg: typeof self.VideoTrackGenerator === 'function',
       });
       break;
-    case 'start':
+    case MSG.START:
       start(data);
       break;
-    case 'frame':
+    case MSG.FRAME:
       onFrame(data);
       break;
-    case 'background':
+    case MSG.BACKGROUND:
       pipeline?.setBackground(data.setting);
       break;
-    case 'reset':
+    case MSG.RESET:
       pipeline?.resetTemporal();
       break;
-    case 'destroy':
+    case MSG.DESTROY:
       destroy();
       break;
     default:

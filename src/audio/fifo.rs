@@ -10,7 +10,11 @@ pub struct Fifo {
 
 impl Fifo {
     pub fn new(capacity: usize) -> Self {
-        Fifo { buf: vec![0.0; capacity.max(1)], head: 0, len: 0 }
+        Fifo {
+            buf: vec![0.0; capacity.max(1)],
+            head: 0,
+            len: 0,
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -74,7 +74,8 @@ impl Resampler {
         let (from, to) = (from_rate as u64 / g, to_rate as u64 / g);
         // Downsampling lowers the cut-off to the output's Nyquist, widening the kernel.
         let fc = CUTOFF * (to as f64 / from as f64).min(1.0);
-        let zero_crossings = (from_rate.min(to_rate) / 1000).clamp(MIN_ZERO_CROSSINGS, MAX_ZERO_CROSSINGS);
+        let zero_crossings =
+            (from_rate.min(to_rate) / 1000).clamp(MIN_ZERO_CROSSINGS, MAX_ZERO_CROSSINGS);
         let half = (zero_crossings as f64 / fc).ceil() as usize;
         let phases = to.min(MAX_PHASES);
         let taps = 2 * half;
@@ -142,7 +143,8 @@ impl Resampler {
 
     /// More inputs to push before the next `n` outputs can be pulled.
     pub fn inputs_needed_for(&self, n: usize) -> usize {
-        self.inputs_required(self.produced + n as u64).saturating_sub(self.consumed) as usize
+        self.inputs_required(self.produced + n as u64)
+            .saturating_sub(self.consumed) as usize
     }
 
     pub fn push(&mut self, input: &[f32]) {
@@ -218,7 +220,14 @@ mod tests {
 
     #[test]
     fn counts_match_what_pull_delivers() {
-        for &(a, b) in &[(44100, 48000), (48000, 44100), (16000, 48000), (48000, 8000), (96000, 48000), (47999, 48000)] {
+        for &(a, b) in &[
+            (44100, 48000),
+            (48000, 44100),
+            (16000, 48000),
+            (48000, 8000),
+            (96000, 48000),
+            (47999, 48000),
+        ] {
             let mut r = Resampler::new(a, b, 1024);
             let mut tmp = vec![0.0; 8192];
             let mut total = 0u64;
@@ -247,7 +256,9 @@ mod tests {
         // A sine resampled up and down comes back in phase: the filters add no delay
         // beyond the look-ahead that the caller accounts for.
         let f = 1000.0f64;
-        let x: Vec<f32> = (0..44100).map(|n| (0.5 * (2.0 * std::f64::consts::PI * f * n as f64 / 44100.0).sin()) as f32).collect();
+        let x: Vec<f32> = (0..44100)
+            .map(|n| (0.5 * (2.0 * std::f64::consts::PI * f * n as f64 / 44100.0).sin()) as f32)
+            .collect();
         let mut up = Resampler::new(44100, 48000, 128);
         let mut down = Resampler::new(48000, 44100, 512);
         let mid = run(&mut up, &x, 128);

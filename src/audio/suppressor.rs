@@ -54,7 +54,7 @@ const SWITCH_WARMUP_FRAMES: u64 = 5;
 /// Model delays in whole 48 kHz frames, and the dry history that covers the longest.
 const RNNOISE_DELAY_FRAMES: usize = 1;
 const DFN_DELAY_FRAMES: usize = DFN_LATENCY / FRAME;
-const _: () = assert!(DFN_LATENCY % FRAME == 0);
+const _: () = assert!(DFN_LATENCY.is_multiple_of(FRAME));
 const DRY_FRAMES: usize = DFN_DELAY_FRAMES + 1;
 
 /// Which network denoises; DeepFilterNet3 comes with its weight file.
@@ -683,7 +683,7 @@ fn schedule_period(rate: u32) -> u64 {
     let base = r / gcd(r, q);
     (1..=FRAME as u64)
         .map(|m| base * m)
-        .find(|&quanta| (quanta * q / r * s) % FRAME as u64 == 0)
+        .find(|&quanta| (quanta * q / r * s).is_multiple_of(FRAME as u64))
         .unwrap_or(base * FRAME as u64)
 }
 

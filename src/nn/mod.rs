@@ -1,20 +1,20 @@
 //! A small float32 inference engine for the models we ship: MediaPipe selfie segmentation
 //! (TFLite, run as a planned graph) and DeepFilterNet3's weights (`dfn_weights`; its networks
 //! are written out in `audio::deepfilter::network` on the `kernels` and `recurrent` kernels).
-//! Free of browser APIs so it runs and tests natively; `simd` kernels use wasm `simd128` when
-//! compiled for it and portable code otherwise.
+//! Free of browser APIs so it runs and tests natively; kernels are written on `crate::simd`
+//! (wasm `simd128` when compiled for it, portable code otherwise).
 
 pub mod dfn_weights;
 mod flatbuf;
-mod graph;
+mod float16;
 pub(crate) mod kernels;
+mod network;
 mod plan;
 pub(crate) mod recurrent;
-pub(crate) use crate::simd; // the crate-wide SIMD types (`crate::simd`), by their old path
 pub mod tflite;
 
-pub use graph::Network;
 pub use kernels::Dims;
+pub use network::Network;
 
 use std::fmt;
 

@@ -4,7 +4,7 @@
 //! layouts keep each inner loop on consecutive memory.
 
 use super::kernels::{act4, Act};
-use super::simd::{F4, I4};
+use crate::simd::{F4, I4};
 
 /// Rows per block of a packed matrix: 8 accumulators of 4 lanes, enough independent additions
 /// to hide their latency, few enough to stay in registers.
@@ -56,7 +56,7 @@ impl Matrix {
     /// int16 scale) depends on that row alone.
     pub fn set_rows(&mut self, first: usize, w: &[f32]) {
         let cols = self.cols;
-        assert!(w.len() % cols == 0 && (first + w.len() / cols) <= self.row_scale.len());
+        assert!(w.len().is_multiple_of(cols) && (first + w.len() / cols) <= self.row_scale.len());
         if self.packed_q.is_empty() {
             for (i, row) in w.chunks_exact(cols).enumerate() {
                 let r = first + i;

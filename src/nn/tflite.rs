@@ -1,15 +1,139 @@
 //! Reads a TFLite model (a FlatBuffer with identifier "TFL3") into plain Rust values: tensors
 //! with their constant data, and the operators of subgraph 0 with their options decoded.
-//! Field indices follow TensorFlow Lite's `schema.fbs` (a union takes two slots: type, value).
-//! Only the operators the selfie-segmentation models use are accepted; anything else is an
-//! `Error::Unsupported` naming the operator and the node.
+//! Field indices, enum values and operator codes are TensorFlow Lite's `schema.fbs`, named in
+//! the modules below. Only the operators the selfie-segmentation models use are accepted;
+//! anything else is an `Error::Unsupported` naming the operator and the node.
 
 use super::flatbuf::Table;
 use super::Error;
 
+/// `TensorType` values.
 pub const TYPE_FLOAT32: i8 = 0;
 pub const TYPE_FLOAT16: i8 = 1;
 pub const TYPE_INT32: i8 = 2;
+
+/// Field slots of the schema's tables: a field's declaration order (0-based), where a union
+/// field takes two slots, its type tag then its value. Deprecated fields keep their slot.
+mod field {
+    pub mod model {
+        pub const OPERATOR_CODES: usize = 1;
+        pub const SUBGRAPHS: usize = 2;
+        pub const BUFFERS: usize = 4;
+    }
+    pub mod operator_code {
+        /// The original int8 field, which holds 127 (a placeholder) for codes >= 127.
+        pub const DEPRECATED_BUILTIN_CODE: usize = 0;
+        pub const CUSTOM_CODE: usize = 1;
+        pub const BUILTIN_CODE: usize = 3;
+    }
+    pub mod subgraph {
+        pub const TENSORS: usize = 0;
+        pub const INPUTS: usize = 1;
+        pub const OUTPUTS: usize = 2;
+        pub const OPERATORS: usize = 3;
+    }
+    pub mod tensor {
+        pub const SHAPE: usize = 0;
+        pub const TYPE: usize = 1;
+        pub const BUFFER: usize = 2;
+        pub const NAME: usize = 3;
+    }
+    pub mod buffer {
+        pub const DATA: usize = 0;
+        /// Models over 2 GB keep buffers after the FlatBuffer: offset and size.
+        pub const OFFSET: usize = 1;
+        pub const SIZE: usize = 2;
+    }
+    pub mod operator {
+        pub const OPCODE_INDEX: usize = 0;
+        pub const INPUTS: usize = 1;
+        pub const OUTPUTS: usize = 2;
+        pub const BUILTIN_OPTIONS_TYPE: usize = 3;
+        pub const BUILTIN_OPTIONS: usize = 4;
+        pub const CUSTOM_OPTIONS: usize = 5;
+    }
+    /// `Conv2DOptions`.
+    pub mod conv {
+        pub const PADDING: usize = 0;
+        pub const STRIDE_W: usize = 1;
+        pub const STRIDE_H: usize = 2;
+        pub const ACTIVATION: usize = 3;
+        pub const DILATION_W: usize = 4;
+        pub const DILATION_H: usize = 5;
+    }
+    /// `DepthwiseConv2DOptions`.
+    pub mod depthwise {
+        pub const PADDING: usize = 0;
+        pub const STRIDE_W: usize = 1;
+        pub const STRIDE_H: usize = 2;
+        pub const DEPTH_MULTIPLIER: usize = 3;
+        pub const ACTIVATION: usize = 4;
+        pub const DILATION_W: usize = 5;
+        pub const DILATION_H: usize = 6;
+    }
+    /// `Pool2DOptions`.
+    pub mod pool {
+        pub const PADDING: usize = 0;
+        pub const STRIDE_W: usize = 1;
+        pub const STRIDE_H: usize = 2;
+        pub const FILTER_WIDTH: usize = 3;
+        pub const FILTER_HEIGHT: usize = 4;
+        pub const ACTIVATION: usize = 5;
+    }
+    /// `AddOptions` and `MulOptions`.
+    pub const FUSED_ACTIVATION: usize = 0;
+    /// `ReducerOptions`.
+    pub const KEEP_DIMS: usize = 0;
+    /// `ResizeBilinearOptions` (slots 0 and 1 are the deprecated new_height, new_width).
+    pub mod resize {
+        pub const ALIGN_CORNERS: usize = 2;
+        pub const HALF_PIXEL_CENTERS: usize = 3;
+    }
+}
+
+/// `BuiltinOperator` codes of the operators we read.
+mod builtin {
+    pub const ADD: i32 = 0;
+    pub const AVERAGE_POOL_2D: i32 = 1;
+    pub const CONV_2D: i32 = 3;
+    pub const DEPTHWISE_CONV_2D: i32 = 4;
+    pub const DEQUANTIZE: i32 = 6;
+    pub const LOGISTIC: i32 = 14;
+    pub const MUL: i32 = 18;
+    pub const RELU: i32 = 19;
+    pub const RESIZE_BILINEAR: i32 = 23;
+    /// A custom operator, named by the operator code's `custom_code`.
+    pub const CUSTOM: i32 = 32;
+    pub const MEAN: i32 = 40;
+    pub const HARD_SWISH: i32 = 117;
+}
+
+/// `BuiltinOptions` union type tags of the options tables we read (0 is NONE).
+mod options_type {
+    pub const NONE: u8 = 0;
+    pub const CONV_2D: u8 = 1;
+    pub const DEPTHWISE_CONV_2D: u8 = 2;
+    pub const POOL_2D: u8 = 5;
+    pub const ADD: u8 = 11;
+    pub const RESIZE_BILINEAR: u8 = 15;
+    pub const MUL: u8 = 21;
+    pub const REDUCER: u8 = 27;
+}
+
+/// `ActivationFunctionType` values.
+mod activation_type {
+    pub const NONE: i8 = 0;
+    pub const RELU: i8 = 1;
+    pub const RELU_N1_TO_1: i8 = 2;
+    pub const RELU6: i8 = 3;
+}
+
+/// `Padding` values (MediaPipe's custom options use TfLitePadding instead: see
+/// `parse_custom`).
+mod padding_type {
+    pub const SAME: i8 = 0;
+    pub const VALID: i8 = 1;
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Activation {
@@ -25,21 +149,50 @@ pub enum Padding {
     Valid,
 }
 
+/// CONV_2D's options. Strides and dilations are [height, width].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConvOptions {
+    pub padding: Padding,
+    pub stride: [usize; 2],
+    pub dilation: [usize; 2],
+    pub act: Activation,
+}
+
+/// DEPTHWISE_CONV_2D's options.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DepthwiseOptions {
+    pub padding: Padding,
+    pub stride: [usize; 2],
+    pub dilation: [usize; 2],
+    pub multiplier: usize,
+    pub act: Activation,
+}
+
+/// AVERAGE_POOL_2D's options; `filter` is [height, width].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PoolOptions {
+    pub padding: Padding,
+    pub stride: [usize; 2],
+    pub filter: [usize; 2],
+    pub act: Activation,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ResizeOptions {
+    pub align_corners: bool,
+    pub half_pixel_centers: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TransposeConvOptions {
+    pub padding: Padding,
+    pub stride: [usize; 2],
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Op {
-    Conv2d {
-        padding: Padding,
-        stride: [usize; 2],
-        dilation: [usize; 2],
-        act: Activation,
-    },
-    DepthwiseConv2d {
-        padding: Padding,
-        stride: [usize; 2],
-        dilation: [usize; 2],
-        multiplier: usize,
-        act: Activation,
-    },
+    Conv2d(ConvOptions),
+    DepthwiseConv2d(DepthwiseOptions),
     Add {
         act: Activation,
     },
@@ -49,25 +202,14 @@ pub enum Op {
     HardSwish,
     Relu,
     Logistic,
-    AveragePool2d {
-        padding: Padding,
-        stride: [usize; 2],
-        filter: [usize; 2],
-        act: Activation,
-    },
+    AveragePool2d(PoolOptions),
     Mean {
         keep_dims: bool,
     },
-    ResizeBilinear {
-        align_corners: bool,
-        half_pixel_centers: bool,
-    },
+    ResizeBilinear(ResizeOptions),
     Dequantize,
     /// MediaPipe's custom `Convolution2DTransposeBias`: transposed convolution plus bias.
-    TransposeConvBias {
-        padding: Padding,
-        stride: [usize; 2],
-    },
+    TransposeConvBias(TransposeConvOptions),
 }
 
 pub struct Tensor<'a> {
@@ -142,7 +284,7 @@ const BUILTIN_NAMES: &[&str] = &[
 
 fn builtin_name(code: i32) -> String {
     match code {
-        117 => "HARD_SWISH".into(),
+        builtin::HARD_SWISH => "HARD_SWISH".into(),
         c if c >= 0 && (c as usize) < BUILTIN_NAMES.len() => BUILTIN_NAMES[c as usize].into(),
         c => format!("builtin operator {c}"),
     }
@@ -155,18 +297,18 @@ enum OpCode {
 
 fn activation(code: i8, node: usize) -> Result<Activation, Error> {
     Ok(match code {
-        0 => Activation::None,
-        1 => Activation::Relu,
-        2 => Activation::ReluN1To1,
-        3 => Activation::Relu6,
+        activation_type::NONE => Activation::None,
+        activation_type::RELU => Activation::Relu,
+        activation_type::RELU_N1_TO_1 => Activation::ReluN1To1,
+        activation_type::RELU6 => Activation::Relu6,
         c => return Err(Error::unsupported(node, format!("fused activation {c}"))),
     })
 }
 
 fn padding(code: i8, node: usize) -> Result<Padding, Error> {
     Ok(match code {
-        0 => Padding::Same,
-        1 => Padding::Valid,
+        padding_type::SAME => Padding::Same,
+        padding_type::VALID => Padding::Valid,
         c => return Err(Error::unsupported(node, format!("padding {c}"))),
     })
 }
@@ -187,8 +329,12 @@ fn options<'a>(
     want_type: u8,
     name: &str,
 ) -> Result<Option<Table<'a>>, Error> {
-    let kind = op.u8(3, 0, "operator options type")?;
-    if kind == 0 {
+    let kind = op.u8(
+        field::operator::BUILTIN_OPTIONS_TYPE,
+        0,
+        "operator options type",
+    )?;
+    if kind == options_type::NONE {
         return Ok(None);
     }
     if kind != want_type {
@@ -197,104 +343,115 @@ fn options<'a>(
             format!("{name} has options of union type {kind}, expected {want_type}"),
         ));
     }
-    op.table(4, "operator options")
+    op.table(field::operator::BUILTIN_OPTIONS, "operator options")
 }
 
 fn parse_builtin(code: i32, opt: &Table, node: usize) -> Result<Op, Error> {
     let name = builtin_name(code);
     let o = |t: u8| options(opt, node, t, &name);
+    let required =
+        |t: u8| o(t)?.ok_or_else(|| Error::node(node, format!("{name} without options")));
+    // Stride, dilation and filter fields named as the schema does, for error messages.
+    let dim = |t: &Table, f: usize, default: i32, what: &str| {
+        positive(t.i32(f, default, what)?, what, node)
+    };
     Ok(match code {
-        3 => {
-            let t = o(1)?.ok_or_else(|| Error::node(node, "CONV_2D without options".into()))?;
-            Op::Conv2d {
-                padding: padding(t.i8(0, 0, "padding")?, node)?,
+        builtin::CONV_2D => {
+            use field::conv::*;
+            let t = required(options_type::CONV_2D)?;
+            Op::Conv2d(ConvOptions {
+                padding: padding(t.i8(PADDING, 0, "padding")?, node)?,
                 stride: [
-                    positive(t.i32(2, 0, "stride_h")?, "stride_h", node)?,
-                    positive(t.i32(1, 0, "stride_w")?, "stride_w", node)?,
+                    dim(&t, STRIDE_H, 0, "stride_h")?,
+                    dim(&t, STRIDE_W, 0, "stride_w")?,
                 ],
-                act: activation(t.i8(3, 0, "activation")?, node)?,
+                act: activation(t.i8(ACTIVATION, 0, "activation")?, node)?,
                 dilation: [
-                    positive(t.i32(5, 1, "dilation_h")?, "dilation_h", node)?,
-                    positive(t.i32(4, 1, "dilation_w")?, "dilation_w", node)?,
+                    dim(&t, DILATION_H, 1, "dilation_h")?,
+                    dim(&t, DILATION_W, 1, "dilation_w")?,
                 ],
-            }
+            })
         }
-        4 => {
-            let t = o(2)?
-                .ok_or_else(|| Error::node(node, "DEPTHWISE_CONV_2D without options".into()))?;
-            Op::DepthwiseConv2d {
-                padding: padding(t.i8(0, 0, "padding")?, node)?,
+        builtin::DEPTHWISE_CONV_2D => {
+            use field::depthwise::*;
+            let t = required(options_type::DEPTHWISE_CONV_2D)?;
+            Op::DepthwiseConv2d(DepthwiseOptions {
+                padding: padding(t.i8(PADDING, 0, "padding")?, node)?,
                 stride: [
-                    positive(t.i32(2, 0, "stride_h")?, "stride_h", node)?,
-                    positive(t.i32(1, 0, "stride_w")?, "stride_w", node)?,
+                    dim(&t, STRIDE_H, 0, "stride_h")?,
+                    dim(&t, STRIDE_W, 0, "stride_w")?,
                 ],
                 // 0 is what some converters write for "as many as the shapes say".
-                multiplier: t.i32(3, 0, "depth_multiplier")?.max(0) as usize,
-                act: activation(t.i8(4, 0, "activation")?, node)?,
+                multiplier: t.i32(DEPTH_MULTIPLIER, 0, "depth_multiplier")?.max(0) as usize,
+                act: activation(t.i8(ACTIVATION, 0, "activation")?, node)?,
                 dilation: [
-                    positive(t.i32(6, 1, "dilation_h")?, "dilation_h", node)?,
-                    positive(t.i32(5, 1, "dilation_w")?, "dilation_w", node)?,
+                    dim(&t, DILATION_H, 1, "dilation_h")?,
+                    dim(&t, DILATION_W, 1, "dilation_w")?,
                 ],
-            }
+            })
         }
-        1 => {
-            let t =
-                o(5)?.ok_or_else(|| Error::node(node, "AVERAGE_POOL_2D without options".into()))?;
-            Op::AveragePool2d {
-                padding: padding(t.i8(0, 0, "padding")?, node)?,
+        builtin::AVERAGE_POOL_2D => {
+            use field::pool::*;
+            let t = required(options_type::POOL_2D)?;
+            Op::AveragePool2d(PoolOptions {
+                padding: padding(t.i8(PADDING, 0, "padding")?, node)?,
                 stride: [
-                    positive(t.i32(2, 0, "stride_h")?, "stride_h", node)?,
-                    positive(t.i32(1, 0, "stride_w")?, "stride_w", node)?,
+                    dim(&t, STRIDE_H, 0, "stride_h")?,
+                    dim(&t, STRIDE_W, 0, "stride_w")?,
                 ],
                 filter: [
-                    positive(t.i32(4, 0, "filter_height")?, "filter_height", node)?,
-                    positive(t.i32(3, 0, "filter_width")?, "filter_width", node)?,
+                    dim(&t, FILTER_HEIGHT, 0, "filter_height")?,
+                    dim(&t, FILTER_WIDTH, 0, "filter_width")?,
                 ],
-                act: activation(t.i8(5, 0, "activation")?, node)?,
-            }
+                act: activation(t.i8(ACTIVATION, 0, "activation")?, node)?,
+            })
         }
-        0 => Op::Add {
-            act: match o(11)? {
-                Some(t) => activation(t.i8(0, 0, "activation")?, node)?,
-                None => Activation::None,
-            },
+        builtin::ADD => Op::Add {
+            act: fused_activation(o(options_type::ADD)?, node)?,
         },
-        18 => Op::Mul {
-            act: match o(21)? {
-                Some(t) => activation(t.i8(0, 0, "activation")?, node)?,
-                None => Activation::None,
-            },
+        builtin::MUL => Op::Mul {
+            act: fused_activation(o(options_type::MUL)?, node)?,
         },
-        40 => Op::Mean {
-            keep_dims: match o(27)? {
-                Some(t) => t.bool(0, "keep_dims")?,
+        builtin::MEAN => Op::Mean {
+            keep_dims: match o(options_type::REDUCER)? {
+                Some(t) => t.bool(field::KEEP_DIMS, "keep_dims")?,
                 None => false,
             },
         },
-        23 => match o(15)? {
-            Some(t) => Op::ResizeBilinear {
-                align_corners: t.bool(2, "align_corners")?,
-                half_pixel_centers: t.bool(3, "half_pixel_centers")?,
+        builtin::RESIZE_BILINEAR => Op::ResizeBilinear(match o(options_type::RESIZE_BILINEAR)? {
+            Some(t) => ResizeOptions {
+                align_corners: t.bool(field::resize::ALIGN_CORNERS, "align_corners")?,
+                half_pixel_centers: t
+                    .bool(field::resize::HALF_PIXEL_CENTERS, "half_pixel_centers")?,
             },
-            None => Op::ResizeBilinear {
+            None => ResizeOptions {
                 align_corners: false,
                 half_pixel_centers: false,
             },
-        },
-        117 => Op::HardSwish,
-        19 => Op::Relu,
-        14 => Op::Logistic,
-        6 => Op::Dequantize,
+        }),
+        builtin::HARD_SWISH => Op::HardSwish,
+        builtin::RELU => Op::Relu,
+        builtin::LOGISTIC => Op::Logistic,
+        builtin::DEQUANTIZE => Op::Dequantize,
         _ => return Err(Error::unsupported(node, name)),
     })
+}
+
+/// The fused activation of ADD / MUL options (none when the options are absent).
+fn fused_activation(options: Option<Table>, node: usize) -> Result<Activation, Error> {
+    match options {
+        Some(t) => activation(t.i8(field::FUSED_ACTIVATION, 0, "activation")?, node),
+        None => Ok(Activation::None),
+    }
 }
 
 fn parse_custom(name: &str, opt: &Table, node: usize) -> Result<Op, Error> {
     if name != "Convolution2DTransposeBias" {
         return Err(Error::unsupported(node, format!("custom op {name:?}")));
     }
-    // MediaPipe stores a raw TfLiteTransposeConvParams: {padding (1 same, 2 valid), stride_w, stride_h} as i32s.
-    let raw = opt.bytes(5, "custom options")?;
+    // MediaPipe stores a raw TfLiteTransposeConvParams: {padding (a TfLitePadding), stride_w,
+    // stride_h} as i32s.
+    let raw = opt.bytes(field::operator::CUSTOM_OPTIONS, "custom options")?;
     if raw.len() < 12 {
         return Err(Error::node(
             node,
@@ -303,37 +460,43 @@ fn parse_custom(name: &str, opt: &Table, node: usize) -> Result<Op, Error> {
     }
     let word =
         |i: usize| i32::from_le_bytes([raw[4 * i], raw[4 * i + 1], raw[4 * i + 2], raw[4 * i + 3]]);
+    // TfLitePadding: 0 unknown, 1 same, 2 valid.
     let padding = match word(0) {
         1 => Padding::Same,
         2 => Padding::Valid,
         p => return Err(Error::node(node, format!("{name} has unknown padding {p}"))),
     };
-    Ok(Op::TransposeConvBias {
+    Ok(Op::TransposeConvBias(TransposeConvOptions {
         padding,
         stride: [
             positive(word(2), "stride_h", node)?,
             positive(word(1), "stride_w", node)?,
         ],
-    })
+    }))
 }
 
 pub fn parse(buf: &[u8]) -> Result<Model<'_>, Error> {
     let model = Table::root(buf, b"TFL3")?;
 
-    let codes_v = model.tables(1, "operator_codes")?;
+    let codes_v = model.tables(field::model::OPERATOR_CODES, "operator_codes")?;
     let mut codes = Vec::with_capacity(codes_v.len());
     for i in 0..codes_v.len() {
+        use field::operator_code::*;
         let c = codes_v.table(i, "operator code")?;
         // Newer files put codes >= 127 in field 3 and a placeholder (127) in the old byte field.
-        let code = (c.i8(0, 0, "builtin_code")? as i32).max(c.i32(3, 0, "builtin_code")?);
-        codes.push(if code == 32 {
-            OpCode::Custom(c.string(1, "custom_code")?)
+        let code = (c.i8(DEPRECATED_BUILTIN_CODE, 0, "builtin_code")? as i32).max(c.i32(
+            BUILTIN_CODE,
+            0,
+            "builtin_code",
+        )?);
+        codes.push(if code == builtin::CUSTOM {
+            OpCode::Custom(c.string(CUSTOM_CODE, "custom_code")?)
         } else {
             OpCode::Builtin(code)
         });
     }
 
-    let subgraphs = model.tables(2, "subgraphs")?;
+    let subgraphs = model.tables(field::model::SUBGRAPHS, "subgraphs")?;
     if subgraphs.len() != 1 {
         return Err(Error::malformed(format!(
             "model has {} subgraphs, expected exactly 1",
@@ -342,12 +505,12 @@ pub fn parse(buf: &[u8]) -> Result<Model<'_>, Error> {
     }
     let sg = subgraphs.table(0, "subgraph")?;
 
-    let buffers = model.tables(4, "buffers")?;
-    let tensors_v = sg.tables(0, "tensors")?;
+    let buffers = model.tables(field::model::BUFFERS, "buffers")?;
+    let tensors_v = sg.tables(field::subgraph::TENSORS, "tensors")?;
     let mut tensors = Vec::with_capacity(tensors_v.len());
     for i in 0..tensors_v.len() {
         let t = tensors_v.table(i, "tensor")?;
-        let buffer = t.u32(2, 0, "tensor buffer")? as usize;
+        let buffer = t.u32(field::tensor::BUFFER, 0, "tensor buffer")? as usize;
         let data = if buffer == 0 {
             &[][..]
         } else {
@@ -358,9 +521,10 @@ pub fn parse(buf: &[u8]) -> Result<Model<'_>, Error> {
                 )));
             }
             let b = buffers.table(buffer, "buffer")?;
-            let inline = b.bytes(0, "buffer data")?;
+            let inline = b.bytes(field::buffer::DATA, "buffer data")?;
             // Models over 2 GB keep buffers after the FlatBuffer: offset and size fields.
-            let (offset, size) = (b.u64(1, 0, "buffer offset")?, b.u64(2, 0, "buffer size")?);
+            let offset = b.u64(field::buffer::OFFSET, 0, "buffer offset")?;
+            let size = b.u64(field::buffer::SIZE, 0, "buffer size")?;
             if inline.is_empty() && offset > 1 {
                 let end = offset
                     .checked_add(size)
@@ -376,18 +540,18 @@ pub fn parse(buf: &[u8]) -> Result<Model<'_>, Error> {
             }
         };
         tensors.push(Tensor {
-            name: t.string(3, "tensor name")?,
-            shape: t.i32s(0, "tensor shape")?,
-            dtype: t.i8(1, 0, "tensor type")?,
+            name: t.string(field::tensor::NAME, "tensor name")?,
+            shape: t.i32s(field::tensor::SHAPE, "tensor shape")?,
+            dtype: t.i8(field::tensor::TYPE, 0, "tensor type")?,
             data,
         });
     }
 
-    let ops = sg.tables(3, "operators")?;
+    let ops = sg.tables(field::subgraph::OPERATORS, "operators")?;
     let mut nodes = Vec::with_capacity(ops.len());
     for n in 0..ops.len() {
         let t = ops.table(n, "operator")?;
-        let idx = t.u32(0, 0, "opcode_index")? as usize;
+        let idx = t.u32(field::operator::OPCODE_INDEX, 0, "opcode_index")? as usize;
         let op = match codes.get(idx) {
             Some(OpCode::Builtin(c)) => parse_builtin(*c, &t, n)?,
             Some(OpCode::Custom(name)) => parse_custom(name, &t, n)?,
@@ -400,15 +564,15 @@ pub fn parse(buf: &[u8]) -> Result<Model<'_>, Error> {
         };
         nodes.push(Node {
             op,
-            inputs: t.i32s(1, "operator inputs")?,
-            outputs: t.i32s(2, "operator outputs")?,
+            inputs: t.i32s(field::operator::INPUTS, "operator inputs")?,
+            outputs: t.i32s(field::operator::OUTPUTS, "operator outputs")?,
         });
     }
 
     Ok(Model {
         tensors,
         nodes,
-        inputs: sg.i32s(1, "subgraph inputs")?,
-        outputs: sg.i32s(2, "subgraph outputs")?,
+        inputs: sg.i32s(field::subgraph::INPUTS, "subgraph inputs")?,
+        outputs: sg.i32s(field::subgraph::OUTPUTS, "subgraph outputs")?,
     })
 }

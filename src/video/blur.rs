@@ -111,7 +111,10 @@ impl MaskedBlur {
             let [r, gr, b, w] = &mut self.acc;
             w.data.copy_from_slice(&self.dilated.data);
             if colour {
-                for (c, out) in [&mut r.data, &mut gr.data, &mut b.data].into_iter().enumerate() {
+                for (c, out) in [&mut r.data, &mut gr.data, &mut b.data]
+                    .into_iter()
+                    .enumerate()
+                {
                     for ((o, &v), &wt) in out.iter_mut().zip(&rgb[c].data).zip(&self.dilated.data) {
                         *o = v * wt;
                     }

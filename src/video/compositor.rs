@@ -33,7 +33,11 @@ pub enum Background {
     /// 20 normal).
     Blur { radius: f32 },
     /// A virtual background, cover-fitted to the frame (scaled to cover, centre-cropped).
-    Image { rgba: Vec<u8>, width: usize, height: usize },
+    Image {
+        rgba: Vec<u8>,
+        width: usize,
+        height: usize,
+    },
 }
 
 /// An RGBA frame: `height` rows of `width` pixels, `stride` bytes apart.
@@ -48,15 +52,37 @@ pub struct Frame<'a> {
 #[derive(Clone, Debug, PartialEq)]
 pub enum CompositorError {
     EmptyFrame,
-    FrameTooLarge { width: usize, height: usize },
-    StrideTooSmall { stride: usize, width: usize },
-    FrameTooShort { needed: usize, got: usize },
-    OutputLength { needed: usize, got: usize },
+    FrameTooLarge {
+        width: usize,
+        height: usize,
+    },
+    StrideTooSmall {
+        stride: usize,
+        width: usize,
+    },
+    FrameTooShort {
+        needed: usize,
+        got: usize,
+    },
+    OutputLength {
+        needed: usize,
+        got: usize,
+    },
     EmptyMask,
-    MaskLargerThanFrame { mask: (usize, usize), frame: (usize, usize) },
-    MaskLength { needed: usize, got: usize },
+    MaskLargerThanFrame {
+        mask: (usize, usize),
+        frame: (usize, usize),
+    },
+    MaskLength {
+        needed: usize,
+        got: usize,
+    },
     BadRadius(f32),
-    BadImage { width: usize, height: usize, len: usize },
+    BadImage {
+        width: usize,
+        height: usize,
+        len: usize,
+    },
 }
 
 impl fmt::Display for CompositorError {
@@ -65,14 +91,26 @@ impl fmt::Display for CompositorError {
         match self {
             EmptyFrame => write!(f, "frame width and height must be at least 1"),
             FrameTooLarge { width, height } => {
-                write!(f, "frame {width}x{height} exceeds {MAX_DIMENSION} pixels on a side")
+                write!(
+                    f,
+                    "frame {width}x{height} exceeds {MAX_DIMENSION} pixels on a side"
+                )
             }
             StrideTooSmall { stride, width } => {
-                write!(f, "stride {stride} bytes is less than 4 * width ({})", 4 * width)
+                write!(
+                    f,
+                    "stride {stride} bytes is less than 4 * width ({})",
+                    4 * width
+                )
             }
-            FrameTooShort { needed, got } => write!(f, "frame buffer holds {got} bytes, {needed} needed"),
+            FrameTooShort { needed, got } => {
+                write!(f, "frame buffer holds {got} bytes, {needed} needed")
+            }
             OutputLength { needed, got } => {
-                write!(f, "output buffer holds {got} bytes, exactly width * height * 4 = {needed} needed")
+                write!(
+                    f,
+                    "output buffer holds {got} bytes, exactly width * height * 4 = {needed} needed"
+                )
             }
             EmptyMask => write!(f, "mask width and height must be at least 1"),
             MaskLargerThanFrame { mask, frame } => write!(
@@ -80,7 +118,10 @@ impl fmt::Display for CompositorError {
                 "mask {}x{} is larger than the frame {}x{}",
                 mask.0, mask.1, frame.0, frame.1
             ),
-            MaskLength { needed, got } => write!(f, "mask holds {got} values, width * height = {needed} needed"),
+            MaskLength { needed, got } => write!(
+                f,
+                "mask holds {got} values, width * height = {needed} needed"
+            ),
             BadRadius(r) => write!(f, "blur radius {r} is outside (0, {MAX_RADIUS}]"),
             BadImage { width, height, len } => write!(
                 f,
@@ -109,9 +150,17 @@ struct UpRows {
 impl UpRows {
     fn new(planes: usize, width: usize, factor: usize) -> Self {
         let h = factor / 2;
-        let weights = (0..factor).map(|j| (j + h) as f32 / factor as f32 + 0.5 / factor as f32 - 0.5).collect();
+        let weights = (0..factor)
+            .map(|j| (j + h) as f32 / factor as f32 + 0.5 / factor as f32 - 0.5)
+            .collect();
         let rows = [vec![0.0; planes * width], vec![0.0; planes * width]];
-        UpRows { width, factor, weights, rows, held: [None; 2] }
+        UpRows {
+            width,
+            factor,
+            weights,
+            rows,
+            held: [None; 2],
+        }
     }
 
     fn invalidate(&mut self) {
@@ -143,15 +192,27 @@ impl UpRows {
 
     fn lerp(&self, (s0, s1, f): (usize, usize, f32), j: usize) -> Lerp<'_> {
         let r = j * self.width..(j + 1) * self.width;
-        Lerp { r0: &self.rows[s0][r.clone()], r1: &self.rows[s1][r], f }
+        Lerp {
+            r0: &self.rows[s0][r.clone()],
+            r1: &self.rows[s1][r],
+            f,
+        }
     }
 }
 
 /// What the current background needs per frame.
 enum Effect {
     None,
-    Blur { radius: f32, blur: MaskedBlur },
-    Image { wrap: MaskedBlur, fitted: Vec<u8>, fitted_blur: Vec<u8>, source: (Vec<u8>, usize, usize) },
+    Blur {
+        radius: f32,
+        blur: MaskedBlur,
+    },
+    Image {
+        wrap: MaskedBlur,
+        fitted: Vec<u8>,
+        fitted_blur: Vec<u8>,
+        source: (Vec<u8>, usize, usize),
+    },
 }
 
 pub struct Compositor {
@@ -180,7 +241,10 @@ impl Compositor {
     /// A compositor for `width x height` frames, background `None`. Sizes outside
     /// 1..=MAX_DIMENSION are clamped here; `render` adapts to the actual frame size.
     pub fn new(width: usize, height: usize) -> Self {
-        let (width, height) = (width.clamp(1, MAX_DIMENSION), height.clamp(1, MAX_DIMENSION));
+        let (width, height) = (
+            width.clamp(1, MAX_DIMENSION),
+            height.clamp(1, MAX_DIMENSION),
+        );
         let mut c = Compositor {
             width,
             height,
@@ -218,14 +282,25 @@ impl Compositor {
                 if !(radius > 0.0 && radius <= MAX_RADIUS) {
                     return Err(CompositorError::BadRadius(radius));
                 }
-                Effect::Blur { radius, blur: MaskedBlur::new(1, 1, 1.0) }
+                Effect::Blur {
+                    radius,
+                    blur: MaskedBlur::new(1, 1, 1.0),
+                }
             }
-            Background::Image { rgba, width, height } => {
+            Background::Image {
+                rgba,
+                width,
+                height,
+            } => {
                 let ok = (1..=MAX_DIMENSION).contains(&width)
                     && (1..=MAX_DIMENSION).contains(&height)
                     && rgba.len() == width * height * 4;
                 if !ok {
-                    return Err(CompositorError::BadImage { width, height, len: rgba.len() });
+                    return Err(CompositorError::BadImage {
+                        width,
+                        height,
+                        len: rgba.len(),
+                    });
                 }
                 Effect::Image {
                     wrap: MaskedBlur::new(1, 1, 1.0),
@@ -247,7 +322,12 @@ impl Compositor {
     /// Composites `frame` over the background according to `mask` into `out` (tightly
     /// packed RGBA, `width * height * 4` bytes; alpha 255, or the frame's own in `None`
     /// mode, which copies the frame exactly and ignores the mask).
-    pub fn render<D: AsRef<[f32]>>(&mut self, frame: Frame, mask: Mask<D>, out: &mut [u8]) -> Result<(), CompositorError> {
+    pub fn render<D: AsRef<[f32]>>(
+        &mut self,
+        frame: Frame,
+        mask: Mask<D>,
+        out: &mut [u8],
+    ) -> Result<(), CompositorError> {
         let mask = mask.view();
         validate_frame(&frame, out.len())?;
         if matches!(self.effect, Effect::None) {
@@ -276,19 +356,35 @@ impl Compositor {
                     let rows = (self.ly.i0[y], self.ly.i1[y]);
                     if self.classified_rows != Some(rows) {
                         self.classified_rows = Some(rows);
-                        classify(&self.refiner.class, self.frame_l[0].width, rows, &self.group_cols, &mut self.group_class);
+                        classify(
+                            &self.refiner.class,
+                            self.frame_l[0].width,
+                            rows,
+                            &self.group_cols,
+                            &mut self.group_class,
+                        );
                     }
                     let (ul, ub) = (&self.up_l, &self.up_b);
                     composite_blur(
                         &frame.rgba[y * frame.stride..y * frame.stride + w4],
-                        [ul.lerp(tl, 0), ul.lerp(tl, 1), ul.lerp(tl, 2), ul.lerp(tl, 3)],
+                        [
+                            ul.lerp(tl, 0),
+                            ul.lerp(tl, 1),
+                            ul.lerp(tl, 2),
+                            ul.lerp(tl, 3),
+                        ],
                         [ub.lerp(tb, 0), ub.lerp(tb, 1), ub.lerp(tb, 2)],
                         &self.group_class,
                         &mut out[y * w4..(y + 1) * w4],
                     );
                 }
             }
-            Effect::Image { wrap, fitted, fitted_blur, .. } => {
+            Effect::Image {
+                wrap,
+                fitted,
+                fitted_blur,
+                ..
+            } => {
                 wrap.run_weight(&self.refiner.alpha);
                 let weight = [wrap.weight()];
                 for y in 0..self.height {
@@ -297,13 +393,24 @@ impl Compositor {
                     let rows = (self.ly.i0[y], self.ly.i1[y]);
                     if self.classified_rows != Some(rows) {
                         self.classified_rows = Some(rows);
-                        classify(&self.refiner.class, self.frame_l[0].width, rows, &self.group_cols, &mut self.group_class);
+                        classify(
+                            &self.refiner.class,
+                            self.frame_l[0].width,
+                            rows,
+                            &self.group_cols,
+                            &mut self.group_class,
+                        );
                     }
                     let (ul, ub) = (&self.up_l, &self.up_b);
                     let row = y * w4..(y + 1) * w4;
                     composite_image(
                         &frame.rgba[y * frame.stride..y * frame.stride + w4],
-                        [ul.lerp(tl, 0), ul.lerp(tl, 1), ul.lerp(tl, 2), ul.lerp(tl, 3)],
+                        [
+                            ul.lerp(tl, 0),
+                            ul.lerp(tl, 1),
+                            ul.lerp(tl, 2),
+                            ul.lerp(tl, 3),
+                        ],
                         ub.lerp(tb, 0),
                         [&fitted[row.clone()], &fitted_blur[row.clone()]],
                         &self.group_class,
@@ -318,7 +425,12 @@ impl Compositor {
     /// The matte `render` would use for this frame, at full resolution (0 background, 1
     /// person): for tests and diagnostics, e.g. comparing the WebGL2 renderer's matte. It
     /// advances the temporal smoothing like `render`.
-    pub fn matte<D: AsRef<[f32]>>(&mut self, frame: Frame, mask: Mask<D>, out: &mut [f32]) -> Result<(), CompositorError> {
+    pub fn matte<D: AsRef<[f32]>>(
+        &mut self,
+        frame: Frame,
+        mask: Mask<D>,
+        out: &mut [f32],
+    ) -> Result<(), CompositorError> {
         let mask = mask.view();
         validate_frame(&frame, out.len() * 4)?;
         self.refine(frame, mask)?;
@@ -350,7 +462,14 @@ impl Compositor {
         let smoothed = self.temporal.update(mask.data, mask.width, mask.height);
         let [r, g, b] = &mut self.frame_l;
         let size = (self.width, self.height);
-        downsample_rgba(frame.rgba, size, frame.stride, self.factor, [r, g, b], &mut self.sums);
+        downsample_rgba(
+            frame.rgba,
+            size,
+            frame.stride,
+            self.factor,
+            [r, g, b],
+            &mut self.sums,
+        );
         let rgb = [&self.frame_l[0], &self.frame_l[1], &self.frame_l[2]];
         self.refiner.run(rgb, smoothed, mask.width, mask.height);
         Ok(())
@@ -366,7 +485,9 @@ impl Compositor {
         self.refiner = GuidedRefiner::new(lw, lh);
         self.ly = LinearTaps::new(lh, h, 1.0 / self.factor as f32);
         let lx = LinearTaps::new(lw, w, 1.0 / self.factor as f32);
-        self.group_cols = (0..w.div_ceil(4)).map(|g| (lx.i0[4 * g], lx.i1[(4 * g + 3).min(w - 1)])).collect();
+        self.group_cols = (0..w.div_ceil(4))
+            .map(|g| (lx.i0[4 * g], lx.i1[(4 * g + 3).min(w - 1)]))
+            .collect();
         self.group_class = vec![EDGE; w.div_ceil(4)];
         self.up_l = UpRows::new(4, w, self.factor);
         self.configure_effect();
@@ -384,10 +505,21 @@ impl Compositor {
                 *blur = MaskedBlur::new(lw, lh, *radius * to_l);
                 (blur.g, 3)
             }
-            Effect::Image { wrap, fitted, fitted_blur, source } => {
+            Effect::Image {
+                wrap,
+                fitted,
+                fitted_blur,
+                source,
+            } => {
                 *wrap = MaskedBlur::new(lw, lh, WRAP_SIGMA * to_l);
                 *fitted = cover_fit(&source.0, source.1, source.2, w, h);
-                *fitted_blur = blurred(fitted, w, h, (factor, wrap.g), grid_for(WRAP_SIGMA * to_l).1);
+                *fitted_blur = blurred(
+                    fitted,
+                    w,
+                    h,
+                    (factor, wrap.g),
+                    grid_for(WRAP_SIGMA * to_l).1,
+                );
                 (wrap.g, 1)
             }
         };
@@ -400,7 +532,10 @@ impl Compositor {
 /// The class of each group of 4 frame pixels between working-grid rows `rows`: the common
 /// class of all the working-grid pixels it interpolates from, else edge.
 fn classify(class: &[u8], lw: usize, rows: (u32, u32), cols: &[(u32, u32)], out: &mut [u8]) {
-    let (r0, r1) = (&class[rows.0 as usize * lw..][..lw], &class[rows.1 as usize * lw..][..lw]);
+    let (r0, r1) = (
+        &class[rows.0 as usize * lw..][..lw],
+        &class[rows.1 as usize * lw..][..lw],
+    );
     for (o, &(c0, c1)) in out.iter_mut().zip(cols) {
         let first = r0[c0 as usize];
         let same = (c0..=c1).all(|c| r0[c as usize] == first && r1[c as usize] == first);
@@ -414,17 +549,33 @@ fn validate_frame(frame: &Frame, out_len: usize) -> Result<(), CompositorError> 
         return Err(CompositorError::EmptyFrame);
     }
     if w > MAX_DIMENSION || h > MAX_DIMENSION {
-        return Err(CompositorError::FrameTooLarge { width: w, height: h });
+        return Err(CompositorError::FrameTooLarge {
+            width: w,
+            height: h,
+        });
     }
     if frame.stride < 4 * w {
-        return Err(CompositorError::StrideTooSmall { stride: frame.stride, width: w });
+        return Err(CompositorError::StrideTooSmall {
+            stride: frame.stride,
+            width: w,
+        });
     }
-    let needed = frame.stride.checked_mul(h - 1).and_then(|n| n.checked_add(4 * w)).unwrap_or(usize::MAX);
+    let needed = frame
+        .stride
+        .checked_mul(h - 1)
+        .and_then(|n| n.checked_add(4 * w))
+        .unwrap_or(usize::MAX);
     if frame.rgba.len() < needed {
-        return Err(CompositorError::FrameTooShort { needed, got: frame.rgba.len() });
+        return Err(CompositorError::FrameTooShort {
+            needed,
+            got: frame.rgba.len(),
+        });
     }
     if out_len != 4 * w * h {
-        return Err(CompositorError::OutputLength { needed: 4 * w * h, got: out_len });
+        return Err(CompositorError::OutputLength {
+            needed: 4 * w * h,
+            got: out_len,
+        });
     }
     Ok(())
 }
@@ -440,7 +591,10 @@ fn validate_mask(mask: &Mask<&[f32]>, frame: &Frame) -> Result<(), CompositorErr
         });
     }
     if mask.data.len() != mask.width * mask.height {
-        return Err(CompositorError::MaskLength { needed: mask.width * mask.height, got: mask.data.len() });
+        return Err(CompositorError::MaskLength {
+            needed: mask.width * mask.height,
+            got: mask.data.len(),
+        });
     }
     Ok(())
 }

@@ -61,9 +61,9 @@
 mod blur;
 mod composite;
 mod compositor;
+pub mod pixels;
 mod plane;
 mod refine;
-pub mod pixels;
 pub mod segmenter;
 mod temporal;
 
@@ -83,6 +83,10 @@ pub struct Mask<D = Vec<f32>> {
 
 impl<D: AsRef<[f32]>> Mask<D> {
     pub fn view(&self) -> Mask<&[f32]> {
-        Mask { width: self.width, height: self.height, data: self.data.as_ref() }
+        Mask {
+            width: self.width,
+            height: self.height,
+            data: self.data.as_ref(),
+        }
     }
 }

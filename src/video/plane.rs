@@ -16,7 +16,11 @@ pub struct Plane {
 
 impl Plane {
     pub fn new(width: usize, height: usize) -> Self {
-        Plane { width, height, data: vec![0.0; width * height] }
+        Plane {
+            width,
+            height,
+            data: vec![0.0; width * height],
+        }
     }
 
     pub fn row(&self, y: usize) -> &[f32] {
@@ -93,7 +97,8 @@ pub fn upsample_row(src: &[f32], f: usize, weights: &[f32], out: &mut [f32]) {
         let end = (x + f).min(w);
         let segment = &mut out[x..end];
         for j in (0..segment.len()).step_by(4) {
-            a.add(F4::load_part(weights, j).mul(d)).store_part(segment, j);
+            a.add(F4::load_part(weights, j).mul(d))
+                .store_part(segment, j);
         }
         x = end;
         k += 1;
@@ -105,7 +110,14 @@ pub fn upsample_row(src: &[f32], f: usize, weights: &[f32], out: &mut [f32]) {
 
 /// Bilinear resampling of `src` (rows of `src_width` samples) into `dst`, whose size is
 /// already set; `scratch` holds two rows of `dst`.
-pub fn resample(src: &[f32], src_width: usize, dst: &mut Plane, xt: &LinearTaps, yt: &LinearTaps, scratch: &mut [f32]) {
+pub fn resample(
+    src: &[f32],
+    src_width: usize,
+    dst: &mut Plane,
+    xt: &LinearTaps,
+    yt: &LinearTaps,
+    scratch: &mut [f32],
+) {
     let w = dst.width;
     let (r0, r1) = scratch.split_at_mut(w);
     let row = |i: u32| &src[i as usize * src_width..(i as usize + 1) * src_width];
@@ -123,7 +135,14 @@ pub fn resample(src: &[f32], src_width: usize, dst: &mut Plane, xt: &LinearTaps,
 /// (a `[f32; 4]` per pixel, one RGBA float texture in GLSL; the four channels ride in one
 /// SIMD vector): 2r+1 taps horizontally, a running sum vertically (same result).
 /// `scratch` holds `width + 2r` pixels.
-pub fn box_mean4(src: &[[f32; 4]], dst: &mut [[f32; 4]], tmp: &mut [[f32; 4]], size: (usize, usize), r: usize, scratch: &mut [[f32; 4]]) {
+pub fn box_mean4(
+    src: &[[f32; 4]],
+    dst: &mut [[f32; 4]],
+    tmp: &mut [[f32; 4]],
+    size: (usize, usize),
+    r: usize,
+    scratch: &mut [[f32; 4]],
+) {
     let (w, h) = size;
     let norm = 1.0 / (2 * r + 1) as f32;
     let clampi = |i: isize, n: usize| i.clamp(0, n as isize - 1) as usize;
@@ -146,8 +165,14 @@ pub fn box_mean4(src: &[[f32; 4]], dst: &mut [[f32; 4]], tmp: &mut [[f32; 4]], s
         }
     }
     for y in 0..h {
-        let (add_row, sub_row) = (clampi(y as isize + r as isize + 1, h), clampi(y as isize - r as isize, h));
-        let (a, b) = (&tmp[add_row * w..(add_row + 1) * w], &tmp[sub_row * w..(sub_row + 1) * w]);
+        let (add_row, sub_row) = (
+            clampi(y as isize + r as isize + 1, h),
+            clampi(y as isize - r as isize, h),
+        );
+        let (a, b) = (
+            &tmp[add_row * w..(add_row + 1) * w],
+            &tmp[sub_row * w..(sub_row + 1) * w],
+        );
         box_column_step(sum, a, b, norm, &mut dst[y * w..(y + 1) * w]);
     }
 }
@@ -160,13 +185,21 @@ pub fn box_row4(p: &[[f32; 4]], r: usize, norm: f32, out: &mut [[f32; 4]]) {
     assert!(p.len() >= out.len() + 2 * r);
     let norm = F4::splat(norm);
     for (o, window) in out.iter_mut().zip(p.windows(2 * r + 1)) {
-        let sum = window[1..].iter().fold(F4::from_ref(&window[0]), |s, v| s.add(F4::from_ref(v)));
+        let sum = window[1..]
+            .iter()
+            .fold(F4::from_ref(&window[0]), |s, v| s.add(F4::from_ref(v)));
         sum.mul(norm).write_to(o);
     }
 }
 
 /// One row of a vertical running box mean: `out = sum * norm; sum += add - sub`.
-pub fn box_column_step(sum: &mut [[f32; 4]], add: &[[f32; 4]], sub: &[[f32; 4]], norm: f32, out: &mut [[f32; 4]]) {
+pub fn box_column_step(
+    sum: &mut [[f32; 4]],
+    add: &[[f32; 4]],
+    sub: &[[f32; 4]],
+    norm: f32,
+    out: &mut [[f32; 4]],
+) {
     let w = out.len();
     assert!(sum.len() >= w && add.len() >= w && sub.len() >= w);
     let norm = F4::splat(norm);
@@ -191,7 +224,10 @@ pub fn max3x3(src: &Plane, dst: &mut Plane, tmp: &mut Plane) {
     for y in 0..h {
         let (a, b, c) = (y.saturating_sub(1), y, (y + 1).min(h - 1));
         for x in 0..w {
-            dst.data[y * w + x] = max(max(tmp.data[a * w + x], tmp.data[b * w + x]), tmp.data[c * w + x]);
+            dst.data[y * w + x] = max(
+                max(tmp.data[a * w + x], tmp.data[b * w + x]),
+                tmp.data[c * w + x],
+            );
         }
     }
 }
@@ -213,7 +249,9 @@ pub const MAX_TAPS: usize = 61;
 /// Normalised Gaussian taps `k[0..=2r]` for `sigma`, radius `ceil(3 sigma)` (at most 30).
 pub fn gaussian_kernel(sigma: f32) -> Vec<f32> {
     let r = (3.0 * sigma).ceil().clamp(1.0, (MAX_TAPS / 2) as f32) as isize;
-    let k: Vec<f32> = (-r..=r).map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp()).collect();
+    let k: Vec<f32> = (-r..=r)
+        .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
+        .collect();
     let sum: f32 = k.iter().sum();
     k.into_iter().map(|v| v / sum).collect()
 }
@@ -238,7 +276,12 @@ pub fn convolve(p: &mut Plane, tmp: &mut Plane, kernel: &[f32], pad: &mut [f32])
         for (i, row) in rows[..kernel.len()].iter_mut().enumerate() {
             *row = (y as isize + i as isize - r as isize).clamp(0, h as isize - 1) as usize;
         }
-        convolve_column(&tmp.data, &rows[..kernel.len()], kernel, &mut p.data[y * w..(y + 1) * w]);
+        convolve_column(
+            &tmp.data,
+            &rows[..kernel.len()],
+            kernel,
+            &mut p.data[y * w..(y + 1) * w],
+        );
     }
 }
 
@@ -300,7 +343,14 @@ pub const MAX_BLOCK: usize = 257;
 /// Area average of `factor x factor` blocks of an RGBA frame into R, G, B planes (0..255;
 /// the last block of a row or column averages the pixels it has). `sums` is scratch of
 /// `4 * width` counters.
-pub fn downsample_rgba(frame: &[u8], size: (usize, usize), stride: usize, factor: usize, out: [&mut Plane; 3], sums: &mut [u16]) {
+pub fn downsample_rgba(
+    frame: &[u8],
+    size: (usize, usize),
+    stride: usize,
+    factor: usize,
+    out: [&mut Plane; 3],
+    sums: &mut [u16],
+) {
     assert!(factor <= MAX_BLOCK);
     let [pr, pg, pb] = out;
     let (width, height) = size;
@@ -312,14 +362,20 @@ pub fn downsample_rgba(frame: &[u8], size: (usize, usize), stride: usize, factor
         for y in rows {
             add_columns(&frame[y * stride..y * stride + 4 * width], sums);
         }
-        block_means(sums, factor, nrows, [pr.row_mut(ly), pg.row_mut(ly), pb.row_mut(ly)]);
+        block_means(
+            sums,
+            factor,
+            nrows,
+            [pr.row_mut(ly), pg.row_mut(ly), pb.row_mut(ly)],
+        );
     }
 }
 
 /// Adds one RGBA row (`sums.len()` bytes) into per-byte 16-bit column sums.
 pub fn add_columns(row: &[u8], sums: &mut [u16]) {
     let n = sums.len();
-    let add = |s: &mut [u16; 8], r: &[u8]| I16x8::from_u16(s).add(I16x8::load_u8(r, 0)).write_u16(s);
+    let add =
+        |s: &mut [u16; 8], r: &[u8]| I16x8::from_u16(s).add(I16x8::load_u8(r, 0)).write_u16(s);
     let (full, tail) = sums.as_chunks_mut::<8>();
     for (s, r) in full.iter_mut().zip(row[..n].chunks_exact(8)) {
         add(s, r);
@@ -350,12 +406,22 @@ pub fn block_means(sums: &[u16], f: usize, rows: usize, out: [&mut [f32]; 3]) {
         for start in cols.clone().step_by(per_flush) {
             let end = (start + per_flush).min(cols.end);
             let (pairs, odd) = block[4 * start..4 * end].as_chunks::<8>();
-            let s = pairs.iter().fold(I16x8::splat(0), |s, p| s.add(I16x8::from_u16(p)));
-            let s = if odd.is_empty() { s } else { s.add(I16x8::load_u16_part(odd, 0)) };
+            let s = pairs
+                .iter()
+                .fold(I16x8::splat(0), |s, p| s.add(I16x8::from_u16(p)));
+            let s = if odd.is_empty() {
+                s
+            } else {
+                s.add(I16x8::load_u16_part(odd, 0))
+            };
             let (first, second) = s.to_f4_u16();
             acc = acc.add(first).add(second);
         }
-        let norm = if cols.len() == f { norm } else { F4::splat(1.0 / (rows * cols.len()) as f32) };
+        let norm = if cols.len() == f {
+            norm
+        } else {
+            F4::splat(1.0 / (rows * cols.len()) as f32)
+        };
         let [mr, mg, mb, _] = acc.mul(norm).to_array();
         (*r, *g, *b) = (mr, mg, mb);
     }
@@ -396,12 +462,19 @@ mod tests {
                 let n = w.div_ceil(f);
                 let src: Vec<f32> = (0..n).map(|i| ((i * 7919) % 13) as f32).collect();
                 let h = f / 2;
-                let weights: Vec<f32> = (0..f).map(|j| (j + h) as f32 / f as f32 + 0.5 / f as f32 - 0.5).collect();
+                let weights: Vec<f32> = (0..f)
+                    .map(|j| (j + h) as f32 / f as f32 + 0.5 / f as f32 - 0.5)
+                    .collect();
                 let (mut a, mut b) = (vec![0.0; w], vec![0.0; w]);
                 LinearTaps::new(n, w, 1.0 / f as f32).apply(&src, &mut a);
                 upsample_row(&src, f, &weights, &mut b);
                 for x in 0..w {
-                    assert!((a[x] - b[x]).abs() < 1e-4, "f {f} w {w} x {x}: {} vs {}", a[x], b[x]);
+                    assert!(
+                        (a[x] - b[x]).abs() < 1e-4,
+                        "f {f} w {w} x {x}: {} vs {}",
+                        a[x],
+                        b[x]
+                    );
                 }
             }
         }
@@ -420,7 +493,11 @@ mod tests {
         let at = |x: isize, y: isize| p.data[(y.clamp(0, 4) * 7 + x.clamp(0, 6)) as usize];
         for y in 0..5isize {
             for x in 0..7isize {
-                let direct: f32 = (-2..=2).flat_map(|j| (-2..=2).map(move |i| (i, j))).map(|(i, j)| at(x + i, y + j)).sum::<f32>() / 25.0;
+                let direct: f32 = (-2..=2)
+                    .flat_map(|j| (-2..=2).map(move |i| (i, j)))
+                    .map(|(i, j)| at(x + i, y + j))
+                    .sum::<f32>()
+                    / 25.0;
                 let q = dq[(y * 7 + x) as usize];
                 assert!((q[0] - direct).abs() < 1e-4 && (q[1] - 2.0 * direct).abs() < 1e-4);
                 assert!((q[2] + direct).abs() < 1e-4 && (q[3] - 1.0).abs() < 1e-5);
@@ -448,7 +525,14 @@ mod tests {
     /// block size up to `MAX_BLOCK` (full and partial blocks, odd widths).
     #[test]
     fn block_means_are_exact() {
-        for (width, f, rows) in [(7, 1, 1), (13, 4, 4), (9, 4, 2), (11, 3, 3), (97, 46, 46), (300, 257, 257)] {
+        for (width, f, rows) in [
+            (7, 1, 1),
+            (13, 4, 4),
+            (9, 4, 2),
+            (11, 3, 3),
+            (97, 46, 46),
+            (300, 257, 257),
+        ] {
             let row: Vec<u8> = (0..4 * width).map(|i| (255 - (i * 31) % 7) as u8).collect();
             let mut sums = vec![0u16; 4 * width];
             for _ in 0..rows {
@@ -460,9 +544,15 @@ mod tests {
             for x in 0..lw {
                 let cols = x * f..((x + 1) * f).min(width);
                 for (c, got) in [r[x], g[x], b[x]].into_iter().enumerate() {
-                    let total: u64 = cols.clone().map(|col| rows as u64 * row[4 * col + c] as u64).sum();
+                    let total: u64 = cols
+                        .clone()
+                        .map(|col| rows as u64 * row[4 * col + c] as u64)
+                        .sum();
                     let want = total as f32 * (1.0 / (rows * cols.len()) as f32);
-                    assert_eq!(got, want, "width {width} f {f} rows {rows} block {x} channel {c}");
+                    assert_eq!(
+                        got, want,
+                        "width {width} f {f} rows {rows} block {x} channel {c}"
+                    );
                 }
             }
         }

@@ -75,7 +75,14 @@ pub struct GuidedRefiner {
 impl GuidedRefiner {
     pub fn new(width: usize, height: usize) -> Self {
         let n = width * height;
-        let quads = |len: usize| [vec![[0.0; 4]; len], vec![[0.0; 4]; len], vec![[0.0; 4]; len], vec![[0.0; 4]; len]];
+        let quads = |len: usize| {
+            [
+                vec![[0.0; 4]; len],
+                vec![[0.0; 4]; len],
+                vec![[0.0; 4]; len],
+                vec![[0.0; 4]; len],
+            ]
+        };
         let p = || Plane::new(width, height);
         GuidedRefiner {
             width,
@@ -117,7 +124,11 @@ impl GuidedRefiner {
             let row = y * w..(y + 1) * w;
             let [p0, p1, p2, p3] = &mut self.padded;
             products_row(
-                [&rgb[0].data[row.clone()], &rgb[1].data[row.clone()], &rgb[2].data[row.clone()]],
+                [
+                    &rgb[0].data[row.clone()],
+                    &rgb[1].data[row.clone()],
+                    &rgb[2].data[row.clone()],
+                ],
                 &self.p.data[row],
                 1.0 / 255.0,
                 [&mut p0[r..], &mut p1[r..], &mut p2[r..], &mut p3[r..]],
@@ -135,29 +146,60 @@ impl GuidedRefiner {
             sum.fill([0.0; 4]);
             for i in -(r as isize)..=r as isize {
                 let row = &hb[clampi(i) * w..(clampi(i) + 1) * w];
-                sum.iter_mut().zip(row).for_each(|(s, v)| (0..4).for_each(|c| s[c] += v[c]));
+                sum.iter_mut()
+                    .zip(row)
+                    .for_each(|(s, v)| (0..4).for_each(|c| s[c] += v[c]));
             }
         }
         for y in 0..h {
-            let (add, sub) = (clampi(y as isize + r as isize + 1), clampi(y as isize - r as isize));
+            let (add, sub) = (
+                clampi(y as isize + r as isize + 1),
+                clampi(y as isize - r as isize),
+            );
             for q in 0..4 {
                 let hb = &self.hbox[q];
-                box_column_step(&mut self.sums[q], &hb[add * w..(add + 1) * w], &hb[sub * w..(sub + 1) * w], norm, &mut self.means[q]);
+                box_column_step(
+                    &mut self.sums[q],
+                    &hb[add * w..(add + 1) * w],
+                    &hb[sub * w..(sub + 1) * w],
+                    norm,
+                    &mut self.means[q],
+                );
             }
             let m = &self.means;
-            fit_row([&m[0], &m[1], &m[2], &m[3]], EPS, &mut self.ab[y * w..(y + 1) * w]);
+            fit_row(
+                [&m[0], &m[1], &m[2], &m[3]],
+                EPS,
+                &mut self.ab[y * w..(y + 1) * w],
+            );
         }
-        box_mean4(&self.ab, &mut self.ab_mean, &mut self.hbox[0], (w, h), r, &mut self.padded[0]);
+        box_mean4(
+            &self.ab,
+            &mut self.ab_mean,
+            &mut self.hbox[0],
+            (w, h),
+            r,
+            &mut self.padded[0],
+        );
 
         for y in 0..h {
             let row = y * w..(y + 1) * w;
             let [c0, c1, c2, c3] = &mut self.coeffs;
             coefficients_row(
                 &self.ab_mean[row.clone()],
-                [&rgb[0].data[row.clone()], &rgb[1].data[row.clone()], &rgb[2].data[row.clone()]],
+                [
+                    &rgb[0].data[row.clone()],
+                    &rgb[1].data[row.clone()],
+                    &rgb[2].data[row.clone()],
+                ],
                 LOW,
                 1.0 / (HIGH - LOW),
-                [&mut c0.data[row.clone()], &mut c1.data[row.clone()], &mut c2.data[row.clone()], &mut c3.data[row.clone()]],
+                [
+                    &mut c0.data[row.clone()],
+                    &mut c1.data[row.clone()],
+                    &mut c2.data[row.clone()],
+                    &mut c3.data[row.clone()],
+                ],
                 &mut self.alpha.data[row.clone()],
                 &mut self.class[row],
             );
@@ -194,8 +236,16 @@ pub fn fit_row(means: [&[[f32; 4]]; 4], eps: f32, out: &mut [[f32; 4]]) {
         let [rg, rb, gg, gb] = F4::load_pixels(means[2], x);
         let bb = F4::load_pixels(means[3], x)[0];
         // Covariance of the colour (+ eps on the diagonal) and with the mask.
-        let (s00, s01, s02) = (rr.sub(mr.mul(mr)).add(e), rg.sub(mr.mul(mg)), rb.sub(mr.mul(mb)));
-        let (s11, s12, s22) = (gg.sub(mg.mul(mg)).add(e), gb.sub(mg.mul(mb)), bb.sub(mb.mul(mb)).add(e));
+        let (s00, s01, s02) = (
+            rr.sub(mr.mul(mr)).add(e),
+            rg.sub(mr.mul(mg)),
+            rb.sub(mr.mul(mb)),
+        );
+        let (s11, s12, s22) = (
+            gg.sub(mg.mul(mg)).add(e),
+            gb.sub(mg.mul(mb)),
+            bb.sub(mb.mul(mb)).add(e),
+        );
         let c = [rp.sub(mr.mul(mp)), gp.sub(mg.mul(mp)), bp.sub(mb.mul(mp))];
         // S^-1 c by the adjugate; S is symmetric positive definite (eps > 0).
         let i00 = s11.mul(s22).sub(s12.mul(s12));
@@ -206,8 +256,17 @@ pub fn fit_row(means: [&[[f32; 4]]; 4], eps: f32, out: &mut [[f32; 4]]) {
         let i22 = s00.mul(s11).sub(s01.mul(s01));
         let det = s00.mul(i00).add(s01.mul(i01)).add(s02.mul(i02));
         let inv_det = F4::splat(1.0).div(det);
-        let solve = |i0: F4, i1: F4, i2: F4| i0.mul(c[0]).add(i1.mul(c[1])).add(i2.mul(c[2])).mul(inv_det);
-        let (a0, a1, a2) = (solve(i00, i01, i02), solve(i01, i11, i12), solve(i02, i12, i22));
+        let solve = |i0: F4, i1: F4, i2: F4| {
+            i0.mul(c[0])
+                .add(i1.mul(c[1]))
+                .add(i2.mul(c[2]))
+                .mul(inv_det)
+        };
+        let (a0, a1, a2) = (
+            solve(i00, i01, i02),
+            solve(i01, i11, i12),
+            solve(i02, i12, i22),
+        );
         let b = mp.sub(a0.mul(mr)).sub(a1.mul(mg)).sub(a2.mul(mb));
         F4::store_pixels([a0, a1, a2, b], out, x);
     }
@@ -216,15 +275,32 @@ pub fn fit_row(means: [&[[f32; 4]]; 4], eps: f32, out: &mut [[f32; 4]]) {
 /// The guided filter's final coefficients for a row: `coeffs = (a * scale, (b - low) *
 /// stretch)` with `scale = stretch / 255` (colour in 0..255), the working-grid matte
 /// `alpha = clamp(coeffs . (r, g, b, 1), 0, 1)` and each pixel's matte class.
-pub fn coefficients_row(ab: &[[f32; 4]], rgb: [&[f32]; 3], low: f32, stretch: f32, coeffs: [&mut [f32]; 4], alpha: &mut [f32], class: &mut [u8]) {
+pub fn coefficients_row(
+    ab: &[[f32; 4]],
+    rgb: [&[f32]; 3],
+    low: f32,
+    stretch: f32,
+    coeffs: [&mut [f32]; 4],
+    alpha: &mut [f32],
+    class: &mut [u8],
+) {
     let w = ab.len();
     let [c0, c1, c2, c3] = coeffs.map(|c| &mut c[..w]);
     let (alpha, class, rgb) = (&mut alpha[..w], &mut class[..w], rgb.map(|c| &c[..w]));
-    let (scale, stretch, low) = (F4::splat(stretch / 255.0), F4::splat(stretch), F4::splat(low));
+    let (scale, stretch, low) = (
+        F4::splat(stretch / 255.0),
+        F4::splat(stretch),
+        F4::splat(low),
+    );
     let (zero, one, full) = (F4::splat(0.0), F4::splat(1.0), F4::splat(255.0));
     for x in (0..w).step_by(4) {
         let [a0, a1, a2, b] = F4::load_pixels(ab, x);
-        let (a0, a1, a2, b) = (a0.mul(scale), a1.mul(scale), a2.mul(scale), b.sub(low).mul(stretch));
+        let (a0, a1, a2, b) = (
+            a0.mul(scale),
+            a1.mul(scale),
+            a2.mul(scale),
+            b.sub(low).mul(stretch),
+        );
         a0.store_part(c0, x);
         a1.store_part(c1, x);
         a2.store_part(c2, x);

@@ -29,16 +29,20 @@
 //! - `vme_ns_latency(handle) -> u32`: added delay in samples at the context rate (it changes
 //!   when a model switch completes)
 //! - `vme_ns_weights_alloc(len) -> *mut u8`: a buffer for a weight file (0: out of memory);
-//!   the caller copies the file there and passes it to
+//!   the caller copies the file there (the worklet does it in slices over several quanta) and
+//!   passes it to `vme_ns_set_model`, or gives it back with `vme_ns_weights_free(ptr, len)`
+//!   (a switch overtaken by another, a node destroyed mid-copy)
 //! - `vme_ns_set_model(handle, model, weights, len) -> u32`: model 0 RNNoise (weights may be
 //!   0), 1 DeepFilterNet3 with its weights (pkg/models/deepfilternet3.dfw), which it takes
 //!   (frees) whatever happens; before any audio the model changes at once, afterwards live
-//!   with a crossfade (`audio::Suppressor::set_model`). 0: done; 1: failed, the suppressor
+//!   with a crossfade (`audio::Suppressor::set_model`): then it only checks the file's
+//!   structure, and the values are checked as the next quanta convert them. 0: done; 1:
+//!   failed, the suppressor
 //!   unchanged and `vme_ns_error_ptr()`/`vme_ns_error_len()` hold the UTF-8 reason
 //! - `vme_ns_model(handle) -> u32`: the model producing the output (0 RNNoise, 1 DeepFilterNet3)
 //! - `vme_ns_destroy(handle)`; `vme_ns_live() -> u32`: suppressors alive in this instance
 
-use super::deepfilter::{alloc_bytes, take_bytes};
+use super::deepfilter::{alloc_bytes, free_bytes, take_bytes};
 use crate::audio::voice::Stage;
 use crate::audio::{Model, ModelKind, Suppressor, QUANTUM};
 use crate::nn::dfn_weights::DfnModel;
@@ -157,6 +161,14 @@ pub extern "C" fn vme_ns_latency(h: *mut Handle) -> u32 {
 #[no_mangle]
 pub extern "C" fn vme_ns_weights_alloc(len: u32) -> *mut u8 {
     alloc_bytes(len)
+}
+
+#[no_mangle]
+pub extern "C" fn vme_ns_weights_free(weights: *mut u8, len: u32) {
+    if !weights.is_null() {
+        // SAFETY: `weights` comes from `vme_ns_weights_alloc(len)` and was not passed on.
+        unsafe { free_bytes(weights, len) };
+    }
 }
 
 #[no_mangle]

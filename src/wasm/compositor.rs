@@ -35,7 +35,12 @@ impl CpuCompositor {
     /// A renderer for `width x height` frames with a `mask_width x mask_height` mask,
     /// background none. Buffers are allocated here.
     #[wasm_bindgen(constructor)]
-    pub fn new(width: u32, height: u32, mask_width: u32, mask_height: u32) -> Result<CpuCompositor, JsError> {
+    pub fn new(
+        width: u32,
+        height: u32,
+        mask_width: u32,
+        mask_height: u32,
+    ) -> Result<CpuCompositor, JsError> {
         let mut c = CpuCompositor {
             inner: Compositor::new(width as usize, height as usize),
             frame: Vec::new(),
@@ -49,14 +54,29 @@ impl CpuCompositor {
 
     /// Sizes the frame, mask and output buffers (tightly packed RGBA frame, f32 mask);
     /// a no-op when nothing changed. Pointers and views must be refreshed afterwards.
-    pub fn resize(&mut self, width: u32, height: u32, mask_width: u32, mask_height: u32) -> Result<(), JsError> {
-        let (w, h, mw, mh) = (width as usize, height as usize, mask_width as usize, mask_height as usize);
+    pub fn resize(
+        &mut self,
+        width: u32,
+        height: u32,
+        mask_width: u32,
+        mask_height: u32,
+    ) -> Result<(), JsError> {
+        let (w, h, mw, mh) = (
+            width as usize,
+            height as usize,
+            mask_width as usize,
+            mask_height as usize,
+        );
         let max = crate::video::MAX_DIMENSION;
         if !(1..=max).contains(&w) || !(1..=max).contains(&h) {
-            return Err(JsError::new(&format!("frame {w}x{h} must be 1..={max} pixels per side")));
+            return Err(JsError::new(&format!(
+                "frame {w}x{h} must be 1..={max} pixels per side"
+            )));
         }
         if !(1..=w).contains(&mw) || !(1..=h).contains(&mh) {
-            return Err(JsError::new(&format!("mask {mw}x{mh} must be 1x1 up to the frame size {w}x{h}")));
+            return Err(JsError::new(&format!(
+                "mask {mw}x{mh} must be 1x1 up to the frame size {w}x{h}"
+            )));
         }
         if self.size != (w, h, mw, mh) {
             self.frame.resize(w * h * 4, 0);
@@ -88,13 +108,21 @@ impl CpuCompositor {
 
     /// Blur radius in pixels of a 720p frame (Visio: 10 light, 20 normal).
     pub fn set_blur(&mut self, radius: f32) -> Result<(), JsError> {
-        self.inner.set_background(Background::Blur { radius }).map_err(|e| JsError::new(&e.to_string()))
+        self.inner
+            .set_background(Background::Blur { radius })
+            .map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// A virtual background: `rgba` (width * height * 4 bytes) is copied and cover-fitted.
     pub fn set_image(&mut self, rgba: &[u8], width: u32, height: u32) -> Result<(), JsError> {
-        let bg = Background::Image { rgba: rgba.to_vec(), width: width as usize, height: height as usize };
-        self.inner.set_background(bg).map_err(|e| JsError::new(&e.to_string()))
+        let bg = Background::Image {
+            rgba: rgba.to_vec(),
+            width: width as usize,
+            height: height as usize,
+        };
+        self.inner
+            .set_background(bg)
+            .map_err(|e| JsError::new(&e.to_string()))
     }
 
     pub fn reset_temporal(&mut self) {
@@ -105,7 +133,12 @@ impl CpuCompositor {
     /// RGBA already) with the mask in the mask buffer; the sizes must be those of the last
     /// `resize`, and the input's.
     #[wasm_bindgen(js_name = renderInput)]
-    pub fn render_input(&mut self, input: &mut FrameInput, mask_width: u32, mask_height: u32) -> Result<(), JsError> {
+    pub fn render_input(
+        &mut self,
+        input: &mut FrameInput,
+        mask_width: u32,
+        mask_height: u32,
+    ) -> Result<(), JsError> {
         let (rgba, stride, w, h) = input.rgba()?;
         let (mw, mh) = (mask_width as usize, mask_height as usize);
         if self.size != (w, h, mw, mh) {
@@ -114,23 +147,56 @@ impl CpuCompositor {
                 "renderInput: frame {w}x{h} with mask {mw}x{mh} does not match the buffers sized by resize({a}, {b}, {c}, {d})"
             )));
         }
-        let frame = Frame { rgba, width: w, height: h, stride };
-        let mask = Mask { data: &self.mask, width: mw, height: mh };
-        self.inner.render(frame, mask, &mut self.output).map_err(|e| JsError::new(&e.to_string()))
+        let frame = Frame {
+            rgba,
+            width: w,
+            height: h,
+            stride,
+        };
+        let mask = Mask {
+            data: &self.mask,
+            width: mw,
+            height: mh,
+        };
+        self.inner
+            .render(frame, mask, &mut self.output)
+            .map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// Renders the frame and mask in the buffers into the output buffer; the sizes must be
     /// those of the last `resize`.
-    pub fn render(&mut self, width: u32, height: u32, mask_width: u32, mask_height: u32) -> Result<(), JsError> {
-        let (w, h, mw, mh) = (width as usize, height as usize, mask_width as usize, mask_height as usize);
+    pub fn render(
+        &mut self,
+        width: u32,
+        height: u32,
+        mask_width: u32,
+        mask_height: u32,
+    ) -> Result<(), JsError> {
+        let (w, h, mw, mh) = (
+            width as usize,
+            height as usize,
+            mask_width as usize,
+            mask_height as usize,
+        );
         if self.size != (w, h, mw, mh) {
             let (a, b, c, d) = self.size;
             return Err(JsError::new(&format!(
                 "render({w}, {h}, {mw}, {mh}) does not match the buffers sized by resize({a}, {b}, {c}, {d})"
             )));
         }
-        let frame = Frame { rgba: &self.frame, width: w, height: h, stride: 4 * w };
-        let mask = Mask { data: &self.mask, width: mw, height: mh };
-        self.inner.render(frame, mask, &mut self.output).map_err(|e| JsError::new(&e.to_string()))
+        let frame = Frame {
+            rgba: &self.frame,
+            width: w,
+            height: h,
+            stride: 4 * w,
+        };
+        let mask = Mask {
+            data: &self.mask,
+            width: mw,
+            height: mh,
+        };
+        self.inner
+            .render(frame, mask, &mut self.output)
+            .map_err(|e| JsError::new(&e.to_string()))
     }
 }

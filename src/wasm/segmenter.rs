@@ -82,6 +82,8 @@ impl Segmenter {
     /// conversion of the whole frame). The mask covers the frame: `maskWidth x maskHeight`.
     #[wasm_bindgen(js_name = segmentInput)]
     pub fn segment_input(&mut self, input: &FrameInput) -> Result<(), JsError> {
+        #[cfg(feature = "debug-trap")]
+        super::debug_trap::check();
         let picture = input.picture()?;
         self.inner
             .segment_picture(&picture)

@@ -2,6 +2,7 @@
 // playwright-core, Firefox ESR through puppeteer-core, WebKitGTK through WebKitWebDriver), the
 // package served by scripts/serve.mjs in-process on a free port with the tests' own routes, a
 // fresh profile per launch, everything closed on the way out (even when the test fails).
+import assert from 'node:assert/strict';
 import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -40,9 +41,10 @@ window.__vmeFake = ${JSON.stringify(fake)};
  * fake devices; elsewhere the page builds the tracks from the same files. `args`: extra
  * Chromium switches. `isolated`: serve the test page (and the video worker) cross-origin
  * isolated, so that performance.measureUserAgentSpecificMemory() works. `headers`: added to
- * every response, the test page's included (e.g. a Content-Security-Policy).
+ * every response, the test page's included (e.g. a Content-Security-Policy). `mounts`: more
+ * directories to serve, { '/prefix/': absolute directory } (a test build of the package).
  */
-export async function withBrowser({ engine = 'chromium', fakeAudio, fakeVideo, args = [], isolated = false, headers: extra = {} } = {}, fn) {
+export async function withBrowser({ engine = 'chromium', fakeAudio, fakeVideo, args = [], isolated = false, headers: extra = {}, mounts = {} } = {}, fn) {
   const e = typeof engine === 'string' ? engineNamed(engine) : engine;
   const files = new Map();
   /** Makes `bytes` fetchable by the page at /__files__/name. */
@@ -72,7 +74,7 @@ export async function withBrowser({ engine = 'chromium', fakeAudio, fakeVideo, a
   };
   // A worker's isolation comes from its own response headers.
   const headers = (pathname) => ({ ...extra, ...(isolated && pathname === WORKER ? ISOLATION : {}) });
-  const server = await startServer({ port: 0, handle, headers });
+  const server = await startServer({ port: 0, handle, headers, extraMounts: Object.entries(mounts) });
   let browser;
   try {
     const { launch } = await import(`./engines/${e.driver}.mjs`);
@@ -114,6 +116,24 @@ export function makeNoisyMic({ snrDb = 0, speechDbfs = -32, leadSeconds = 1.5, t
   const path = join(mkdtempSync(join(tmpdir(), 'vme-mic-')), 'noisy-speech.wav');
   writeWav(path, [mix], sampleRate);
   return { path, sampleRate, clean, noise, mix, cleanup: () => rmSync(dirname(path), { recursive: true, force: true }) };
+}
+
+/**
+ * The live suppression tests: `mic` (makeNoisyMic) as the microphone of a fresh `engine`, through
+ * suppressNoise(`options`) and recorded with the raw microphone (page-helpers.js
+ * recordSuppressedMicrophone, the microphone's context at `micRate`) for the file's length + 0.7 s.
+ * Returns the page's figures with `raw` and `processed` as Float32Arrays.
+ */
+export function recordSuppressedLive({ engine, mic, micRate, options }) {
+  const seconds = mic.mix.length / mic.sampleRate + 0.7;
+  return withBrowser({ engine, fakeAudio: mic.path }, async ({ page, errors }) => {
+    const result = await page.evaluate(async (args) => {
+      const { recordSuppressedMicrophone } = await import('/__tests__/page-helpers.js');
+      return recordSuppressedMicrophone(args);
+    }, { micRate, options, seconds });
+    assert.deepEqual(errors, [], 'no uncaught page errors');
+    return { ...result, raw: fromBase64(result.raw), processed: fromBase64(result.processed) };
+  });
 }
 
 /** base64 of Float32 bytes (from the page's toBase64) -> Float32Array. */

@@ -33,16 +33,21 @@ registerProcessor('test-recorder', class extends AudioWorkletProcessor {
 
 const recorderAdded = new WeakMap();
 
+/** Adds the recorder's worklet module to `context` (once): startRecorder then starts at once. */
+export function addRecorder(context) {
+  if (!recorderAdded.has(context)) {
+    const url = URL.createObjectURL(new Blob([RECORDER], { type: 'text/javascript' }));
+    recorderAdded.set(context, context.audioWorklet.addModule(url));
+  }
+  return recorderAdded.get(context);
+}
+
 /**
  * Records each of `sources` (AudioNodes of `context`, downmixed to mono) as raw PCM, sample
  * aligned with each other. Returns { stop(): Promise<Float32Array[]>, startTime }.
  */
 export async function startRecorder(context, sources) {
-  if (!recorderAdded.has(context)) {
-    const url = URL.createObjectURL(new Blob([RECORDER], { type: 'text/javascript' }));
-    recorderAdded.set(context, context.audioWorklet.addModule(url));
-  }
-  await recorderAdded.get(context);
+  await addRecorder(context);
   const node = new AudioWorkletNode(context, 'test-recorder', {
     numberOfInputs: sources.length,
     numberOfOutputs: 1,
@@ -88,6 +93,36 @@ export async function recordTracks(tracks, seconds) {
   const samples = await recorder.stop();
   await rec.close();
   return { startTime: recorder.startTime, samples };
+}
+
+/**
+ * The live tests' set-up: the raw microphone (see rawMicrophone; its context at `micRate`)
+ * through suppressNoise(`options`), both tracks recorded side by side for `seconds` (recordTracks),
+ * then torn down. Returns what Node measures: the node's state while running, the vad events,
+ * what destroy() left, and both recordings as base64.
+ */
+export async function recordSuppressedMicrophone({ micRate, options = {}, seconds }) {
+  const { suppressNoise } = await import('/pkg/index.js');
+  const track = await rawMicrophone(micRate);
+  const ns = await suppressNoise(track, options);
+  const vad = [];
+  ns.node.addEventListener('vad', (e) => vad.push({ t: performance.now(), p: e.probability, cpu: e.cpuMsPer10ms, maxProcessMs: e.maxProcessMs }));
+  const { startTime, samples: [raw, processed] } = await recordTracks([track, ns.track], seconds);
+  const info = {
+    contextRate: ns.context.sampleRate,
+    trackRate: track.getSettings().sampleRate,
+    active: ns.node.active,
+    model: ns.node.model,
+    latency: ns.node.latency,
+    memoryBytes: ns.node.memoryBytes,
+    maxProcessMs: ns.node.maxProcessMs,
+    outputSettings: ns.track.getSettings(),
+  };
+  await ns.destroy();
+  const ended = ns.track.readyState;
+  const contextState = ns.context.state;
+  track.stop();
+  return { ...info, ended, contextState, startTime, vad, raw: toBase64(raw), processed: toBase64(processed) };
 }
 
 /** Float32Array -> base64 of its bytes (page.evaluate results travel as JSON). */

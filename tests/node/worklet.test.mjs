@@ -189,7 +189,13 @@ describe('channels and robustness', () => {
       // The CPU figure is an average over the first whole second of audio, then every second.
       if (v.time < 1) assert.ok(!('cpuMsPer10ms' in v), `cpuMsPer10ms before a whole second, at ${v.time}`);
       else assert.ok(Number.isFinite(v.cpuMsPer10ms) && v.cpuMsPer10ms > 0, `cpuMsPer10ms at ${v.time}`);
+      // The worst process() call since the previous event, on the same clock.
+      assert.ok(Number.isFinite(v.maxProcessMs) && v.maxProcessMs > 0, `maxProcessMs at ${v.time}`);
     }
+    // The worst quantum costs at least the average one (a 10 ms average spans 3.75 quanta).
+    const worst = Math.max(...vads.map((v) => v.maxProcessMs));
+    const average = vads.filter((v) => v.cpuMsPer10ms !== undefined).map((v) => v.cpuMsPer10ms);
+    assert.ok(worst >= Math.min(...average) * QUANTUM / (0.01 * RATE), `worst quantum ${worst} ms, average ${Math.min(...average)} ms per 10 ms`);
     // The fixture opens on 0.4 s of digital silence and speaks from then on.
     const at = (t) => vads.find((v) => v.time >= t).probability;
     assert.ok(at(0.1) < 0.2, `VAD in the leading silence ${at(0.1)}`);

@@ -9,6 +9,7 @@
 //! Twiddles are computed once in f64; nothing allocates after construction.
 
 use std::f64::consts::PI;
+use std::ops::{Add, Mul, Sub};
 
 /// A complex number in the layout libDF's spectra use: (re, im) interleaved.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -23,21 +24,6 @@ impl Complex {
         Complex { re, im }
     }
     #[inline]
-    pub fn mul(self, o: Complex) -> Complex {
-        Complex::new(
-            self.re * o.re - self.im * o.im,
-            self.re * o.im + self.im * o.re,
-        )
-    }
-    #[inline]
-    pub fn add(self, o: Complex) -> Complex {
-        Complex::new(self.re + o.re, self.im + o.im)
-    }
-    #[inline]
-    pub fn sub(self, o: Complex) -> Complex {
-        Complex::new(self.re - o.re, self.im - o.im)
-    }
-    #[inline]
     pub fn conj(self) -> Complex {
         Complex::new(self.re, -self.im)
     }
@@ -49,6 +35,34 @@ impl Complex {
     #[inline]
     pub fn norm(self) -> f32 {
         self.re.hypot(self.im)
+    }
+}
+
+// The operators as traits (called as methods here: `a.add(b)` reads like the formulas).
+impl Add for Complex {
+    type Output = Complex;
+    #[inline]
+    fn add(self, o: Complex) -> Complex {
+        Complex::new(self.re + o.re, self.im + o.im)
+    }
+}
+
+impl Sub for Complex {
+    type Output = Complex;
+    #[inline]
+    fn sub(self, o: Complex) -> Complex {
+        Complex::new(self.re - o.re, self.im - o.im)
+    }
+}
+
+impl Mul for Complex {
+    type Output = Complex;
+    #[inline]
+    fn mul(self, o: Complex) -> Complex {
+        Complex::new(
+            self.re * o.re - self.im * o.im,
+            self.re * o.im + self.im * o.re,
+        )
     }
 }
 
@@ -76,7 +90,7 @@ impl ComplexFft {
         let mut factors = Vec::new();
         let mut rest = n;
         for radix in [4, 2, 3, 5] {
-            while rest % radix == 0 {
+            while rest.is_multiple_of(radix) {
                 factors.push(radix);
                 rest /= radix;
             }
@@ -214,7 +228,7 @@ pub struct RealFft {
 
 impl RealFft {
     pub fn new(n: usize) -> Self {
-        assert!(n % 2 == 0);
+        assert!(n.is_multiple_of(2));
         let m = n / 2;
         RealFft {
             half: ComplexFft::new(m),
@@ -233,13 +247,13 @@ impl RealFft {
         }
         self.half.forward(&mut self.packed, &mut self.scratch);
         // Even part E = (Z[k] + conj Z[m-k]) / 2, odd part O = (Z[k] - conj Z[m-k]) / 2i.
-        for k in 0..=m {
+        for (k, (out, split)) in output.iter_mut().zip(&self.split).enumerate() {
             let zk = self.packed[k % m];
             let zc = self.packed[(m - k) % m].conj();
             let even = zk.add(zc).scale(0.5);
             let d = zk.sub(zc);
             let odd = Complex::new(0.5 * d.im, -0.5 * d.re);
-            output[k] = even.add(self.split[k].mul(odd));
+            *out = even.add(split.mul(odd));
         }
     }
 

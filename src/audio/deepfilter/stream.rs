@@ -18,6 +18,7 @@ use super::network::{Network, NetworkOutput, NetworkWeights, DF_ORDER, NB_DF, NB
 use super::stft::Stft;
 use super::{CONV_LOOKAHEAD, DF_LOOKAHEAD, FREQS, HOP};
 use crate::nn::dfn_weights::{DfnModel, Error};
+use std::ops::Add;
 use std::sync::Arc;
 
 /// Input-to-output delay in samples at 48 kHz: the STFT's hop plus the look-ahead.

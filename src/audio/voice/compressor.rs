@@ -44,7 +44,11 @@ impl Compressor {
     /// stage is off too, so that turning it on starts from the right level.
     #[inline]
     pub fn follow(&mut self, power: f32) {
-        let k = if power > self.envelope { self.attack } else { self.release };
+        let k = if power > self.envelope {
+            self.attack
+        } else {
+            self.release
+        };
         self.envelope += k * (power - self.envelope);
     }
 

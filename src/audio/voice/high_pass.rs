@@ -47,7 +47,9 @@ pub struct HighPass {
 impl HighPass {
     /// A high-pass at 48 kHz whose response is 3 dB down at `frequency` Hz.
     pub fn new(frequency: f32) -> Self {
-        let mut hp = HighPass { sections: [Biquad::default(); ORDER / 2] };
+        let mut hp = HighPass {
+            sections: [Biquad::default(); ORDER / 2],
+        };
         hp.set_frequency(frequency);
         hp
     }
@@ -72,7 +74,11 @@ impl HighPass {
             let wz2 = (wh * theta.cos()).powi(2);
             let (a1s, a0s) = (-2.0 * re, re * re + im * im);
             let a0 = c * c + a1s * c + a0s;
-            sec.b = [(c * c + wz2) / a0, 2.0 * (wz2 - c * c) / a0, (c * c + wz2) / a0];
+            sec.b = [
+                (c * c + wz2) / a0,
+                2.0 * (wz2 - c * c) / a0,
+                (c * c + wz2) / a0,
+            ];
             sec.a = [2.0 * (a0s - c * c) / a0, (c * c - a1s * c + a0s) / a0];
         }
     }
@@ -98,7 +104,10 @@ impl HighPass {
         let (c1, s1, c2, s2) = (w.cos(), -w.sin(), (2.0 * w).cos(), -(2.0 * w).sin());
         let mut mag = 1.0;
         for s in &self.sections {
-            let num = (s.b[0] + s.b[1] * c1 + s.b[2] * c2, s.b[1] * s1 + s.b[2] * s2);
+            let num = (
+                s.b[0] + s.b[1] * c1 + s.b[2] * c2,
+                s.b[1] * s1 + s.b[2] * s2,
+            );
             let den = (1.0 + s.a[0] * c1 + s.a[1] * c2, s.a[0] * s1 + s.a[1] * s2);
             mag *= (num.0.hypot(num.1)) / den.0.hypot(den.1);
         }
@@ -113,12 +122,20 @@ mod tests {
     #[test]
     fn corner_stopband_and_passband() {
         let hp = HighPass::new(80.0);
-        assert!((hp.response_db(80.0) + 3.0).abs() < 0.1, "{}", hp.response_db(80.0));
+        assert!(
+            (hp.response_db(80.0) + 3.0).abs() < 0.1,
+            "{}",
+            hp.response_db(80.0)
+        );
         for f in [1.0, 10.0, 30.0, 50.0, 55.0] {
             assert!(hp.response_db(f) <= -39.9, "{f} Hz: {}", hp.response_db(f));
         }
         for f in [150.0, 300.0, 1000.0, 8000.0, 20000.0] {
-            assert!(hp.response_db(f).abs() < 0.05, "{f} Hz: {}", hp.response_db(f));
+            assert!(
+                hp.response_db(f).abs() < 0.05,
+                "{f} Hz: {}",
+                hp.response_db(f)
+            );
         }
     }
 }

@@ -36,7 +36,14 @@ pub struct Leveler {
 
 impl Leveler {
     pub fn new() -> Self {
-        Leveler { target_db: -20.0, max_gain_db: 30.0, max_cut_db: 20.0, level: 0.0, voiced: 0, gain_db: 0.0 }
+        Leveler {
+            target_db: -20.0,
+            max_gain_db: 30.0,
+            max_cut_db: 20.0,
+            level: 0.0,
+            voiced: 0,
+            gain_db: 0.0,
+        }
     }
 
     /// Updates the estimate with one frame of every channel; returns the linear gain the
@@ -49,8 +56,13 @@ impl Leveler {
         if vad >= VAD_VOICE && power > FLOOR_POWER {
             self.voiced = self.voiced.saturating_add(1);
             self.level += (power - self.level) / self.voiced.min(WINDOW) as f64;
-            let want = (self.target_db - 10.0 * self.level.log10() as f32).clamp(-self.max_cut_db, self.max_gain_db);
-            let slew = if self.voiced <= FAST_FRAMES { SLEW_FAST_DB } else { SLEW_SLOW_DB };
+            let want = (self.target_db - 10.0 * self.level.log10() as f32)
+                .clamp(-self.max_cut_db, self.max_gain_db);
+            let slew = if self.voiced <= FAST_FRAMES {
+                SLEW_FAST_DB
+            } else {
+                SLEW_SLOW_DB
+            };
             self.gain_db += (want - self.gain_db).clamp(-slew, slew);
         }
         // A lowered limit applies at once (still ramped by the caller over the frame).

@@ -63,7 +63,11 @@ fn ceiling_from_db(db: f32) -> f32 {
 impl Limiter {
     /// A limiter at the context `rate`, with or without look-ahead (fixed for its life).
     pub fn new(rate: u32, with_lookahead: bool) -> Self {
-        let lookahead = if with_lookahead { Self::lookahead_at(rate) } else { 0 };
+        let lookahead = if with_lookahead {
+            Self::lookahead_at(rate)
+        } else {
+            0
+        };
         let mut l = Limiter {
             ceiling: 1.0,
             on: false,
@@ -123,11 +127,22 @@ impl Limiter {
             for q in quanta.iter() {
                 peak = peak.max(q[i].abs());
             }
-            self.fade =
-                if self.on { (self.fade + self.fade_step).min(1.0) } else { (self.fade - self.fade_step).max(0.0) };
-            self.settled = if self.fade == 1.0 { self.settled.saturating_add(1) } else { 0 };
+            self.fade = if self.on {
+                (self.fade + self.fade_step).min(1.0)
+            } else {
+                (self.fade - self.fade_step).max(0.0)
+            };
+            self.settled = if self.fade == 1.0 {
+                self.settled.saturating_add(1)
+            } else {
+                0
+            };
             let slot = self.pos % window;
-            let needed = if peak > self.ceiling { (self.ceiling / peak) as f64 } else { 1.0 };
+            let needed = if peak > self.ceiling {
+                (self.ceiling / peak) as f64
+            } else {
+                1.0
+            };
             let needed = 1.0 - self.fade * (1.0 - needed);
             self.needed[slot] = needed;
             self.min_age += 1;
@@ -153,14 +168,30 @@ impl Limiter {
             if slot == 0 {
                 self.held_sum = self.held.iter().sum();
             }
-            let gain = if self.lookahead == 0 { h } else { self.held_sum / window as f64 };
+            let gain = if self.lookahead == 0 {
+                h
+            } else {
+                self.held_sum / window as f64
+            };
             let d = self.pos % self.delay.len();
             for (ch, q) in quanta[..n].iter_mut().enumerate() {
-                let x = if self.lookahead == 0 { q[i] } else { std::mem::replace(&mut self.delay[d][ch], q[i]) };
-                let y = if gain == 1.0 { x } else { (x as f64 * gain) as f32 };
+                let x = if self.lookahead == 0 {
+                    q[i]
+                } else {
+                    std::mem::replace(&mut self.delay[d][ch], q[i])
+                };
+                let y = if gain == 1.0 {
+                    x
+                } else {
+                    (x as f64 * gain) as f32
+                };
                 // Once every gain in the window was computed fully on, the clamp can only
                 // ever remove rounding.
-                q[i] = if self.settled > 2 * window { y.clamp(-self.ceiling, self.ceiling) } else { y };
+                q[i] = if self.settled > 2 * window {
+                    y.clamp(-self.ceiling, self.ceiling)
+                } else {
+                    y
+                };
             }
             self.pos = (self.pos + 1) % (window * self.delay.len());
         }

@@ -32,7 +32,12 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 4] = [Stage::HighPass, Stage::Leveler, Stage::Compressor, Stage::Limiter];
+    pub const ALL: [Stage; 4] = [
+        Stage::HighPass,
+        Stage::Leveler,
+        Stage::Compressor,
+        Stage::Limiter,
+    ];
 
     pub fn from_index(i: u32) -> Option<Stage> {
         Stage::ALL.get(i as usize).copied()
@@ -85,13 +90,21 @@ struct Fade {
 
 impl Fade {
     fn new(frames: u32) -> Self {
-        Fade { on: false, value: 0.0, step: 1.0 / frames as f32 }
+        Fade {
+            on: false,
+            value: 0.0,
+            step: 1.0 / frames as f32,
+        }
     }
 
     /// The weight at the start and at the end of the next frame.
     fn next(&mut self) -> (f32, f32) {
         let from = self.value;
-        self.value = if self.on { (from + self.step).min(1.0) } else { (from - self.step).max(0.0) };
+        self.value = if self.on {
+            (from + self.step).min(1.0)
+        } else {
+            (from - self.step).max(0.0)
+        };
         (from, self.value)
     }
 }
@@ -148,7 +161,11 @@ impl VoiceChain {
     }
 
     pub fn set_intensity(&mut self, intensity: f32) {
-        self.intensity = if intensity.is_nan() { 100.0 } else { intensity.clamp(0.0, 100.0) };
+        self.intensity = if intensity.is_nan() {
+            100.0
+        } else {
+            intensity.clamp(0.0, 100.0)
+        };
         self.apply_params();
     }
 
@@ -173,7 +190,13 @@ impl VoiceChain {
         let d = derived(stage, self.intensity);
         let e = &self.explicit[stage as usize];
         let r = &RANGES[stage as usize];
-        std::array::from_fn(|i| if e[i].is_nan() { d[i] } else { e[i].clamp(r[i].0, r[i].1) })
+        std::array::from_fn(|i| {
+            if e[i].is_nan() {
+                d[i]
+            } else {
+                e[i].clamp(r[i].0, r[i].1)
+            }
+        })
     }
 
     fn apply_params(&mut self) {
@@ -182,7 +205,11 @@ impl VoiceChain {
             hp.set_frequency(f);
         }
         let [target, gain, cut, _] = self.params(Stage::Leveler);
-        (self.leveler.target_db, self.leveler.max_gain_db, self.leveler.max_cut_db) = (target, gain, cut);
+        (
+            self.leveler.target_db,
+            self.leveler.max_gain_db,
+            self.leveler.max_cut_db,
+        ) = (target, gain, cut);
         let [threshold, ratio, attack, release] = self.params(Stage::Compressor);
         (self.compressor.threshold_db, self.compressor.ratio) = (threshold, ratio);
         self.compressor.set_times(attack, release);

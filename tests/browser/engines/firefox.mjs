@@ -11,6 +11,10 @@ import { ensurePulseAudio, startXvfb } from './services.mjs';
 const PREFS = {
   'media.autoplay.default': 0, // allowed: AudioContexts and <video> start without a gesture
   'media.autoplay.blocking_policy': 0,
+  // getUserMedia without a prompt, from PulseAudio's real sources (a null sink's monitor plays
+  // a test's file into the microphone in real time: see engines/services.mjs playIntoMicrophone).
+  'media.navigator.permission.disabled': true,
+  'media.navigator.streams.fake': false,
   'datareporting.policy.dataSubmissionEnabled': false,
   'toolkit.telemetry.enabled': false,
   'app.update.enabled': false,

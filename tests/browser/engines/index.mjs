@@ -83,3 +83,12 @@ export function chromiumTest(title, options, fn) {
 export function forEachEngine(define) {
   for (const e of SELECTED) define(e);
 }
+
+/**
+ * Why the webkit-mstp video tests are skipped unless VME_WEBKIT_MSTP=1 (README, "WebKitGTK's
+ * lost web process"): Safari 18's path in WebKitGTK 2.50, an experimental feature there, fails
+ * the frame-rate checks whenever this 2-core machine's load is above ~15, and in 'none' mode
+ * about one run in ten shows a blank output frame, cause not yet found.
+ */
+export const MSTP_VIDEO_OPT_IN = process.env.VME_WEBKIT_MSTP ? undefined
+  : "Safari 18's path in WebKitGTK: frame rate fails under load and 'none' mode shows a blank frame about one run in ten (README): run with VME_WEBKIT_MSTP=1";

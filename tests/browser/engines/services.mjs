@@ -75,3 +75,33 @@ export function freePort() {
     });
   });
 }
+
+/**
+ * A microphone fed in real time from a WAV, for engines without file-backed fake devices: a
+ * PulseAudio null sink of its own (mono, `rate`), whose monitor the page opens with
+ * getUserMedia (its label contains `name`; Firefox lists monitors as microphones), and
+ * `play()` plays the file into it with paplay at the wall clock's pace. `close()` stops the
+ * player and unloads the sink.
+ */
+export function playIntoMicrophone(wavPath, rate = 48000) {
+  const dir = ensurePulseAudio();
+  const env = { ...process.env, XDG_RUNTIME_DIR: dir, HOME: dir };
+  const name = `vme_mic_${process.pid}_${Date.now() % 1e6}`;
+  const module = execFileSync('pactl', ['load-module', 'module-null-sink', `sink_name=${name}`, `rate=${rate}`, 'channels=1',
+    `sink_properties=device.description=${name}`], { env, encoding: 'utf8', timeout: 10_000 }).trim();
+  let player = null;
+  return {
+    name,
+    play() {
+      player = spawn('paplay', [`--device=${name}`, wavPath], { env, stdio: 'ignore' });
+    },
+    close() {
+      player?.kill();
+      try {
+        execFileSync('pactl', ['unload-module', module], { env, stdio: 'ignore', timeout: 10_000 });
+      } catch {
+        // The daemon exits by itself once idle, taking the sink with it.
+      }
+    },
+  };
+}

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { withBrowser } from '../harness.mjs';
 import { blurCamera, checkBlur, measureBlur, rgbaOf, runBlur } from '../video-run.mjs';
 import { highFrequencyEnergy, meanAbsDiff, ssim } from '../../helpers/video-metrics.mjs';
-import { ENGINES, engineTest } from './index.mjs';
+import { ENGINES, MSTP_VIDEO_OPT_IN, engineTest } from './index.mjs';
 
 const WIDTH = 640;
 const HEIGHT = 360;
@@ -54,40 +54,36 @@ const PLAN = {
   ],
 };
 
-// WebKitGTK's web process sometimes dies mid-run (seen with the experimental
-// MediaStreamTrackProcessing feature); its driver then answers "Could not parse script result"
-// for the pending script. Such a run says nothing about our code: it is run again, and after
-// three of them the test is reported skipped with the reason, loudly. Any assertion fails.
+// WebKitGTK's web process can die mid-run (its driver then answers "Could not parse script
+// result" for the pending script). The main cause, captured frames of an accelerated canvas
+// read in a worker, is avoided by the fake camera (video-page.js); what remains, WebKitGTK's
+// own crash in GStreamer on a worker thread (2 sessions in 48, README), is tried once more,
+// loudly, and a second loss fails the test naming the engine.
 const ENGINE_LOST = /Could not parse script result/;
 async function engineRun(t, run) {
   for (let attempt = 1; ; attempt++) {
     try {
       return await run();
     } catch (error) {
-      if (!ENGINE_LOST.test(error?.message ?? '')) throw error;
-      console.log(`!!! ${t.name}: the browser was lost (${error.message}), attempt ${attempt} of 3`);
-      if (attempt === 3) return t.skip(`the browser was lost three times: ${error.message}`);
+      if (!ENGINE_LOST.test(error?.message ?? '') || attempt === 2) throw error;
+      console.log(`!!! ${t.name}: the browser was lost (${error.message}), trying once more`);
     }
   }
 }
 
 const scene = blurCamera({ width: WIDTH, height: HEIGHT, fps: FPS });
 
-// Safari 18's path in WebKitGTK 2.50 (an experimental feature there) is not stable enough on
-// this VM to gate CI: about one run in two its web process is lost mid-test, and once a
-// 'none' run compared frames 0.13 apart in SSIM. It passed the same checks as Chromium when
-// it ran through (colours right since frames are converted from their own format). Opt in.
-const MSTP_UNSTABLE = process.env.VME_WEBKIT_MSTP ? undefined
-  : "WebKitGTK's experimental MediaStreamTrackProcessing path loses its web process about one run in two here: run with VME_WEBKIT_MSTP=1 (Chromium's video-formats test covers WebKit's BGRA frames)";
-
 for (const engine of ENGINES.filter((e) => PLAN[e.name])) {
-  const unstable = engine.name === 'webkit-mstp' ? MSTP_UNSTABLE : undefined;
+  const optIn = engine.name === 'webkit-mstp' ? MSTP_VIDEO_OPT_IN : undefined;
   for (const { path, hide = false, renderers, slowVideoRead = false } of PLAN[engine.name]) {
     for (const [renderer, skip] of Object.entries(renderers)) {
-      engineTest(engine, `blurBackground: ${renderer} renderer, ${path} path`, { timeout: 300_000, skip: skip ?? unstable }, (t) => engineRun(t, async () => {
+      engineTest(engine, `blurBackground: ${renderer} renderer, ${path} path`, { timeout: 300_000, skip: skip ?? optIn }, (t) => engineRun(t, async () => {
         await withBrowser({ engine, fakeVideo: scene.camera.path }, async ({ page, errors }) => {
           const gl = await page.evaluate(async () => (await import('/pkg/video/renderer.js')).probeWebGL2());
-          const r = await runBlur(page, { options: { blurRadius: 20, renderer }, width: WIDTH, height: HEIGHT, fps: FPS, hide, warmupMs: WARMUP_MS });
+          // Slow readers (software GL, WebKit's <video> readback) are counted for 8 s instead of
+          // 3 so that the frames judged below do not depend on the machine's speed.
+          const countMs = slowVideoRead || (renderer === 'webgl2' && gl.software) ? 8000 : 3000;
+          const r = await runBlur(page, { options: { blurRadius: 20, renderer }, width: WIDTH, height: HEIGHT, fps: FPS, hide, warmupMs: WARMUP_MS, countMs });
           const m = measureBlur(`[${engine.name}] ${renderer}${renderer === 'webgl2' ? ` (${gl.name})` : ''}/${path}`, r, { width: WIDTH, height: HEIGHT, region: scene.region, blocks: scene.blocks });
           // Software GL (llvmpipe) delivers fewer frames on a loaded 2-core machine: judge the
           // ones it delivers, at least 30, as the Chromium test does for SwiftShader.
@@ -114,7 +110,7 @@ for (const engine of ENGINES.filter((e) => PLAN[e.name])) {
 
   // The engine's own path: the first one that applies.
   const own = PLAN[engine.name].find((p) => !Object.values(p.renderers).every(Boolean)).path;
-  engineTest(engine, `effect modes 'none' and 'image' on the ${own} path`, { timeout: 300_000, skip: unstable }, (t) => engineRun(t, async () => {
+  engineTest(engine, `effect modes 'none' and 'image' on the ${own} path`, { timeout: 300_000, skip: optIn }, (t) => engineRun(t, async () => {
     await withBrowser({ engine, fakeVideo: scene.camera.path }, async ({ page, errors }) => {
       const figures = {};
       for (const options of [{ mode: 'none' }, { mode: 'image', image: '/backgrounds/mountains.jpg' }]) {
@@ -125,12 +121,15 @@ for (const engine of ENGINES.filter((e) => PLAN[e.name])) {
         const f = {
           path: r.running.path,
           personSsim: Math.min(...outs.map((o) => ssim(input, o, WIDTH, HEIGHT, scene.region.person))),
+          personDiffs: outs.map((o) => +meanAbsDiff(o, input, scene.region.person).toFixed(1)),
+          framesOut: r.outCount, rendered: r.running.rendered, passthrough: r.running.passthrough,
           backgroundDetailKept: Math.min(...outs.map((o) => highFrequencyEnergy(o, WIDTH, HEIGHT, scene.region.background) / hfIn)),
           backgroundDiff: Math.min(...outs.map((o) => meanAbsDiff(o, input, scene.region.background))),
           worstPersonDiff: Math.max(...r.outputThumbs.map((t) => meanAbsDiff(rgbaOf(t), rgbaOf(r.inputThumb), scene.blocks))),
           errors: r.running.errors, framesAlive: r.final.framesAlive, outputEnded: r.outputEnded,
         };
         figures[options.mode] = f;
+        console.log(`# [${engine.name}] mode ${options.mode} ${JSON.stringify(f)}`);
         assert.equal(f.path, own);
         assert.ok(f.personSsim >= 0.9, `${options.mode}: person SSIM ${f.personSsim.toFixed(3)} (>= 0.9)`);
         assert.ok(f.worstPersonDiff < 25, `${options.mode}: no black or grey frame (worst ${f.worstPersonDiff.toFixed(1)} / 255 on the person)`);
@@ -138,7 +137,6 @@ for (const engine of ENGINES.filter((e) => PLAN[e.name])) {
         assert.equal(f.framesAlive, 0, `${options.mode}: no VideoFrame left open after destroy()`);
         assert.equal(f.outputEnded, 'ended');
       }
-      console.log(`# [${engine.name}] modes ${JSON.stringify(figures)}`);
       // 'none': the camera's picture (its moving texture stays sharp); 'image': another background.
       assert.ok(figures.none.backgroundDetailKept >= 0.7, `none: background detail kept (${(figures.none.backgroundDetailKept * 100).toFixed(0)}%)`);
       assert.ok(figures.image.backgroundDiff >= 30, `image: the background is replaced (mean difference to the camera ${figures.image.backgroundDiff.toFixed(1)} / 255)`);

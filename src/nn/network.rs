@@ -1,6 +1,7 @@
 //! The executable network: kernels with their repacked weights, in order, over one arena of
-//! activations reused by every inference (no allocation per run). `plan.rs` builds it from a
-//! parsed TFLite model.
+//! activations reused by every inference (no allocation per run). It knows nothing of model
+//! files: the planner (`plan`) decides the steps and the arena's layout and hands them to
+//! `Network::new`.
 
 use super::kernels::{self, Act, BinOp, Dims, Window};
 use super::Error;
@@ -52,6 +53,7 @@ pub(super) enum Kernel {
     },
 }
 
+/// One kernel run: what it computes, where it reads and writes.
 pub(super) struct Step {
     pub(super) kernel: Kernel,
     pub(super) act: Act,
@@ -63,6 +65,31 @@ pub(super) struct Step {
     pub(super) residual: Option<usize>,
 }
 
+impl Step {
+    /// The arena tensors this step reads.
+    pub(super) fn reads(&self) -> impl Iterator<Item = usize> {
+        let b = match self.kernel {
+            Kernel::Binary { b, .. } => Some(b),
+            _ => None,
+        };
+        [Some(self.input), b, self.residual].into_iter().flatten()
+    }
+
+    /// Floats of work space it needs (im2col rows, the transposed convolution's GEMM output,
+    /// a resized row).
+    fn scratch_len(&self, slots: &[Slot]) -> usize {
+        let id = slots[self.input].dims;
+        match &self.kernel {
+            Kernel::TransposeConvGemm { win, cout, .. } => {
+                id.h * id.w * (win.kh * win.kw * cout).div_ceil(4) * 4
+            }
+            Kernel::Conv { k, .. } => slots[self.output].dims.w * k,
+            Kernel::Resize { .. } => id.w * id.c,
+            _ => 0,
+        }
+    }
+}
+
 /// An activation tensor's place in the arena.
 #[derive(Clone, Copy)]
 pub(super) struct Slot {
@@ -70,20 +97,56 @@ pub(super) struct Slot {
     pub(super) offset: usize,
 }
 
+/// Most floats the arena or the work space may take (256 MiB each): a model asking for more
+/// is refused at load rather than allocated.
+const MAX_FLOATS: usize = 1 << 26;
+
+/// A loaded model, ready to run (`Network::from_tflite` in `plan` loads one).
 pub struct Network {
-    pub(super) steps: Vec<Step>,
-    pub(super) slots: Vec<Slot>,
-    pub(super) arena: Vec<f32>,
-    pub(super) input: usize,
-    pub(super) output: usize,
-    pub(super) channels: (usize, usize),
+    steps: Vec<Step>,
+    slots: Vec<Slot>,
+    arena: Vec<f32>,
+    input: usize,
+    output: usize,
+    channels: (usize, usize),
     /// Work space of im2col and of the transposed-convolution GEMM.
-    pub(super) scratch: Vec<f32>,
+    scratch: Vec<f32>,
 }
 
 impl Network {
-    pub fn from_tflite(bytes: &[u8]) -> Result<Network, Error> {
-        super::plan::build(&super::tflite::parse(bytes)?)
+    /// The network running `steps` in order, its tensors at `slots` in an arena of `arena_len`
+    /// floats; `input` and `output` are slots, `channels` their real (unpadded) channel counts.
+    /// Allocates the arena and the work space the steps need, or refuses if either is too large.
+    pub(super) fn new(
+        steps: Vec<Step>,
+        slots: Vec<Slot>,
+        arena_len: usize,
+        input: usize,
+        output: usize,
+        channels: (usize, usize),
+    ) -> Result<Network, Error> {
+        if arena_len > MAX_FLOATS {
+            return Err(Error::malformed(format!(
+                "activations need {arena_len} floats, more than this engine allows"
+            )));
+        }
+        let scratch_len = steps
+            .iter()
+            .map(|s| s.scratch_len(&slots))
+            .max()
+            .unwrap_or(0);
+        if scratch_len > MAX_FLOATS {
+            return Err(Error::malformed(format!("convolutions need {scratch_len} floats of work space, more than this engine allows")));
+        }
+        Ok(Network {
+            steps,
+            slots,
+            arena: vec![0.0; arena_len],
+            input,
+            output,
+            channels,
+            scratch: vec![0.0; scratch_len],
+        })
     }
 
     /// Dims of the model input and output (channels padded to 4) and their real channel counts.

@@ -1,43 +1,33 @@
-// The path for browsers without MediaStreamTrackProcessor (Firefox before
-// mediacapture-transform, older Safari): the camera plays in a hidden <video>; every new frame
-// (requestVideoFrameCallback, or a timer where that is missing too, e.g. Firefox ESR 128) is
-// processed and drawn on a canvas whose captureStream() is the output track.
-// The processing runs in the video worker when there is one (`remote`: the frame goes there as
-// an ImageBitmap and comes back processed, so the page's main thread only copies pictures),
-// else on the main thread. No VideoFrame is involved, so there is nothing to close.
+// The <video> + captureStream path, for browsers without MediaStreamTrackProcessor on the
+// page (Firefox before mediacapture-transform, Safari before 18): the camera plays in a hidden
+// <video>; every new frame (requestVideoFrameCallback, or a timer where that is missing too,
+// e.g. Firefox ESR 128) is processed and drawn on a canvas whose captureStream() is the output
+// track. Two paths (protocol.js PATH): worker-frames, processing in the video worker (`remote`:
+// the frame goes there as an ImageBitmap and comes back processed, so the page's main thread
+// only copies pictures), and main-thread, processing here. No VideoFrame is involved, so there
+// is nothing to close.
 //
 // Either way the frame clock is the page's: callbacks slow down when the page is busy and stop
 // in a background tab (browsers throttle them there).
 
 import { Pipeline } from './pipeline.js';
 import { PREFIX } from '../checks.js';
-
-/**
- * The processing in the worker, driven from here (built by background.js).
- * @typedef {object} RemotePipeline
- * @property {(bitmap: ImageBitmap, width: number, height: number, timeMs: number) => Promise<ImageBitmap | null>} process
- *   transfers the frame; resolves with the processed picture (or the frame itself when it
- *   passed through), null once destroyed
- * @property {(setting: object) => void} setBackground
- * @property {() => void} resetTemporal
- * @property {() => object} stats
- * @property {() => Promise<object>} destroy
- */
+import { PATH } from './protocol.js';
 
 /**
  * @param {MediaStreamTrack} track
  * @param {{ module: WebAssembly.Module, modelUrl: string, renderer: string, background: object }} options
- * @param {RemotePipeline | null} remote process in the worker, or null: on this thread
- * @returns {Promise<{ track: MediaStreamTrack, setBackground(setting): void, resetTemporal(): void,
- *   stats(): object, destroy(): Promise<object> }>}
+ * @param {import('./protocol.js').RemotePipeline | null} remote process in the worker
+ *   (worker-frames), or null: on this thread (main-thread)
+ * @returns {Promise<import('./protocol.js').Engine>}
  */
-export async function startFallback(track, options, remote = null) {
+export async function startVideoElementPath(track, options, remote = null) {
   let reported = false;
   const reportOnce = (error) => {
     if (!reported) console.error(`${PREFIX}: the camera could not be processed: ${error?.message ?? error}`);
     reported = true;
   };
-  const pipeline = remote ? null : await Pipeline.create({ ...options, path: 'main-thread' });
+  const pipeline = remote ? null : await Pipeline.create({ ...options, path: PATH.MAIN });
   const video = document.createElement('video');
   video.muted = true;
   video.playsInline = true;

@@ -292,6 +292,11 @@ mod imp {
         pub fn shr<const N: u32>(self) -> I16x8 {
             I16x8(i16x8_shr(self.0, N))
         }
+        /// Lanes 4..8 then 0..4.
+        #[inline(always)]
+        pub fn swap_halves(self) -> I16x8 {
+            I16x8(i16x8_shuffle::<4, 5, 6, 7, 0, 1, 2, 3>(self.0, self.0))
+        }
         /// Q15 product, rounded and saturated: `(a * b + 2^14) >> 15`.
         #[inline(always)]
         pub fn mul_q15(self, o: I16x8) -> I16x8 {
@@ -529,6 +534,10 @@ mod imp {
         #[inline(always)]
         pub fn shr<const N: u32>(self) -> I16x8 {
             I16x8(self.0.map(|a| a >> N))
+        }
+        #[inline(always)]
+        pub fn swap_halves(self) -> I16x8 {
+            I16x8(from_fn(|k| self.0[(k + 4) % 8]))
         }
         #[inline(always)]
         pub fn mul_q15(self, o: I16x8) -> I16x8 {

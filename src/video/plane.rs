@@ -286,7 +286,7 @@ pub fn convolve(p: &mut Plane, tmp: &mut Plane, kernel: &[f32], pad: &mut [f32])
 }
 
 /// `k[r] at(r) + sum_{i<r} k[i] (at(i) + at(2r - i))` for a symmetric kernel `k` of odd
-/// length, accumulated in registers.
+/// length: one group of 4 outputs (a row's last, partial group).
 #[inline(always)]
 fn fold_taps(k: &[f32], at: impl Fn(usize) -> F4) -> F4 {
     let r = k.len() / 2;
@@ -297,22 +297,39 @@ fn fold_taps(k: &[f32], at: impl Fn(usize) -> F4) -> F4 {
     acc
 }
 
+/// `fold_taps` over every whole group of `out` at once, tap pair by tap pair: `tap(i)` is
+/// the groups tap `i` reads (at least `out.len()`). Each lane sees the same operations in
+/// the same order as in `fold_taps`; the loops zip slices, so no load is bounds-checked and
+/// each tap's weight is splatted once per row.
+#[inline(always)]
+fn fold_taps_groups<'a>(k: &[f32], tap: impl Fn(usize) -> &'a [[f32; 4]], out: &mut [[f32; 4]]) {
+    let r = k.len() / 2;
+    let n = out.len();
+    let kr = F4::splat(k[r]);
+    for (o, c) in out.iter_mut().zip(&tap(r)[..n]) {
+        kr.mul(F4::from_ref(c)).write_to(o);
+    }
+    for (i, &ki) in k[..r].iter().enumerate() {
+        let ki = F4::splat(ki);
+        let (a, b) = (&tap(i)[..n], &tap(2 * r - i)[..n]);
+        for ((o, a), b) in out.iter_mut().zip(a).zip(b) {
+            let sum = F4::from_ref(a).add(F4::from_ref(b));
+            F4::from_ref(o).add(ki.mul(sum)).write_to(o);
+        }
+    }
+}
+
 /// `out[x] = sum_i k[i] * p[x + i]` for a symmetric kernel `k` of odd length (folded:
 /// `k[r] p[x + r] + sum_{i<r} k[i] (p[x + i] + p[x + 2r - i])`), `p` holding
 /// `out.len() + k.len() - 1` samples.
 pub fn convolve_row(p: &[f32], k: &[f32], out: &mut [f32]) {
-    let w = out.len();
-    assert!(k.len() % 2 == 1 && p.len() + 1 >= w + k.len());
-    let span = k.len() + 3;
-    let mut x = 0;
-    while x + 4 <= w {
-        // A window of exactly the taps' span: its loads are in bounds by construction.
-        let window = &p[x..x + span];
-        fold_taps(k, |i| F4::load(window, i)).store(out, x);
-        x += 4;
-    }
-    if x < w {
-        fold_taps(k, |i| F4::load_part(p, x + i)).store_part(out, x);
+    assert!(k.len() % 2 == 1 && p.len() + 1 >= out.len() + k.len());
+    let (groups, rest) = out.as_chunks_mut::<4>();
+    let x = 4 * groups.len();
+    // Tap i of the group at x reads p[x + i..x + i + 4]: the groups of p[i..].
+    fold_taps_groups(k, |i| p[i..].as_chunks::<4>().0, groups);
+    if !rest.is_empty() {
+        fold_taps(k, |i| F4::load_part(p, x + i)).store_part(rest, 0);
     }
 }
 
@@ -321,19 +338,13 @@ pub fn convolve_row(p: &[f32], k: &[f32], out: &mut [f32]) {
 /// `convolve_row`.
 pub fn convolve_column(src: &[f32], rows: &[usize], k: &[f32], out: &mut [f32]) {
     let w = out.len();
-    assert!(k.len() % 2 == 1 && rows.len() == k.len() && k.len() <= MAX_TAPS);
-    // The rows resolved once per output row, as whole groups of 4 and the rest.
-    let mut taps: [&[[f32; 4]]; MAX_TAPS] = [&[]; MAX_TAPS];
-    let mut tails = [&src[..0]; MAX_TAPS];
-    for ((t, tail), &i) in taps.iter_mut().zip(tails.iter_mut()).zip(rows) {
-        (*t, *tail) = src[i * w..(i + 1) * w].as_chunks::<4>();
-    }
+    assert!(k.len() % 2 == 1 && rows.len() == k.len());
+    let row = |i: usize| &src[rows[i] * w..(rows[i] + 1) * w];
     let (groups, rest) = out.as_chunks_mut::<4>();
-    for (g, o) in groups.iter_mut().enumerate() {
-        fold_taps(k, |i| F4::from_ref(&taps[i][g])).write_to(o);
-    }
+    fold_taps_groups(k, |i| row(i).as_chunks::<4>().0, groups);
     if !rest.is_empty() {
-        fold_taps(k, |i| F4::load_part(tails[i], 0)).store_part(rest, 0);
+        let x = 4 * groups.len();
+        fold_taps(k, |i| F4::load_part(row(i), x)).store_part(rest, 0);
     }
 }
 
@@ -397,9 +408,31 @@ pub fn add_columns(row: &[u8], sums: &mut [u16]) {
 pub fn block_means(sums: &[u16], f: usize, rows: usize, out: [&mut [f32]; 3]) {
     let width = sums.len() / 4;
     let [r, g, b] = out;
+    let mut done = 0;
+    if f == 4 {
+        // The factor of 720p frames: a block is 16 counters (4 pixels), two vectors added, then
+        // their halves (4 rows of 255 per counter: no overflow).
+        let norm = F4::splat(1.0 / (4 * rows) as f32);
+        let blocks = sums.as_chunks::<16>().0;
+        for (((blk, r), g), b) in blocks
+            .iter()
+            .zip(r.iter_mut())
+            .zip(g.iter_mut())
+            .zip(b.iter_mut())
+        {
+            let (lo, hi) = blk.split_at(8);
+            let s = I16x8::from_u16(lo.try_into().unwrap())
+                .add(I16x8::from_u16(hi.try_into().unwrap()));
+            let [mr, mg, mb, _] = s.add(s.swap_halves()).to_f4_u16().0.mul(norm).to_array();
+            (*r, *g, *b) = (mr, mg, mb);
+            done += 1;
+        }
+    }
+    let (r, g, b) = (&mut r[done..], &mut g[done..], &mut b[done..]);
     let per_flush = 2 * (MAX_BLOCK / rows.max(1)).max(1);
     let norm = F4::splat(1.0 / (rows * f) as f32);
     for (x, ((r, g), b)) in r.iter_mut().zip(g.iter_mut()).zip(b.iter_mut()).enumerate() {
+        let x = x + done;
         let cols = x * f..((x + 1) * f).min(width);
         let block = &sums[..4 * cols.end];
         let mut acc = F4::splat(0.0);

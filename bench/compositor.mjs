@@ -1,10 +1,11 @@
 // Benchmark of the CPU background renderer in wasm (the browser's code path): 1280x720
 // RGBA frames with a 256x144 mask, written straight into wasm memory as the video worker
 // will. `runCompositorBench()` prints and returns ms per frame per mode (median and best
-// render, mean with the copies).
+// render, mean with the copies). `--against DIR` (or VME_BENCH_AGAINST=DIR) also runs another
+// build's package, frame by frame alternately, and prints the ratio per mode.
 // Needs a build (`node scripts/build.mjs`).
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
 const pkg = new URL('../pkg/', import.meta.url);
@@ -38,42 +39,69 @@ export function benchModes() {
   };
 }
 
-export async function runCompositorBench({ frames = 100, log = console.log } = {}) {
-  const { initSync, CpuCompositor } = await import(new URL('visio_media_effects.js', pkg));
-  const wasm = initSync({ module: new WebAssembly.Module(readFileSync(new URL('visio_media_effects_bg.wasm', pkg))) });
+async function load(dir) {
+  const { initSync, CpuCompositor } = await import(new URL('visio_media_effects.js', dir));
+  const wasm = initSync({ module: new WebAssembly.Module(readFileSync(new URL('visio_media_effects_bg.wasm', dir))) });
+  return { CpuCompositor, wasm };
+}
+
+// `against`: another build's package directory (e.g. main's, built by `node scripts/build.mjs`
+// in a checkout of it; also `VME_BENCH_AGAINST=dir`). Both builds then render alternately,
+// frame by frame, in this one process, so a busy machine slows both alike, and the ratio is
+// printed per mode.
+export async function runCompositorBench({ frames = 100, log = console.log, against = process.env.VME_BENCH_AGAINST } = {}) {
+  const libs = [await load(pkg)];
+  if (against) libs.push(await load(pathToFileURL(`${against.replace(/\/$/, '')}/`)));
   const { frame, mask } = scene();
   const modes = benchModes();
   const results = {};
   for (const [name, set] of Object.entries(modes)) {
-    const c = new CpuCompositor(W, H, MW, MH);
-    set(c);
-    const times = [];
-    const once = () => {
-      // As the worker does per frame: copy the frame and mask in, render, view the output.
-      new Uint8Array(wasm.memory.buffer, c.frame_ptr(), W * H * 4).set(frame);
-      new Float32Array(wasm.memory.buffer, c.mask_ptr(), MW * MH).set(mask);
-      const t = performance.now();
-      c.render(W, H, MW, MH);
-      times.push(performance.now() - t);
-      return new Uint8Array(wasm.memory.buffer, c.output_ptr(), W * H * 4);
-    };
-    for (let i = 0; i < 10; i++) once();
-    times.length = 0;
-    const t0 = performance.now();
-    for (let i = 0; i < frames; i++) once();
-    const withCopyIn = (performance.now() - t0) / frames;
+    const runs = libs.map(({ CpuCompositor, wasm }) => {
+      const c = new CpuCompositor(W, H, MW, MH);
+      set(c);
+      const times = [];
+      let total = 0;
+      const once = () => {
+        // As the worker does per frame: copy the frame and mask in, render, view the output.
+        const t0 = performance.now();
+        new Uint8Array(wasm.memory.buffer, c.frame_ptr(), W * H * 4).set(frame);
+        new Float32Array(wasm.memory.buffer, c.mask_ptr(), MW * MH).set(mask);
+        const t = performance.now();
+        c.render(W, H, MW, MH);
+        times.push(performance.now() - t);
+        new Uint8Array(wasm.memory.buffer, c.output_ptr(), W * H * 4);
+        total += performance.now() - t0;
+      };
+      return { c, times, once, total: () => total };
+    });
+    for (let i = 0; i < 10; i++) runs.forEach((r) => r.once());
+    const warm = runs.map((r) => { r.times.length = 0; return r.total(); });
+    for (let i = 0; i < frames; i++) runs.forEach((r) => r.once());
     // The median and the best frame: the machine may be shared, and the best frame is the
     // closest to the uncontended cost.
-    times.sort((a, b) => a - b);
-    results[name] = { median: times[times.length >> 1], best: times[0], withCopyIn };
-    c.free();
+    const stats = runs.map((r, k) => {
+      r.times.sort((a, b) => a - b);
+      r.c.free();
+      return { median: r.times[r.times.length >> 1], best: r.times[0], withCopyIn: (r.total() - warm[k]) / frames };
+    });
+    results[name] = stats[0];
+    if (against) results[name].against = stats[1];
   }
   log(`\nCPU background renderer alone (wasm in Node, ${W}x${H} frame, ${MW}x${MH} mask), ms per frame`);
+  const fmt = (ms) => `render ${ms.median.toFixed(2)} median, ${ms.best.toFixed(2)} best; `
+    + `${ms.withCopyIn.toFixed(2)} mean with the frame and mask copied in`;
   for (const [name, ms] of Object.entries(results)) {
-    log(`  ${name}: render ${ms.median.toFixed(2)} median, ${ms.best.toFixed(2)} best; `
-      + `${ms.withCopyIn.toFixed(2)} mean with the frame and mask copied in`);
+    log(`  ${name}: ${fmt(ms)}`);
+    if (ms.against) {
+      log(`    against ${against}: ${fmt(ms.against)}`);
+      log(`    this / against: ${(ms.median / ms.against.median).toFixed(2)}x median, `
+        + `${(ms.best / ms.against.best).toFixed(2)}x best`);
+    }
   }
   return { size: `${W}x${H}`, mask: `${MW}x${MH}`, msPerFrame: results };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await runCompositorBench();
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const i = process.argv.indexOf('--against');
+  await runCompositorBench(i > 0 ? { against: process.argv[i + 1] } : {});
+}

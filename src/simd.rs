@@ -1,10 +1,17 @@
 //! The crate's one SIMD abstraction: `F4` (four f32 lanes), `I4` (four i32 lanes, for i16 dot
-//! products) and `I16x8` (eight i16 lanes, for byte-valued pixels). On wasm32 with `simd128`
+//! products), `I16x8` (eight i16 lanes, for byte-valued pixels) and `Rgba4` (four RGBA
+//! pixels, unpacked to and packed from `F4` channels). On wasm32 with `simd128`
 //! each is a `v128`; elsewhere an array whose lane-wise loops the compiler vectorises. Every
 //! kernel (nn, audio, video) is written once against these types, so native tests exercise
 //! exactly the arithmetic the browser runs: each operation is the same IEEE operation lane by
 //! lane (multiply then add, no FMA; `min`/`max` are wasm's `pmin`/`pmax`; conversions
-//! saturate as wasm's do). The only `unsafe` code of the video and nn kernels lives here.
+//! saturate as wasm's do). The kernels' only `unsafe` code lives here, apart from the nn
+//! depthwise kernel's calls to `F4::load_unchecked` (under their SAFETY notes).
+//!
+//! Speed: a load from a slice is bounds-checked unless the compiler can see it is in range,
+//! and in wasm a check in an inner loop costs about as much as the arithmetic. So kernels
+//! iterate over zipped `as_chunks` groups (`video::plane`'s convolution runs tap by tap over
+//! whole rows for that reason) rather than indexing with computed offsets.
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod imp {

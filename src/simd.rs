@@ -630,17 +630,31 @@ impl F4 {
     pub fn mul_add(self, b: F4, c: F4) -> F4 {
         self.mul(b).add(c)
     }
-    /// The pixels `p[i..i + 4]` of four channels each as four vectors of one channel.
+    /// The pixels `p[i..i + 4]` of four channels each as four vectors of one channel
+    /// (`PART`: of a row's last group, pixels past the end of `p` 0).
     #[inline(always)]
-    pub fn load_pixels(p: &[[f32; 4]], i: usize) -> [F4; 4] {
-        let px = |k: usize| p.get(i + k).map_or(F4::splat(0.0), F4::from_ref);
-        F4::transpose([px(0), px(1), px(2), px(3)])
+    pub fn load_pixels<const PART: bool>(p: &[[f32; 4]], i: usize) -> [F4; 4] {
+        if PART {
+            let px = |k: usize| p.get(i + k).map_or(F4::splat(0.0), F4::from_ref);
+            F4::transpose([px(0), px(1), px(2), px(3)])
+        } else {
+            let q: &[[f32; 4]; 4] = p[i..i + 4].try_into().unwrap();
+            F4::transpose([0, 1, 2, 3].map(|k| F4::from_ref(&q[k])))
+        }
     }
-    /// Writes four vectors of one channel as the pixels `p[i..i + 4]` of four channels.
+    /// Writes four vectors of one channel as the pixels `p[i..i + 4]` of four channels
+    /// (`PART`: those inside `p`).
     #[inline(always)]
-    pub fn store_pixels(v: [F4; 4], p: &mut [[f32; 4]], i: usize) {
-        for (o, v) in p.iter_mut().skip(i).zip(F4::transpose(v)) {
-            v.write_to(o);
+    pub fn store_pixels<const PART: bool>(v: [F4; 4], p: &mut [[f32; 4]], i: usize) {
+        if PART {
+            for (o, v) in p.iter_mut().skip(i).zip(F4::transpose(v)) {
+                v.write_to(o);
+            }
+        } else {
+            let q: &mut [[f32; 4]; 4] = (&mut p[i..i + 4]).try_into().unwrap();
+            for (o, v) in q.iter_mut().zip(F4::transpose(v)) {
+                v.write_to(o);
+            }
         }
     }
 }
@@ -701,6 +715,26 @@ impl I16x8 {
         }
     }
 }
+
+/// Runs `group` with `PART = false` on every whole group of 4 of a `w`-lane row (plain vector
+/// loads and stores, whose bounds checks the compiler drops when the row slices were cut to
+/// `w`), then with `PART = true` on the last, partial one: one kernel for both.
+macro_rules! groups {
+    ($w:expr, |$x:ident, $part:ident| $group:expr) => {{
+        let w = $w;
+        let mut $x = 0;
+        while $x + 4 <= w {
+            const $part: bool = false;
+            $group;
+            $x += 4;
+        }
+        if $x < w {
+            const $part: bool = true;
+            $group;
+        }
+    }};
+}
+pub(crate) use groups;
 
 /// e^x for x in [-87, 88] (callers clamp): x = n ln2 + r with |r| <= ln2 / 2, e^r by its
 /// degree-6 Taylor polynomial (relative error < 2e-7), times 2^n built from the exponent bits.

@@ -4,7 +4,7 @@
 //! whose class (`refine::PERSON`, `BACKGROUND`) says the answer skip it.
 
 use super::refine::{BACKGROUND, PERSON};
-use crate::simd::{Rgba4, F4};
+use crate::simd::{groups, Rgba4, F4};
 
 /// Share of the blurred background light that wraps onto the person's edge (image mode),
 /// multiplied by alpha and by the local background fraction (about 0.5 on the edge).
@@ -46,24 +46,6 @@ fn matte<const PART: bool>(c: [F4; 3], k: &[Lerp; 4], x: usize) -> F4 {
         .add(at(2).mul(c[2]))
         .add(at(3));
     q.max(F4::splat(0.0)).min(F4::splat(1.0))
-}
-
-/// Runs `group::<false>` on every whole group of 4 of a `w`-pixel row (plain vector loads
-/// and stores), then `group::<true>` on the last, partial one: one kernel for both.
-macro_rules! groups {
-    ($w:expr, |$x:ident, $part:ident| $group:expr) => {{
-        let w = $w;
-        let mut $x = 0;
-        while $x + 4 <= w {
-            const $part: bool = false;
-            $group;
-            $x += 4;
-        }
-        if $x < w {
-            const $part: bool = true;
-            $group;
-        }
-    }};
 }
 
 /// The matte of one full-resolution row (diagnostics and tests).

@@ -21,7 +21,7 @@
 //! nothing but that one pass runs at full resolution (the "fast" guided filter).
 
 use super::plane::{box_column_step, box_mean4, box_row4, resample, LinearTaps, Plane};
-use crate::simd::F4;
+use crate::simd::{groups, F4};
 
 /// Window radius in working-grid pixels (4 frame pixels each at 720p): the window
 /// (20 frame pixels at 720p) spans the segmenter's edge error (its pixel is 5 frame pixels).
@@ -212,15 +212,16 @@ impl GuidedRefiner {
 pub fn products_row(rgb: [&[f32]; 3], p: &[f32], k: f32, out: [&mut [[f32; 4]]; 4]) {
     let w = p.len();
     let [o0, o1, o2, o3] = out.map(|o| &mut o[..w]);
+    let [cr, cg, cb] = rgb.map(|c| &c[..w]);
     let (k, zero) = (F4::splat(k), F4::splat(0.0));
-    for x in (0..w).step_by(4) {
-        let [r, g, b] = rgb.map(|c| F4::load_part(&c[..w], x).mul(k));
-        let m = F4::load_part(p, x);
-        F4::store_pixels([r, g, b, m], o0, x);
-        F4::store_pixels([r.mul(m), g.mul(m), b.mul(m), r.mul(r)], o1, x);
-        F4::store_pixels([r.mul(g), r.mul(b), g.mul(g), g.mul(b)], o2, x);
-        F4::store_pixels([b.mul(b), zero, zero, zero], o3, x);
-    }
+    groups!(w, |x, PART| {
+        let [r, g, b] = [cr, cg, cb].map(|c| F4::load_group::<PART>(c, x).mul(k));
+        let m = F4::load_group::<PART>(p, x);
+        F4::store_pixels::<PART>([r, g, b, m], o0, x);
+        F4::store_pixels::<PART>([r.mul(m), g.mul(m), b.mul(m), r.mul(r)], o1, x);
+        F4::store_pixels::<PART>([r.mul(g), r.mul(b), g.mul(g), g.mul(b)], o2, x);
+        F4::store_pixels::<PART>([b.mul(b), zero, zero, zero], o3, x);
+    });
 }
 
 /// The guided filter's local affine fit for a row, from the window means of the products
@@ -228,13 +229,13 @@ pub fn products_row(rgb: [&[f32]; 3], p: &[f32], k: f32, out: [&mut [[f32; 4]]; 
 /// `a = (cov(I, I) + eps Id)^-1 cov(I, p)`, `b = mean(p) - a . mean(I)`.
 pub fn fit_row(means: [&[[f32; 4]]; 4], eps: f32, out: &mut [[f32; 4]]) {
     let w = out.len();
-    let means = means.map(|m| &m[..w]);
+    let [m0, m1, m2, m3] = means.map(|m| &m[..w]);
     let e = F4::splat(eps);
-    for x in (0..w).step_by(4) {
-        let [mr, mg, mb, mp] = F4::load_pixels(means[0], x);
-        let [rp, gp, bp, rr] = F4::load_pixels(means[1], x);
-        let [rg, rb, gg, gb] = F4::load_pixels(means[2], x);
-        let bb = F4::load_pixels(means[3], x)[0];
+    groups!(w, |x, PART| {
+        let [mr, mg, mb, mp] = F4::load_pixels::<PART>(m0, x);
+        let [rp, gp, bp, rr] = F4::load_pixels::<PART>(m1, x);
+        let [rg, rb, gg, gb] = F4::load_pixels::<PART>(m2, x);
+        let bb = F4::load_pixels::<PART>(m3, x)[0];
         // Covariance of the colour (+ eps on the diagonal) and with the mask.
         let (s00, s01, s02) = (
             rr.sub(mr.mul(mr)).add(e),
@@ -268,8 +269,8 @@ pub fn fit_row(means: [&[[f32; 4]]; 4], eps: f32, out: &mut [[f32; 4]]) {
             solve(i02, i12, i22),
         );
         let b = mp.sub(a0.mul(mr)).sub(a1.mul(mg)).sub(a2.mul(mb));
-        F4::store_pixels([a0, a1, a2, b], out, x);
-    }
+        F4::store_pixels::<PART>([a0, a1, a2, b], out, x);
+    });
 }
 
 /// The guided filter's final coefficients for a row: `coeffs = (a * scale, (b - low) *
@@ -293,21 +294,22 @@ pub fn coefficients_row(
         F4::splat(low),
     );
     let (zero, one, full) = (F4::splat(0.0), F4::splat(1.0), F4::splat(255.0));
-    for x in (0..w).step_by(4) {
-        let [a0, a1, a2, b] = F4::load_pixels(ab, x);
+    let [cr, cg, cb] = rgb;
+    groups!(w, |x, PART| {
+        let [a0, a1, a2, b] = F4::load_pixels::<PART>(ab, x);
         let (a0, a1, a2, b) = (
             a0.mul(scale),
             a1.mul(scale),
             a2.mul(scale),
             b.sub(low).mul(stretch),
         );
-        a0.store_part(c0, x);
-        a1.store_part(c1, x);
-        a2.store_part(c2, x);
-        b.store_part(c3, x);
-        let [r, g, bl] = rgb.map(|c| F4::load_part(c, x));
+        a0.store_group::<PART>(c0, x);
+        a1.store_group::<PART>(c1, x);
+        a2.store_group::<PART>(c2, x);
+        b.store_group::<PART>(c3, x);
+        let [r, g, bl] = [cr, cg, cb].map(|c| F4::load_group::<PART>(c, x));
         let q = a0.mul(r).add(a1.mul(g)).add(a2.mul(bl)).add(b);
-        q.max(zero).min(one).store_part(alpha, x);
+        q.max(zero).min(one).store_group::<PART>(alpha, x);
         // The extremes of the affine function over the colour cube (0..255 per channel).
         let (mut lo, mut hi) = (b, b);
         for a in [a0, a1, a2] {
@@ -324,5 +326,5 @@ pub fn coefficients_row(
                 EDGE
             };
         }
-    }
+    });
 }

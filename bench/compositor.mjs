@@ -2,11 +2,13 @@
 // RGBA frames with a 256x144 mask, written straight into wasm memory as the video worker
 // will. `runCompositorBench()` prints and returns ms per frame per mode (median and best
 // render, mean with the copies). `--against DIR` (or VME_BENCH_AGAINST=DIR) also runs another
-// build's package, frame by frame alternately, and prints the ratio per mode.
+// build's package (of the same wasm API), frame by frame alternately, and prints the ratio per
+// mode.
 // Needs a build (`node scripts/build.mjs`).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { rgbaInput } from '../tests/helpers/wasm-frame.mjs';
 
 const pkg = new URL('../pkg/', import.meta.url);
 const W = 1280, H = 720, MW = 256, MH = 144;
@@ -33,16 +35,16 @@ export function scene() {
 export function benchModes() {
   const image = new Uint8Array(1920 * 1080 * 4).map((_, i) => i % 251);
   return {
-    'blur radius 10': (c) => c.set_blur(10),
-    'blur radius 20': (c) => c.set_blur(20),
-    'image 1920x1080': (c) => c.set_image(image, 1920, 1080),
+    'blur radius 10': (c) => c.setBlur(10),
+    'blur radius 20': (c) => c.setBlur(20),
+    'image 1920x1080': (c) => c.setImage(image, 1920, 1080),
   };
 }
 
 async function load(dir) {
-  const { initSync, CpuCompositor } = await import(new URL('visio_media_effects.js', dir));
-  const wasm = initSync({ module: new WebAssembly.Module(readFileSync(new URL('visio_media_effects_bg.wasm', dir))) });
-  return { CpuCompositor, wasm };
+  const glue = await import(new URL('visio_media_effects.js', dir));
+  const wasm = glue.initSync({ module: new WebAssembly.Module(readFileSync(new URL('visio_media_effects_bg.wasm', dir))) });
+  return { glue, wasm, input: new glue.FrameInput() };
 }
 
 // `against`: another build's package directory (e.g. main's, built by `node scripts/build.mjs`
@@ -56,20 +58,20 @@ export async function runCompositorBench({ frames = 100, log = console.log, agai
   const modes = benchModes();
   const results = {};
   for (const [name, set] of Object.entries(modes)) {
-    const runs = libs.map(({ CpuCompositor, wasm }) => {
-      const c = new CpuCompositor(W, H, MW, MH);
+    const runs = libs.map(({ glue, wasm, input }) => {
+      const c = new glue.CpuCompositor(W, H, MW, MH);
       set(c);
       const times = [];
       let total = 0;
       const once = () => {
         // As the worker does per frame: copy the frame and mask in, render, view the output.
         const t0 = performance.now();
-        new Uint8Array(wasm.memory.buffer, c.frame_ptr(), W * H * 4).set(frame);
-        new Float32Array(wasm.memory.buffer, c.mask_ptr(), MW * MH).set(mask);
+        rgbaInput(glue, wasm.memory, frame, W, H, 4 * W, input);
+        new Float32Array(wasm.memory.buffer, c.maskPtr(), MW * MH).set(mask);
         const t = performance.now();
-        c.render(W, H, MW, MH);
+        c.render(input, MW, MH);
         times.push(performance.now() - t);
-        new Uint8Array(wasm.memory.buffer, c.output_ptr(), W * H * 4);
+        new Uint8Array(wasm.memory.buffer, c.outputPtr(), W * H * 4);
         total += performance.now() - t0;
       };
       return { c, times, once, total: () => total };
@@ -87,6 +89,7 @@ export async function runCompositorBench({ frames = 100, log = console.log, agai
     results[name] = stats[0];
     if (against) results[name].against = stats[1];
   }
+  libs.forEach((l) => l.input.free());
   log(`\nCPU background renderer alone (wasm in Node, ${W}x${H} frame, ${MW}x${MH} mask), ms per frame`);
   const fmt = (ms) => `render ${ms.median.toFixed(2)} median, ${ms.best.toFixed(2)} best; `
     + `${ms.withCopyIn.toFixed(2)} mean with the frame and mask copied in`;

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rgbaInput } from '../tests/helpers/wasm-frame.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MODELS = [
@@ -31,17 +32,21 @@ function time(fn, { warmup = 5, minRuns = 20, minMs = 1500 } = {}) {
 }
 
 export async function benchNode() {
-  const { default: init, Segmenter } = await import(join(root, 'pkg/visio_media_effects.js'));
-  await init({ module_or_path: readFileSync(join(root, 'pkg/visio_media_effects_bg.wasm')) });
+  const glue = await import(join(root, 'pkg/visio_media_effects.js'));
+  const { default: init, Segmenter } = glue;
+  const { memory } = await init({ module_or_path: readFileSync(join(root, 'pkg/visio_media_effects_bg.wasm')) });
   const out = {};
+  const input = new glue.FrameInput();
   for (const m of MODELS) {
     const seg = new Segmenter(readFileSync(join(root, 'node_modules/@mediapipe/selfie_segmentation', m.file)));
     const { width, height } = seg;
     // A synthetic frame at model resolution (content does not change the work done).
     const frame = new Uint8Array(width * height * 4).map((_, i) => (i * 2654435761) >>> 24);
-    out[m.name] = time(() => seg.segment(frame, width, height, width * 4)).median;
+    // Each run copies the frame in, as the pipeline does per frame.
+    out[m.name] = time(() => seg.segment(rgbaInput(glue, memory, frame, width, height, 4 * width, input))).median;
     seg.free();
   }
+  input.free();
   return out;
 }
 
@@ -67,8 +72,10 @@ async function serve() {
 
 /** Runs in the page: both engines on the same frame, alternating, for one model. */
 async function pageBench({ model, metadataModel, frame, minMs }) {
-  const [{ default: init, Segmenter }, { FilesetResolver, ImageSegmenter }] = await Promise.all([
+  const [glue, { FilesetResolver, ImageSegmenter }] = await Promise.all([
     import('/pkg/visio_media_effects.js'), import('/node_modules/@mediapipe/tasks-vision/vision_bundle.mjs')]);
+  const { default: init, Segmenter } = glue;
+  const { rgbaInput } = await import('/tests/helpers/wasm-frame.mjs');
   const wasm = await init({ module_or_path: '/pkg/visio_media_effects_bg.wasm' });
   const bytes = async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer());
   const bitmap = await createImageBitmap(await (await fetch(frame)).blob());
@@ -79,11 +86,10 @@ async function pageBench({ model, metadataModel, frame, minMs }) {
   const { width, height } = image;
 
   const ours = new Segmenter(await bytes(model));
-  const ptr = ours.frameBuffer(width * height * 4);
+  const input = new glue.FrameInput();
   let oursMask;
   const runOurs = () => {
-    new Uint8Array(wasm.memory.buffer, ptr, width * height * 4).set(image.data);
-    ours.segmentFrame(width, height, width * 4);
+    ours.segment(rgbaInput(glue, wasm.memory, image.data, width, height, 4 * width, input));
     oursMask = new Float32Array(wasm.memory.buffer, ours.maskPtr(), width * height);
   };
   const fileset = await FilesetResolver.forVisionTasks('/node_modules/@mediapipe/tasks-vision/wasm');

@@ -543,6 +543,11 @@ export interface BackgroundStats {
   framesOpened?: number;
   framesClosed?: number;
   framesHandedOver?: number;
+  /**
+   * Stream paths: times a read of the camera's stream waited 5 s or more while the effect ran
+   * (a muted camera, or the browser withholding its frames; the first is logged once).
+   */
+  inputStalls?: number;
 }
 
 /** The result of blurBackground(). */

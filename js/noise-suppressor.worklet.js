@@ -15,8 +15,8 @@ const QUANTUM = 128;
 const MAX_CHANNELS = 2;
 const REQUIRED_EXPORTS = ['memory', 'vme_ns_create', 'vme_ns_buffer', 'vme_ns_process', 'vme_ns_vad',
   'vme_ns_set_enabled', 'vme_ns_set_attenuation_limit', 'vme_ns_set_intensity', 'vme_ns_set_stage',
-  'vme_ns_latency', 'vme_ns_destroy', 'vme_ns_live', 'vme_ns_weights_alloc', 'vme_ns_weights_free', 'vme_ns_set_model',
-  'vme_ns_model', 'vme_ns_error_ptr', 'vme_ns_error_len'];
+  'vme_ns_latency', 'vme_ns_destroy', 'vme_ns_live', 'vme_weights_alloc', 'vme_weights_free', 'vme_ns_set_model',
+  'vme_ns_model', 'vme_error_ptr', 'vme_error_len'];
 const MODELS = { rnnoise: 0, deepfilternet3: 1 };
 const MODEL_NAMES = ['rnnoise', 'deepfilternet3'];
 // Bytes of a weight file copied into wasm memory per quantum in a live switch: 9 quanta for
@@ -96,7 +96,7 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
       // reserved when the limiter is on at creation.
       const lookahead = opts.voice?.limiter?.on ? 1 : 0;
       this.handle = wasm.vme_ns_create(sampleRate, MAX_CHANNELS, lookahead);
-      if (!this.handle) throw new Error(`the suppressor rejected the context's sample rate (${sampleRate} Hz)`);
+      if (!this.handle) throw new Error(`the suppressor rejected the context: ${this.lastError()}`);
       // Before any audio the model is set at once (no crossfade).
       if (opts.model && opts.model !== 'rnnoise') this.setModel(opts.model, opts.weights);
       this.apply(opts);
@@ -130,7 +130,7 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
   }
 
   weightsBuffer(model, len) {
-    const ptr = this.wasm.vme_ns_weights_alloc(len);
+    const ptr = this.wasm.vme_weights_alloc(len);
     if (!ptr) throw new Error(`no wasm memory for the ${model} weights (${len} bytes)`);
     return ptr;
   }
@@ -183,12 +183,12 @@ class NoiseSuppressorProcessor extends AudioWorkletProcessor {
   dropIncoming() {
     const job = this.incoming;
     this.incoming = null;
-    if (job?.ptr) this.wasm.vme_ns_weights_free(job.ptr, job.bytes.byteLength);
+    if (job?.ptr) this.wasm.vme_weights_free(job.ptr, job.bytes.byteLength);
   }
 
   lastError() {
-    const at = this.wasm.vme_ns_error_ptr();
-    const bytes = new Uint8Array(this.wasm.memory.buffer, at, this.wasm.vme_ns_error_len());
+    const at = this.wasm.vme_error_ptr();
+    const bytes = new Uint8Array(this.wasm.memory.buffer, at, this.wasm.vme_error_len());
     // No TextDecoder in this scope: the messages are ASCII.
     return String.fromCharCode(...bytes);
   }

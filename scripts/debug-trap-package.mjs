@@ -4,7 +4,9 @@
 // reach the panic, and the shipped wasm has no such export.
 //
 // The video worker of this build is wrapped so that the test can arm the panic inside it: a
-// `{ type: 'debug-panic' }` message (the shipped worker ignores unknown messages).
+// `{ type: 'debug-panic' }` message (the shipped worker ignores unknown messages); it also
+// forwards its console.error calls to the page as `{ type: 'debug-console-error', text }`
+// (the test counts the panic's report in engines whose driver has no console API).
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -35,6 +37,12 @@ import { debugPanicOnNextFrame } from '../${crate}.js';
 self.addEventListener('message', ({ data }) => {
   if (data?.type === 'debug-panic') debugPanicOnNextFrame();
 });
+
+const consoleError = console.error;
+console.error = (...args) => {
+  self.postMessage({ type: 'debug-console-error', text: args.map(String).join(' ') });
+  consoleError.apply(console, args);
+};
 `);
   return out;
 }

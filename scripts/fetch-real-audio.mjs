@@ -10,7 +10,7 @@
 // Needs python3 with the venv module, pip, and apt-get + dpkg-deb (Debian) on the machine.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,6 +23,9 @@ export const TOOL = join(root, 'scripts/real-audio.py');
 
 // Pinned: the metrics must not move under us between runs. pesq builds from its sdist (gcc).
 const PYTHON_PACKAGES = ['numpy==2.4.6', 'scipy==1.17.1', 'soundfile==0.14.0', 'pesq==0.0.4', 'pystoi==0.4.1'];
+
+const FR_PROMPT_DIR = 'usr/share/asterisk/sounds/fr_CA_f_June';
+const FR_PROMPTS = ['vm-newuser', 'vm-intro'];
 
 /** The registry packages the recordings come from, and the files taken out of each. */
 const PACKAGES = {
@@ -48,10 +51,21 @@ const PACKAGES = {
     file: 'klettres-data_4%3a22.12.3-1_all.deb',
     extract: ['./usr/share/klettres/fr/syllab'],
   },
+  // Debian; Asterisk's Canadian French prompts ("June", studio-recorded sentences), G.722
+  // coded: wide band, 16 kHz (CC-BY-SA-3.0: fetched, never committed).
+  asteriskFr: {
+    apt: 'asterisk-core-sounds-fr-g722=1.6.1-1',
+    file: 'asterisk-core-sounds-fr-g722_1.6.1-1_all.deb',
+    extract: FR_PROMPTS.map((name) => `./${FR_PROMPT_DIR}/${name}.g722`),
+  },
+  // PyPI wheel carrying a static ffmpeg build (BSD-2 wrapper, ffmpeg LGPL/GPL): only to decode
+  // the G.722 prompts above at test time, nothing of it ships.
+  ffmpeg: { pip: ['imageio-ffmpeg==0.6.0'], file: 'imageio_ffmpeg-0.6.0-py3-none-manylinux2014_x86_64.whl' },
 };
 
 const librivox = (n) => ({ path: `pocketsphinx-5.1.1/test/data/librivox/sense_and_sensibility_01_austen_64kb-${n}.wav` });
 const syllable = (n) => ({ path: `usr/share/klettres/fr/syllab/ad-${n}.ogg` });
+const prompt = (name) => ({ path: `${FR_PROMPT_DIR}/${name}.wav` }); // decoded by decodeG722()
 const opensfx = (index, start, length) => ({ cat: 'usr/share/games/openttd/baseset/opensfx/opensfx.cat', index, start, length });
 const ambience = (member, start, length) => ({ zip: PACKAGES.ambience.file, member, start, length });
 
@@ -68,6 +82,12 @@ export const SPEECH = [
     source: 'Debian klettres-data 4:22.12.3-1, usr/share/klettres/fr/syllab: LA DA MO RI PA SU MU SA DO',
     licence: 'GPL-2+ (fetched at test time, not committed)',
     pieces: [0, 6, 12, 17, 21, 27, 14, 24, 8].map(syllable), gap: 0,
+  },
+  {
+    id: 'fr-ca', label: 'French, Asterisk prompts (16 kHz, G.722)',
+    source: `Debian asterisk-core-sounds-fr-g722 1.6.1-1, ${FR_PROMPT_DIR}: ${FR_PROMPTS.join(' + ')}`,
+    licence: 'CC-BY-SA-3.0 (fetched at test time, not committed)',
+    pieces: FR_PROMPTS.map(prompt), gap: 0.5,
   },
 ];
 
@@ -123,7 +143,7 @@ function ensureVenv() {
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return;
   console.error('real audio: creating the Python environment (numpy, scipy, soundfile, pesq, pystoi)');
   run('python3', ['-m', 'venv', '--clear', VENV]);
-  run(join(VENV, 'bin/pip'), ['install', '--quiet', '--disable-pip-version-check', ...PYTHON_PACKAGES]);
+  run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...PYTHON_PACKAGES]);
   writeFileSync(stamp, wanted);
 }
 
@@ -132,7 +152,7 @@ function download(pkg) {
   if (existsSync(target)) return target;
   console.error(`real audio: downloading ${pkg.file}`);
   if (pkg.pip) {
-    run(join(VENV, 'bin/pip'), ['download', '--quiet', '--no-deps', '--disable-pip-version-check', '-d', DOWNLOADS, ...pkg.pip]);
+    run(PYTHON, ['-m', 'pip', 'download', '--quiet', '--no-deps', '--disable-pip-version-check', '-d', DOWNLOADS, ...pkg.pip]);
   } else {
     try {
       run('apt-get', ['download', '-q', pkg.apt], { cwd: DOWNLOADS });
@@ -164,7 +184,23 @@ function ensureSources() {
     }
     writeFileSync(done, '');
   }
+  decodeG722(files);
   return files;
+}
+
+/** The G.722 prompts as 16 kHz WAVs next to them (libsndfile cannot read G.722; ffmpeg can). */
+function decodeG722(files) {
+  const wheel = join(DOWNLOADS, PACKAGES.ffmpeg.file);
+  const binary = join(CACHE, 'ffmpeg');
+  if (!existsSync(binary)) {
+    const member = run(PYTHON, ['-c', 'import sys, zipfile; print(next(n for n in zipfile.ZipFile(sys.argv[1]).namelist() if "/binaries/ffmpeg-" in n))', wheel]).toString().trim();
+    run(PYTHON, ['-c', 'import sys, zipfile; open(sys.argv[3], "wb").write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))', wheel, member, binary]);
+    chmodSync(binary, 0o755);
+  }
+  for (const name of FR_PROMPTS) {
+    const wav = join(files, FR_PROMPT_DIR, `${name}.wav`);
+    if (!existsSync(wav)) run(binary, ['-loglevel', 'error', '-y', '-f', 'g722', '-i', join(files, FR_PROMPT_DIR, `${name}.g722`), '-ar', '16000', wav]);
+  }
 }
 
 /**

@@ -6,7 +6,8 @@
 //    VideoFrames held (the worker's ledger), errors, per-frame times (stats(), read every second
 //    and averaged per sample), the worklet's cost per 10 ms of audio and its voice detection.
 // 2. --cycles (default 1000) setProcessor/stopProcessor cycles on livekit-client's own local
-//    tracks, for BackgroundProcessor (each cycle waits for a processed frame) and for
+//    tracks, for BackgroundProcessor (each cycle waits for a processed frame, read through a
+//    <video>, and reports its slowest steps: setProcessor, first frame, stop) and for
 //    NoiseSuppressionProcessor (each cycle waits until the worklet runs), with the same checks.
 // Prints a summary table and exits 1 when a check fails. The numbers in README's "Soak"
 // paragraph come from one run of this script.
@@ -41,6 +42,8 @@ const BLUR_RADIUS = 10;
 const MAX_HEAP_GROWTH = 2 << 20;
 /** Allowed growth of the per-frame time from the first to the last window (load on a shared machine moves it too). */
 const MAX_FRAME_TIME_RATIO = 1.25;
+/** How long a video cycle waits for its first processed frame after setProcessor resolved. */
+const FIRST_FRAME_MS = 10_000;
 /** Allowed growth of the page's heap over the cycles after the first sample (~1 KiB a cycle). */
 const MAX_CYCLE_HEAP_GROWTH = 1 << 20;
 
@@ -152,7 +155,7 @@ async function pageCyclesSetup({ kind, width, height, fps, blurRadius }) {
  * `n` cycles: setProcessor, wait until it really runs (video: a frame out of the processed
  * track; audio: the worklet reports ready), stopProcessor; each checked after the stop.
  */
-async function pageCycles({ n, offset }) {
+async function pageCycles({ n, offset, firstFrameMs: FIRST_FRAME_MS }) {
   const { FrameTap } = await import('/__tests__/video-page.js');
   const c = globalThis.__cycles;
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -160,25 +163,44 @@ async function pageCycles({ n, offset }) {
   let frames = 0;
   let waitMs = 0;
   let wasmBytes = 0;
+  // The slowest cycle's steps (ms): setProcessor, then its first processed frame, then the stop.
+  const slowest = { setMs: [0], firstFrameMs: [0], stopMs: [0] };
+  const note = (key, ms, cycle) => { if (ms > slowest[key][0]) slowest[key] = [Math.round(ms), cycle]; };
   for (let i = 0; i < n; i++) {
+    const cycle = offset + i + 1;
     const t = performance.now();
     await c.track.setProcessor(c.processor);
+    const tSet = performance.now();
+    note('setMs', tSet - t, cycle);
     if (c.kind === 'video') {
-      const tap = new FrameTap(c.processor.processedTrack);
-      while (tap.count < 1 && performance.now() - t < 10_000) await sleep(5);
+      // Read through a <video>: Chromium's MediaStreamTrackProcessor leaves about one frame in
+      // 100 to the garbage collector when its reader stops while frames flow (README "Soak").
+      const tap = new FrameTap(c.processor.processedTrack, { video: true });
+      while (tap.count < 1 && performance.now() - tSet < FIRST_FRAME_MS) await sleep(5);
       const got = tap.count;
-      waitMs += performance.now() - t;
+      const tFirst = performance.now();
+      note('firstFrameMs', tFirst - tSet, cycle);
+      waitMs += tFirst - t;
+      const running = got < 1 ? c.processor.stats() : null; // where the frames stopped
+      const output = c.processor.processedTrack;
+      const outputState = output && { readyState: output.readyState, muted: output.muted };
       await tap.stop(); // the consumer goes first, as when livekit unpublishes
       await c.track.stopProcessor();
+      note('stopMs', performance.now() - tFirst, cycle);
       const st = c.processor.stats();
       frames += st.frames;
       wasmBytes = Math.max(wasmBytes, st.wasmMemoryBytes ?? 0);
       const problems = [];
-      if (got < 1) problems.push('no processed frame within 10 s');
+      if (got < 1) {
+        const r = running;
+        problems.push(`no processed frame within ${FIRST_FRAME_MS / 1000} s of setProcessor (which took ${Math.round(tSet - t)} ms): `
+          + `the worker had read ${r?.frames} camera frames (${r?.rendered} processed, ${r?.passthrough} passed through, opened ${r?.framesOpened}, `
+          + `handed over ${r?.framesHandedOver}, input stalls ${r?.inputStalls}), renderer ${r?.renderer}, output ${JSON.stringify(outputState)}, camera ${c.raw.readyState}${c.raw.muted ? ' muted' : ''}`);
+      }
       if (st.framesAlive !== 0) problems.push(`${st.framesAlive} frames left open`);
       if (st.framesOpened !== st.framesClosed + st.framesHandedOver) problems.push(`frames opened ${st.framesOpened} != closed ${st.framesClosed} + handed over ${st.framesHandedOver}`);
       if (st.errors) problems.push(`${st.errors} errors (${st.lastError})`);
-      if (problems.length) bad.push({ cycle: offset + i + 1, problems });
+      if (problems.length) bad.push({ cycle, problems });
     } else {
       const node = c.processor.node;
       const ready = await node.ready;
@@ -190,11 +212,11 @@ async function pageCycles({ n, offset }) {
       if (!ready) problems.push(`the worklet did not start (${node.error?.message})`);
       if (!report) problems.push('destroy not confirmed by the worklet');
       else if (report.live !== 0) problems.push(`${report.live} suppressors left alive`);
-      if (problems.length) bad.push({ cycle: offset + i + 1, problems });
+      if (problems.length) bad.push({ cycle, problems });
     }
     if (c.processor.processedTrack !== undefined) bad.push({ cycle: offset + i + 1, problems: ['processedTrack still set after stopProcessor'] });
   }
-  return { bad: bad.slice(0, 10), badCount: bad.length, frames, waitMs: waitMs / n, wasmBytes, errors: c.errors.splice(0), rawLive: c.raw.readyState };
+  return { bad: bad.slice(0, 10), badCount: bad.length, frames, waitMs: waitMs / n, wasmBytes, errors: c.errors.splice(0), rawLive: c.raw.readyState, slowest };
 }
 
 async function pageCyclesTeardown() {
@@ -296,9 +318,11 @@ async function cycles(page, kind) {
   let wasm = [];
   let waitMs = 0;
   let rawLive = 'live';
+  const slowest = { setMs: [0], firstFrameMs: [0], stopMs: [0] }; // [ms, cycle]
   for (let done = 0; done < CYCLES;) {
     const n = Math.min(CYCLE_SAMPLE || CYCLES, CYCLES - done);
-    const r = await page.evaluate(pageCycles, { n, offset: done });
+    const r = await page.evaluate(pageCycles, { n, offset: done, firstFrameMs: FIRST_FRAME_MS });
+    for (const [key, [ms, cycle]] of Object.entries(r.slowest)) if (ms > slowest[key][0]) slowest[key] = [ms, cycle];
     done += n;
     bad += r.badCount;
     badList.push(...r.bad);
@@ -321,6 +345,7 @@ async function cycles(page, kind) {
     heapGrowthKiB: Math.round((memory.at(-1).window - base) / 1024),
     workersAliveAtEnd: after.workers, wasmMiB: [+MiB(wasm[0]), +MiB(wasm.at(-1))],
     msToRunning: +(waitMs / CYCLES).toFixed(1), framesPerCycle: kind === 'video' ? +(frames / CYCLES).toFixed(1) : undefined,
+    slowest: Object.fromEntries(Object.entries(slowest).filter(([key]) => kind === 'video' || key === 'setMs').map(([key, [ms, cycle]]) => [key, `${ms} ms (cycle ${cycle})`])),
   };
   if (badList.length) log(`  first bad cycles: ${JSON.stringify(badList.slice(0, 5))}`);
   check(`${kind} cycles: every cycle ran and stopped clean`, bad === 0, `${bad} bad cycles`);

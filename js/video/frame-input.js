@@ -98,6 +98,24 @@ export class FrameInput {
       }
     }
     const [w, h] = full ? [width, height] : fitInside(width, height, fit);
+    this.#readBack(source, w, h);
+    this.kind = full ? 'rgba' : 'scaled';
+  }
+
+  /**
+   * Copies drawable `source` (any size or kind) into wasm memory as `width x height` RGBA,
+   * through a 2D canvas, synchronously: the CPU renderer's way for a source that is not a
+   * loaded frame (tests, the benchmark).
+   */
+  draw(source, width, height) {
+    this.source = source;
+    this.width = width;
+    this.height = height;
+    this.#readBack(source, width, height);
+    this.kind = 'rgba';
+  }
+
+  #readBack(source, w, h) {
     this.#canvas ??= makeCanvas(w, h);
     this.#context ??= this.#canvas.getContext('2d', { willReadFrequently: true, alpha: false });
     if (this.#canvas.width !== w || this.#canvas.height !== h) {
@@ -106,10 +124,9 @@ export class FrameInput {
     }
     this.#context.drawImage(source, 0, 0, w, h);
     const rgba = this.#context.getImageData(0, 0, w, h).data;
-    const ptr = this.inner.buffer(rgba.length);
-    new Uint8Array(this.#wasm.memory.buffer, ptr, rgba.length).set(rgba);
+    this.inner.reserve(rgba.length); // may grow memory: the view comes after
+    new Uint8Array(this.#wasm.memory.buffer, this.inner.framePtr(), rgba.length).set(rgba);
     this.inner.describe('RGBA', w, h, Uint32Array.of(0, 4 * w), 'rgb', true);
-    this.kind = full ? 'rgba' : 'scaled';
     this.format = 'RGBA';
     this.layout = [{ offset: 0, stride: 4 * w }];
   }
@@ -126,9 +143,9 @@ export class FrameInput {
     } catch {
       return this.#copyFailed();
     }
-    const ptr = this.inner.buffer(size); // may grow memory: the view comes after
+    this.inner.reserve(size); // may grow memory: the view comes after
     try {
-      const layout = await frame.copyTo(new Uint8Array(this.#wasm.memory.buffer, ptr, size));
+      const layout = await frame.copyTo(new Uint8Array(this.#wasm.memory.buffer, this.inner.framePtr(), size));
       this.#copyFailures = 0;
       return layout;
     } catch {
@@ -144,7 +161,7 @@ export class FrameInput {
   /** Views of the planes in wasm memory (re-made on each call: memory growth detaches them). */
   planes() {
     const buffer = this.#wasm.memory.buffer;
-    const base = this.inner.ptr;
+    const base = this.inner.framePtr();
     const rows = (p, h) => this.layout[p].stride * (h - 1) + this.layout[p].stride;
     const heights = this.format === 'NV12' ? [this.height, Math.ceil(this.height / 2)]
       : this.format.startsWith('I420') ? [this.height, Math.ceil(this.height / 2), Math.ceil(this.height / 2), this.height]

@@ -94,6 +94,14 @@ async function startWorker(track, base) {
     try {
       start = await ask(worker, { type: MSG.START, path: PATH.WORKER, ...base, track: clone }, [clone, ...transfer], MSG.READY);
       start.path = PATH.WORKER;
+      // The caller stopping their track does not end the clone the worker holds ('ended' fires
+      // only when the source ends it; a stop() is seen by polling): the worker stops it, so the
+      // output ends with the input and the camera is released.
+      start.watch = setInterval(() => {
+        if (track.readyState !== 'ended') return;
+        clearInterval(start.watch);
+        worker.postMessage({ type: MSG.INPUT_ENDED });
+      }, 500);
     } catch (error) {
       clone.stop();
       if (error?.name !== 'DataCloneError') { worker.terminate(); throw error; }
@@ -126,13 +134,14 @@ async function startWorker(track, base) {
   }
   if (!start && canCaptureCanvas() && typeof createImageBitmap === 'function') {
     // No mediacapture-transform: the page plays the camera and sends frames over.
+    let ready;
     try {
-      await ask(worker, { type: MSG.START, path: PATH.FRAMES, ...base }, transfer, MSG.READY);
+      ready = await ask(worker, { type: MSG.START, path: PATH.FRAMES, ...base }, transfer, MSG.READY);
     } catch (error) {
       worker.terminate();
       throw error;
     }
-    return (await videoElementPath()).startVideoElementPath(track, base, remotePipeline(worker));
+    return (await videoElementPath()).startVideoElementPath(track, base, remotePipeline(worker, ready.stats));
   }
   if (!start) { worker.terminate(); return null; }
 
@@ -165,9 +174,13 @@ async function startWorker(track, base) {
   };
 }
 
-/** @returns {import('./protocol.js').RemotePipeline} the worker's pipeline, for worker-frames */
-function remotePipeline(worker) {
-  let last = { path: PATH.FRAMES };
+/**
+ * @param {object} stats the worker's first statistics (its ready message), so that stats()
+ *   has every field from the start, as on the other paths
+ * @returns {import('./protocol.js').RemotePipeline} the worker's pipeline, for worker-frames
+ */
+function remotePipeline(worker, stats) {
+  let last = { ...stats, path: PATH.FRAMES };
   let pending = null; // resolves the frame in flight
   worker.addEventListener('message', ({ data }) => {
     if (data?.type === MSG.STATS) last = { ...data.stats, path: PATH.FRAMES };

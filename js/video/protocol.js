@@ -27,6 +27,7 @@ export const PATH = Object.freeze({
  *   start { path, module, modelUrl, renderer, background, track? | readable+writable? }
  *   frame { bitmap, width, height, timestampMs }  worker-frames only
  *   background { setting } | reset | destroy
+ *   input-ended                                 worker path: the caller stopped their track
  * Worker -> page:
  *   probe { mstp, vtg } | ready { stats, track? } | error { message }
  *   frame { bitmap }  the processed picture, or the frame itself when it passed through
@@ -42,6 +43,7 @@ export const MSG = Object.freeze({
   RESET: 'reset',
   STATS: 'stats',
   ENDED: 'ended',
+  INPUT_ENDED: 'input-ended',
   DESTROY: 'destroy',
   DESTROYED: 'destroyed',
 });

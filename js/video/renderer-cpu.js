@@ -4,7 +4,7 @@
 // Per frame: the compositor reads the frame the pipeline copied into wasm memory once (a
 // FrameInput, frame-input.js: converted to RGBA in wasm SIMD when it is YUV or BGRA), runs, and
 // its output is put on `canvas`. Any other source (tests, the benchmark) is drawn on a 2D
-// canvas and read back.
+// canvas and read back into a FrameInput of the renderer's own.
 
 import { PREFIX } from '../checks.js';
 import { FrameInput } from './frame-input.js';
@@ -32,8 +32,7 @@ class CpuRenderer {
   #compositor = null;
   #generation = -1; // of the wasm instance the compositor belongs to
   #size = [0, 0, 0, 0];
-  #input; // 2D canvas the source is drawn on to read its pixels
-  #inputContext;
+  #drawn = null; // FrameInput for sources that are not a loaded full-size frame
   #output;
   #background = { mode: 'none' };
   #stale = false; // a background change waits for the next render()
@@ -47,14 +46,12 @@ class CpuRenderer {
     // worker), and no GPU texture of the worker's context leaves with the frame.
     this.#output = this.canvas.getContext('2d', { alpha: false, willReadFrequently: true });
     if (!this.#output) throw new Error(`${PREFIX}: the CPU renderer could not get a 2D context on its canvas`);
-    this.#input = makeCanvas(1, 1);
-    this.#inputContext = this.#input.getContext('2d', { willReadFrequently: true, alpha: false });
   }
 
   setBackground(setting) {
     this.#background = setting;
     // Applied by the next render(), never now: a frame copy into wasm memory may be in flight
-    // (FrameInput.load), and set_image allocates; wasm memory growth would detach its target.
+    // (FrameInput.load), and setImage allocates; wasm memory growth would detach its target.
     this.#stale = true;
   }
 
@@ -62,9 +59,9 @@ class CpuRenderer {
     this.#stale = false;
     const c = this.#compositor;
     const b = this.#background;
-    if (b.mode === 'blur') c.set_blur(b.radius);
-    else if (b.mode === 'image') c.set_image(imagePixels(b.image), b.image.width, b.image.height);
-    else c.set_none();
+    if (b.mode === 'blur') c.setBlur(b.radius);
+    else if (b.mode === 'image') c.setImage(imagePixels(b.image), b.image.width, b.image.height);
+    else c.setNone();
   }
 
   /**
@@ -95,6 +92,8 @@ class CpuRenderer {
     // one, with the current background.
     if (!this.#compositor || this.#generation !== this.#wasm.generation) {
       this.#compositor = new this.#wasm.CpuCompositor(...size);
+      this.#drawn?.destroy(); // frees it only in the instance it belongs to
+      this.#drawn = null;
       this.#generation = this.#wasm.generation;
       this.#stale = true;
     } else if (size.some((v, i) => v !== this.#size[i])) {
@@ -104,36 +103,28 @@ class CpuRenderer {
     if (this.#stale) this.#apply();
     const c = this.#compositor;
     const full = input && (input.kind === 'planes' || input.kind === 'rgba') && input.width === width && input.height === height;
-    if (!full) {
-      const ptr = c.frame_ptr();
-      this.#drawInput(input ? input.source : source, width, height, new Uint8Array(this.#wasm.memory.buffer, ptr, width * height * 4));
+    let frame = input;
+    if (!full) { // any FrameSource, any size or rotation: through a 2D canvas
+      this.#drawn ??= new FrameInput(this.#wasm);
+      this.#drawn.draw(input ? input.source : source, width, height);
+      frame = this.#drawn;
     }
     // Views after every call that may allocate: memory growth detaches older ones.
-    new Float32Array(this.#wasm.memory.buffer, c.mask_ptr(), maskWidth * maskHeight).set(mask.subarray(0, maskWidth * maskHeight));
-    if (full) c.renderInput(input.inner, maskWidth, maskHeight);
-    else c.render(...size);
-    const out = new Uint8ClampedArray(this.#wasm.memory.buffer, c.output_ptr(), width * height * 4);
+    new Float32Array(this.#wasm.memory.buffer, c.maskPtr(), maskWidth * maskHeight).set(mask.subarray(0, maskWidth * maskHeight));
+    c.render(frame.inner, maskWidth, maskHeight);
+    const out = new Uint8ClampedArray(this.#wasm.memory.buffer, c.outputPtr(), width * height * 4);
     this.#output.putImageData(new ImageData(out, width, height), 0, 0);
   }
 
-  /** The source's pixels through a 2D canvas (any FrameSource, any size or rotation). */
-  #drawInput(source, width, height, target) {
-    if (this.#input.width !== width || this.#input.height !== height) {
-      this.#input.width = width;
-      this.#input.height = height;
-    }
-    this.#inputContext.drawImage(source, 0, 0, width, height);
-    target.set(this.#inputContext.getImageData(0, 0, width, height).data);
-  }
-
   resetTemporal() {
-    if (this.#generation === this.#wasm.generation) this.#compositor?.reset_temporal();
+    if (this.#generation === this.#wasm.generation) this.#compositor?.resetTemporal();
   }
 
   destroy() {
     freeIfCurrent(this.#wasm, this.#compositor, this.#generation);
     this.#compositor = null;
-    this.#input.width = this.#input.height = 1;
+    this.#drawn?.destroy();
+    this.#drawn = null;
   }
 }
 

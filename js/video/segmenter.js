@@ -87,7 +87,7 @@ export class FrameSegmenter {
    */
   segment(input) {
     const inner = this.#inner;
-    inner.segmentInput(input.inner);
+    inner.segment(input.inner);
     const width = inner.maskWidth;
     const height = inner.maskHeight;
     return { mask: new Float32Array(this.#wasm.memory.buffer, inner.maskPtr(), width * height), width, height };

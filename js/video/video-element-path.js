@@ -34,7 +34,8 @@ export async function startVideoElementPath(track, options, remote = null) {
   video.srcObject = new MediaStream([track]);
   // Not awaited: a muted camera (no frames yet) would hold play() pending; frames are drawn
   // as they come, like on the worker paths. A muted <video> is always allowed to autoplay.
-  video.play().catch((error) => reportOnce(error));
+  // destroy() before the first frame interrupts play(): that is no error.
+  video.play().catch((error) => { if (!stopped) reportOnce(error); });
 
   const settings = track.getSettings();
   const canvas = document.createElement('canvas');

@@ -16,6 +16,13 @@ import { MSG, PATH, STATS_INTERVAL_MS } from './protocol.js';
 
 /** On destroy, how long the frames still queued in the input stream are read and closed. */
 const DRAIN_MS = 1000;
+/**
+ * A read of the camera's stream that waits this long is counted (stats().inputStalls) and the
+ * first one logged: the wait is the browser's (Chromium's MediaStreamTrackProcessor was seen
+ * delivering no frame for 10 s to a new processor while VideoFrames of that camera awaited
+ * garbage collection: README "Soak"), and frames pass again when it delivers them.
+ */
+const INPUT_STALL_MS = 5000;
 
 let pipeline = null;
 let ledger = new FrameLedger();
@@ -26,9 +33,18 @@ let stopping = false;
 let statsTimer = null;
 let running = null;
 let statsAt = 0;
+let readSince = null; // when the pending read of the input began
+let stalls = 0;
 
 function postStats() {
   statsAt = performance.now();
+  if (readSince !== null && statsAt - readSince >= INPUT_STALL_MS) {
+    readSince = null; // counted once per read
+    if (++stalls === 1) {
+      console.warn(`visio-media-effects: no camera frame for ${INPUT_STALL_MS / 1000} s: the browser delivers none `
+        + '(a muted camera, or frames withheld while VideoFrames of it await garbage collection); the effect resumes with them');
+    }
+  }
   postMessage({ type: MSG.STATS, stats: stats() });
 }
 
@@ -40,6 +56,7 @@ function stats() {
     framesOpened: ledger.opened,
     framesClosed: ledger.closed,
     framesHandedOver: ledger.handedOver,
+    ...(reader ? { inputStalls: stalls } : {}),
   };
 }
 
@@ -84,10 +101,13 @@ async function pump(readable, writable) {
   writer = writable.getWriter();
   while (!stopping) {
     let result;
+    readSince = performance.now();
     try {
       result = await reader.read();
     } catch {
       break;
+    } finally {
+      readSince = null;
     }
     if (result.done) break;
     const frame = ledger.open(result.value);
@@ -152,12 +172,13 @@ async function onFrame({ bitmap, width, height, timestampMs }) {
  * the track clone feeding it, or we stopped the transferred track), rather than cancelling
  * it: a cancelled stream drops its queued frames (and those in transit from the page) without
  * closing them, and Chromium then warns that they were garbage collected unclosed. A stream
- * that does not end within DRAIN_MS is cancelled.
+ * that does not end within DRAIN_MS is cancelled; a pump held by a write the generator never
+ * takes is not waited for longer than that either.
  */
 async function drain() {
-  await running?.catch(() => {});
   if (!reader) return;
   const timer = setTimeout(() => reader.cancel().catch(() => {}), DRAIN_MS);
+  await within(running, DRAIN_MS);
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -170,12 +191,19 @@ async function drain() {
   clearTimeout(timer);
 }
 
+/** Resolves when `promise` settles or after `ms`, whichever comes first. */
+function within(promise, ms) {
+  let timer;
+  return Promise.race([promise?.catch(() => {}), new Promise((resolve) => { timer = setTimeout(resolve, ms); })])
+    .finally(() => clearTimeout(timer));
+}
+
 async function destroy() {
   stopping = true;
   clearInterval(statsTimer);
   inputTrack?.stop(); // its processor's stream ends after the frames it holds
   await drain();
-  await writer?.close().catch(() => {});
+  await within(writer?.close(), DRAIN_MS); // a write the generator never takes must not hold destroy()
   ledger.closeAll();
   pipeline?.destroy();
   postMessage({ type: MSG.DESTROYED, stats: stats() });
@@ -201,6 +229,11 @@ self.onmessage = ({ data }) => {
       break;
     case MSG.RESET:
       pipeline?.resetTemporal();
+      break;
+    case MSG.INPUT_ENDED:
+      // The caller stopped their track, which does not stop our transferred clone: stop it, its
+      // stream ends and pump() ends the output as for a camera unplugged.
+      inputTrack?.stop();
       break;
     case MSG.DESTROY:
       destroy();

@@ -8,16 +8,15 @@
 //! channel that lives in wasm memory and is processed in place, so `process()` allocates
 //! nothing on either side.
 //!
-//! ABI (all handles are pointers, 0 means failure; nothing here can panic):
+//! ABI (the raw ABI's conventions, weight buffer and error message: `raw.rs`):
 //! - `vme_ns_create(sample_rate, max_channels, lookahead) -> handle` (0: rate outside
-//!   8..=96 kHz or channels outside 1..=2); `lookahead` 1 reserves the voice chain's limiter
-//!   look-ahead (1.5 ms more latency), 0 (or absent) does not
+//!   8..=96 kHz or channels outside 1..=2, the reason in `vme_error_*`); `lookahead` 1 reserves
+//!   the voice chain's limiter look-ahead (1.5 ms more latency), 0 (or absent) does not
 //! - `vme_ns_buffer(handle, channel) -> *mut f32`: the 128-sample in/out buffer of a channel
 //! - `vme_ns_process(handle, channels) -> u32`: processes one 128-sample quantum of `channels`
 //!   channels in place (a change in channel count resets the states it brings in); 1 when a
 //!   live switch to DeepFilterNet3 was given up in it (its weights are laid out over the
-//!   quanta after `vme_ns_set_model`): the message is in `vme_ns_error_*`, the old model
-//!   plays on
+//!   quanta after `vme_ns_set_model`): the message is in `vme_error_*`, the old model plays on
 //! - `vme_ns_vad(handle) -> f32`: voice probability of the latest 10 ms frame (max over channels)
 //! - `vme_ns_set_enabled(handle, 0|1)`, `vme_ns_set_attenuation_limit(handle, db)`
 //!   (`db` = +inf: no limit; 0: bypass)
@@ -28,29 +27,23 @@
 //!   (NaN: from intensity; out of range: clamped; an unknown stage is ignored)
 //! - `vme_ns_latency(handle) -> u32`: added delay in samples at the context rate (it changes
 //!   when a model switch completes)
-//! - `vme_ns_weights_alloc(len) -> *mut u8`: a buffer for a weight file (0: out of memory);
-//!   the caller copies the file there (the worklet does it in slices over several quanta) and
-//!   passes it to `vme_ns_set_model`, or gives it back with `vme_ns_weights_free(ptr, len)`
-//!   (a switch overtaken by another, a node destroyed mid-copy)
 //! - `vme_ns_set_model(handle, model, weights, len) -> u32`: model 0 RNNoise (weights may be
-//!   0), 1 DeepFilterNet3 with its weights (pkg/models/deepfilternet3.dfw), which it takes
-//!   (frees) whatever happens; before any audio the model changes at once, afterwards live
-//!   with a crossfade (`audio::Suppressor::set_model`): then it only checks the file's
-//!   structure, and the values are checked as the next quanta convert them. 0: done; 1:
-//!   failed, the suppressor
-//!   unchanged and `vme_ns_error_ptr()`/`vme_ns_error_len()` hold the UTF-8 reason
+//!   0), 1 DeepFilterNet3 with its weight file (pkg/models/deepfilternet3.dfw) in a buffer from
+//!   `vme_weights_alloc(len)` (the worklet copies it there in slices over several quanta),
+//!   which it takes (frees) whatever happens; before any audio the model changes at once,
+//!   afterwards live with a crossfade (`audio::Suppressor::set_model`): then it only checks
+//!   the file's structure, and the values are checked as the next quanta convert them.
+//!   0: done; 1: failed, the suppressor unchanged and the reason in `vme_error_*`
 //! - `vme_ns_model(handle) -> u32`: the model producing the output (0 RNNoise, 1 DeepFilterNet3)
 //! - `vme_ns_destroy(handle)`; `vme_ns_live() -> u32`: suppressors alive in this instance
 
-use super::deepfilter::{alloc_bytes, free_bytes, take_bytes};
+use super::raw::{set_error, take_weights};
 use crate::audio::voice::Stage;
 use crate::audio::{Model, ModelKind, Suppressor, QUANTUM};
 use crate::nn::dfn_weights::DfnModel;
-use std::cell::RefCell;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 static LIVE: AtomicU32 = AtomicU32::new(0);
-thread_local! { static NS_ERROR: RefCell<String> = const { RefCell::new(String::new()) }; }
 
 /// A suppressor and the buffers the worklet writes into, boxed so the pointers stay put.
 pub struct Handle {
@@ -84,7 +77,10 @@ pub extern "C" fn vme_ns_create(
                 buffers,
             }))
         }
-        Err(_) => std::ptr::null_mut(),
+        Err(e) => {
+            set_error(e.to_string());
+            std::ptr::null_mut()
+        }
     }
 }
 
@@ -106,7 +102,7 @@ pub extern "C" fn vme_ns_process(h: *mut Handle, channels: u32) -> u32 {
     match h.suppressor.take_switch_error() {
         None => 0,
         Some(e) => {
-            NS_ERROR.with(|m| *m.borrow_mut() = format!("DeepFilterNet3 weights: {e}"));
+            set_error(format!("DeepFilterNet3 weights: {e}"));
             1
         }
     }
@@ -159,22 +155,9 @@ pub extern "C" fn vme_ns_latency(h: *mut Handle) -> u32 {
 }
 
 #[no_mangle]
-pub extern "C" fn vme_ns_weights_alloc(len: u32) -> *mut u8 {
-    alloc_bytes(len)
-}
-
-#[no_mangle]
-pub extern "C" fn vme_ns_weights_free(weights: *mut u8, len: u32) {
-    if !weights.is_null() {
-        // SAFETY: `weights` comes from `vme_ns_weights_alloc(len)` and was not passed on.
-        unsafe { free_bytes(weights, len) };
-    }
-}
-
-#[no_mangle]
 pub extern "C" fn vme_ns_set_model(h: *mut Handle, model: u32, weights: *mut u8, len: u32) -> u32 {
-    // SAFETY: a non-null `weights` comes from `vme_ns_weights_alloc(len)`; taken once, here.
-    let bytes = (!weights.is_null()).then(|| unsafe { take_bytes(weights, len) });
+    // SAFETY: a non-null `weights` comes from `vme_weights_alloc(len)`; taken once, here.
+    let bytes = unsafe { take_weights(weights, len) };
     let result = match (handle(h), model, bytes) {
         (None, _, _) => Err("no suppressor (null handle)".to_string()),
         (Some(h), 0, _) => h
@@ -190,20 +173,10 @@ pub extern "C" fn vme_ns_set_model(h: *mut Handle, model: u32, weights: *mut u8,
     match result {
         Ok(()) => 0,
         Err(message) => {
-            NS_ERROR.with(|e| *e.borrow_mut() = message);
+            set_error(message);
             1
         }
     }
-}
-
-#[no_mangle]
-pub extern "C" fn vme_ns_error_ptr() -> *const u8 {
-    NS_ERROR.with(|e| e.borrow().as_ptr())
-}
-
-#[no_mangle]
-pub extern "C" fn vme_ns_error_len() -> u32 {
-    NS_ERROR.with(|e| e.borrow().len() as u32)
 }
 
 #[no_mangle]

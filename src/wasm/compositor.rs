@@ -1,20 +1,18 @@
 //! The CPU background renderer's browser boundary (`CpuCompositor`).
 //!
-//! Frames, masks and output never cross the boundary as copies: JS sizes the buffers with
-//! `resize`, then writes the frame (`VideoFrame.copyTo`, `getImageData` data `.set`) and
-//! the mask straight into wasm memory at `frame_ptr()` / `mask_ptr()`, calls `render`, and
-//! reads the result from a view at `output_ptr()`. The pointers are byte offsets into
-//! `memory.buffer`, valid until the next `resize`; views must be re-created whenever
-//! `memory.buffer` changes (memory growth detaches them).
+//! Frames, masks and output never cross the boundary as copies: the frame is a `FrameInput`
+//! (frame.rs, shared with the segmenter), JS sizes the mask and output buffers with `resize`,
+//! writes the mask into wasm memory at `maskPtr()`, calls `render`, and reads the result from
+//! a view at `outputPtr()`. The addresses are byte offsets into `memory.buffer`, valid until
+//! the next `resize`; views must be re-created whenever `memory.buffer` changes (memory growth
+//! detaches them).
 //!
 //! ```js
-//! const c = new CpuCompositor(1280, 720);
-//! c.set_blur(20);
-//! c.resize(1280, 720, 256, 144);
-//! await frame.copyTo(new Uint8Array(memory.buffer, c.frame_ptr(), 1280 * 720 * 4), { format: 'RGBA' });
-//! new Float32Array(memory.buffer, c.mask_ptr(), 256 * 144).set(mask);
-//! c.render(1280, 720, 256, 144);
-//! const out = new Uint8ClampedArray(memory.buffer, c.output_ptr(), 1280 * 720 * 4);
+//! const c = new CpuCompositor(1280, 720, 256, 144);
+//! c.setBlur(20);
+//! new Float32Array(memory.buffer, c.maskPtr(), 256 * 144).set(mask);
+//! c.render(input, 256, 144);   // a described 1280x720 FrameInput
+//! const out = new Uint8ClampedArray(memory.buffer, c.outputPtr(), 1280 * 720 * 4);
 //! ```
 
 use super::frame::FrameInput;
@@ -24,7 +22,6 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 pub struct CpuCompositor {
     inner: Compositor,
-    frame: Vec<u8>,
     output: Vec<u8>,
     mask: Vec<f32>,
     size: (usize, usize, usize, usize),
@@ -32,18 +29,17 @@ pub struct CpuCompositor {
 
 #[wasm_bindgen]
 impl CpuCompositor {
-    /// A renderer for `width x height` frames with a `mask_width x mask_height` mask,
+    /// A renderer for `width x height` frames with a `maskWidth x maskHeight` mask,
     /// background none. Buffers are allocated here.
     #[wasm_bindgen(constructor)]
     pub fn new(
         width: u32,
         height: u32,
-        mask_width: u32,
-        mask_height: u32,
+        #[wasm_bindgen(js_name = maskWidth)] mask_width: u32,
+        #[wasm_bindgen(js_name = maskHeight)] mask_height: u32,
     ) -> Result<CpuCompositor, JsError> {
         let mut c = CpuCompositor {
             inner: Compositor::new(width as usize, height as usize),
-            frame: Vec::new(),
             output: Vec::new(),
             mask: Vec::new(),
             size: (0, 0, 0, 0),
@@ -52,14 +48,15 @@ impl CpuCompositor {
         Ok(c)
     }
 
-    /// Sizes the frame, mask and output buffers (tightly packed RGBA frame, f32 mask);
-    /// a no-op when nothing changed. Pointers and views must be refreshed afterwards.
+    /// Sizes the mask and output buffers (f32 mask, tightly packed RGBA output) for
+    /// `width x height` frames; a no-op when nothing changed. Addresses and views must be
+    /// refreshed afterwards.
     pub fn resize(
         &mut self,
         width: u32,
         height: u32,
-        mask_width: u32,
-        mask_height: u32,
+        #[wasm_bindgen(js_name = maskWidth)] mask_width: u32,
+        #[wasm_bindgen(js_name = maskHeight)] mask_height: u32,
     ) -> Result<(), JsError> {
         let (w, h, mw, mh) = (
             width as usize,
@@ -79,7 +76,6 @@ impl CpuCompositor {
             )));
         }
         if self.size != (w, h, mw, mh) {
-            self.frame.resize(w * h * 4, 0);
             self.output.resize(w * h * 4, 0);
             self.mask.resize(mw * mh, 0.0);
             self.size = (w, h, mw, mh);
@@ -87,64 +83,64 @@ impl CpuCompositor {
         Ok(())
     }
 
-    /// Address of the RGBA frame buffer (`width * height * 4` bytes) for `render`
-    /// (`renderInput` reads a FrameInput instead).
-    pub fn frame_ptr(&mut self) -> usize {
-        self.frame.as_mut_ptr() as usize
-    }
-
+    /// Address of the mask buffer (`maskWidth * maskHeight` f32s), which JS fills before
+    /// `render`.
+    #[wasm_bindgen(js_name = maskPtr)]
     pub fn mask_ptr(&mut self) -> usize {
         self.mask.as_mut_ptr() as usize
     }
 
+    /// Address of the output (`width * height * 4` RGBA bytes), written by `render`.
+    #[wasm_bindgen(js_name = outputPtr)]
     pub fn output_ptr(&self) -> usize {
         self.output.as_ptr() as usize
     }
 
+    #[wasm_bindgen(js_name = setNone)]
     pub fn set_none(&mut self) {
         // Background::None is always accepted.
         let _ = self.inner.set_background(Background::None);
     }
 
     /// Blur radius in pixels of a 720p frame (Visio: 10 light, 20 normal).
+    #[wasm_bindgen(js_name = setBlur)]
     pub fn set_blur(&mut self, radius: f32) -> Result<(), JsError> {
-        self.inner
-            .set_background(Background::Blur { radius })
-            .map_err(|e| JsError::new(&e.to_string()))
+        Ok(self.inner.set_background(Background::Blur { radius })?)
     }
 
-    /// A virtual background: `rgba` (width * height * 4 bytes) is copied and cover-fitted.
+    /// A virtual background: `rgba` (width * height * 4 bytes) is copied and cover-fitted
+    /// (set-up data: a typed-array argument, not a buffer in wasm memory).
+    #[wasm_bindgen(js_name = setImage)]
     pub fn set_image(&mut self, rgba: &[u8], width: u32, height: u32) -> Result<(), JsError> {
         let bg = Background::Image {
             rgba: rgba.to_vec(),
             width: width as usize,
             height: height as usize,
         };
-        self.inner
-            .set_background(bg)
-            .map_err(|e| JsError::new(&e.to_string()))
+        Ok(self.inner.set_background(bg)?)
     }
 
+    /// Forgets the previous frames' masks (the temporal smoothing starts again).
+    #[wasm_bindgen(js_name = resetTemporal)]
     pub fn reset_temporal(&mut self) {
         self.inner.reset_temporal();
     }
 
     /// Renders the frame held by `input` (converted to RGBA once, in wasm SIMD, unless it is
-    /// RGBA already) with the mask in the mask buffer; the sizes must be those of the last
-    /// `resize`, and the input's.
-    #[wasm_bindgen(js_name = renderInput)]
-    pub fn render_input(
+    /// RGBA already) with the mask in the mask buffer into the output buffer; the sizes must
+    /// be those of the last `resize`.
+    pub fn render(
         &mut self,
         input: &mut FrameInput,
-        mask_width: u32,
-        mask_height: u32,
+        #[wasm_bindgen(js_name = maskWidth)] mask_width: u32,
+        #[wasm_bindgen(js_name = maskHeight)] mask_height: u32,
     ) -> Result<(), JsError> {
         let (rgba, stride, w, h) = input.rgba()?;
         let (mw, mh) = (mask_width as usize, mask_height as usize);
         if self.size != (w, h, mw, mh) {
             let (a, b, c, d) = self.size;
             return Err(JsError::new(&format!(
-                "renderInput: frame {w}x{h} with mask {mw}x{mh} does not match the buffers sized by resize({a}, {b}, {c}, {d})"
+                "render: frame {w}x{h} with mask {mw}x{mh} does not match the buffers sized by resize({a}, {b}, {c}, {d})"
             )));
         }
         let frame = Frame {
@@ -158,45 +154,6 @@ impl CpuCompositor {
             width: mw,
             height: mh,
         };
-        self.inner
-            .render(frame, mask, &mut self.output)
-            .map_err(|e| JsError::new(&e.to_string()))
-    }
-
-    /// Renders the frame and mask in the buffers into the output buffer; the sizes must be
-    /// those of the last `resize`.
-    pub fn render(
-        &mut self,
-        width: u32,
-        height: u32,
-        mask_width: u32,
-        mask_height: u32,
-    ) -> Result<(), JsError> {
-        let (w, h, mw, mh) = (
-            width as usize,
-            height as usize,
-            mask_width as usize,
-            mask_height as usize,
-        );
-        if self.size != (w, h, mw, mh) {
-            let (a, b, c, d) = self.size;
-            return Err(JsError::new(&format!(
-                "render({w}, {h}, {mw}, {mh}) does not match the buffers sized by resize({a}, {b}, {c}, {d})"
-            )));
-        }
-        let frame = Frame {
-            rgba: &self.frame,
-            width: w,
-            height: h,
-            stride: 4 * w,
-        };
-        let mask = Mask {
-            data: &self.mask,
-            width: mw,
-            height: mh,
-        };
-        self.inner
-            .render(frame, mask, &mut self.output)
-            .map_err(|e| JsError::new(&e.to_string()))
+        Ok(self.inner.render(frame, mask, &mut self.output)?)
     }
 }

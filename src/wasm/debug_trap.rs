@@ -7,13 +7,13 @@ use wasm_bindgen::prelude::*;
 
 static ARMED: AtomicBool = AtomicBool::new(false);
 
-/// The next `Segmenter.segmentInput` panics (once).
+/// The next `Segmenter.segment` panics (once).
 #[wasm_bindgen(js_name = debugPanicOnNextFrame)]
 pub fn debug_panic_on_next_frame() {
     ARMED.store(true, Ordering::Relaxed);
 }
 
-/// Panics if a test asked for it (called inside `segmentInput`, with the segmenter borrowed).
+/// Panics if a test asked for it (called inside `Segmenter.segment`, with the segmenter borrowed).
 pub(crate) fn check() {
     if ARMED.swap(false, Ordering::Relaxed) {
         panic!("debug-trap: panic requested by the test");

@@ -1,14 +1,17 @@
 //! `FrameInput`: one camera frame in wasm memory, in the pixel format it came in, shared by
 //! the segmenter and the CPU renderer (one copy per frame).
 //!
+//! It is the one way a frame enters wasm memory: JS sizes its buffer (`reserve`), writes the
+//! frame through a view at `framePtr()`, then says what it wrote (`describe`).
+//!
 //! ```js
 //! const input = new FrameInput();
-//! const ptr = input.buffer(frame.allocationSize());          // may grow memory: views after
-//! const layout = await frame.copyTo(new Uint8Array(memory.buffer, ptr, size)); // no options
+//! input.reserve(frame.allocationSize());          // may grow memory: views after
+//! const layout = await frame.copyTo(new Uint8Array(memory.buffer, input.framePtr(), size)); // no options
 //! input.describe(frame.format, w, h, layout.flatMap((p) => [p.offset, p.stride]),
 //!   frame.colorSpace.matrix ?? '', frame.colorSpace.fullRange ?? undefined);
-//! segmenter.segmentInput(input);
-//! compositor.renderInput(input, w, h, 256, 144);   // converts to RGBA once, in wasm SIMD
+//! segmenter.segment(input);
+//! compositor.render(input, 256, 144);   // converts to RGBA once, in wasm SIMD
 //! ```
 
 use crate::video::pixels::{Matrix, Picture, PixelFormat, PlaneLayout, YuvToRgb};
@@ -51,26 +54,26 @@ impl FrameInput {
         }
     }
 
-    /// Address of a buffer of at least `bytes` bytes for the next frame's planes. It moves only
-    /// when a larger buffer is asked for (wasm memory may grow: re-create JS views after).
-    pub fn buffer(&mut self, bytes: u32) -> u32 {
+    /// Makes the buffer at least `bytes` bytes long for the next frame's planes (and forgets
+    /// the frame described). It moves only when a larger buffer is asked for (wasm memory may
+    /// grow: re-create JS views after).
+    pub fn reserve(&mut self, bytes: u32) {
         if self.buffer.len() < bytes as usize {
             self.buffer = vec![0; bytes as usize];
         }
         self.described = false;
-        self.buffer.as_ptr() as u32
     }
 
-    /// Address of the buffer (as `buffer` returned it last).
-    #[wasm_bindgen(getter)]
-    pub fn ptr(&self) -> u32 {
-        self.buffer.as_ptr() as u32
+    /// Address of the frame buffer in wasm memory, valid until the next `reserve`.
+    #[wasm_bindgen(js_name = framePtr)]
+    pub fn frame_ptr(&self) -> usize {
+        self.buffer.as_ptr() as usize
     }
 
     /// What the buffer now holds: `format` (a WebCodecs pixel format name), the visible size,
     /// `layout` as `[offset, stride]` per plane (what `copyTo` resolved to), and the colour
     /// space's `matrix` (`bt709`, `bt470bg`, `smpte170m`, `bt2020-ncl`; anything else, e.g.
-    /// absent: BT.709 from 720 lines up, BT.601 below) and `full_range` (absent: limited).
+    /// absent: BT.709 from 720 lines up, BT.601 below) and `fullRange` (absent: limited).
     /// Throws an Error naming the problem for an unsupported format or a layout outside the
     /// buffer.
     pub fn describe(
@@ -80,7 +83,7 @@ impl FrameInput {
         height: u32,
         layout: &[u32],
         matrix: &str,
-        full_range: Option<bool>,
+        #[wasm_bindgen(js_name = fullRange)] full_range: Option<bool>,
     ) -> Result<(), JsError> {
         self.described = false;
         let f = PixelFormat::parse(format).ok_or_else(|| {
@@ -123,18 +126,17 @@ impl FrameInput {
     pub(crate) fn picture(&self) -> Result<Picture<'_>, JsError> {
         if !self.described {
             return Err(JsError::new(
-                "no frame described in the FrameInput (buffer() then describe())",
+                "no frame described in the FrameInput (reserve() then describe())",
             ));
         }
-        Picture::new(
+        Ok(Picture::new(
             self.format,
             self.width,
             self.height,
             &self.buffer,
             &self.layout,
             self.colour,
-        )
-        .map_err(|e| JsError::new(&e.to_string()))
+        )?)
     }
 
     /// The picture as RGBA rows: (bytes, stride, width, height); converted once per frame.
@@ -149,8 +151,7 @@ impl FrameInput {
         }
         if !self.converted {
             self.rgba.resize(w * h * 4, 0);
-            let picture = Picture::new(self.format, w, h, &self.buffer, &self.layout, self.colour)
-                .map_err(|e| JsError::new(&e.to_string()))?;
+            let picture = Picture::new(self.format, w, h, &self.buffer, &self.layout, self.colour)?;
             picture.to_rgba(&mut self.rgba);
             self.converted = true;
         }

@@ -1,5 +1,16 @@
 //! The browser boundary: the only place with `#[no_mangle]` exports and `#[wasm_bindgen]`.
 //! One file per capability; the Rust core they call knows nothing of the browser.
+//!
+//! Two surfaces, one set of conventions (README, "The wasm boundary"):
+//! - wasm-bindgen (the video side and tools: `FrameInput`, `Segmenter`, `CpuCompositor`,
+//!   `version`, `profileSegmentation`): JavaScript names in camelCase (`js_name` on every
+//!   name of more than one word); per-frame data (frames, masks, output) in buffers owned by
+//!   the wasm objects, which JS reads and writes through views at the `...Ptr()` addresses
+//!   they give (valid until the next call that sizes them); set-up data (a model file, a
+//!   background image) as plain typed-array arguments; errors as `Result<_, JsError>`, the
+//!   core's errors passed on with `?` (their messages name the problem), never a panic.
+//! - the raw C ABI `vme_*` (`raw.rs`, `audio.rs`, `deepfilter.rs`) for the AudioWorklet,
+//!   which cannot load the glue: the same buffer rule, in C form.
 
 mod audio;
 mod compositor;
@@ -7,6 +18,7 @@ mod compositor;
 mod debug_trap;
 mod deepfilter;
 mod frame;
+mod raw;
 mod segmenter;
 
 use wasm_bindgen::prelude::*;

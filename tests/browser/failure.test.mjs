@@ -3,15 +3,21 @@
 //   unchanged (no delay) and dispatches an `error` event;
 // - a wasm URL that cannot load: the promise rejects, naming the URL and the status;
 // - a wasm served with the wrong MIME type still works (compile() fallback);
-// - bad options, rates and tracks: TypeError/RangeError naming the culprit.
+// - bad options, rates and tracks: TypeError/RangeError naming the culprit;
+// - a camera that stops delivering frames: counted in stats().inputStalls, said once
+//   (Chromium's worker-streams path, where a stream read can wait).
+// The first three in every engine (they share one browser; WebKit's MediaStreamTrackProcessing
+// feature changes nothing here, so [webkit] stands for both).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromiumTest as test } from './engines/index.mjs';
+import { AUDIO_SAME_AS_WEBKIT, chromiumTest, engineTest, forEachEngine } from './engines/index.mjs';
 import { ROOT, fromBase64, withBrowser } from './harness.mjs';
 
-test('a wasm module without the exports: pass-through, error event, inactive node', { timeout: 60_000 }, async () => {
-  await withBrowser({}, async ({ page, errors }) => {
+forEachEngine((engine) => engineTest(engine, 'what goes wrong is said clearly and never turns the microphone into silence', {
+  timeout: 120_000, skip: engine.name === 'webkit-mstp' ? AUDIO_SAME_AS_WEBKIT : undefined,
+}, (t) => withBrowser({ engine }, async ({ page, errors, serveFile }) => {
+  await t.test('a wasm module without the exports: pass-through, error event, inactive node', async () => {
     const r = await page.evaluate(async () => {
       const { createNoiseSuppressorNode } = await import('/pkg/index.js');
       const { toBase64 } = await import('/__tests__/page-helpers.js');
@@ -47,10 +53,8 @@ test('a wasm module without the exports: pass-through, error event, inactive nod
     assert.deepEqual(output, input, 'the audio passes through unchanged');
     assert.deepEqual(errors, []);
   });
-});
 
-test('a wasm URL that cannot load rejects clearly; a wrong MIME type is tolerated', { timeout: 60_000 }, async () => {
-  await withBrowser({}, async ({ page, errors, serveFile }) => {
+  await t.test('a wasm URL that cannot load rejects clearly; a wrong MIME type is tolerated', async () => {
     serveFile('renamed.wasm', readFileSync(join(ROOT, 'pkg/visio_media_effects_bg.wasm'))); // application/octet-stream
     const r = await page.evaluate(async () => {
       const { createNoiseSuppressorNode } = await import('/pkg/index.js');
@@ -68,10 +72,8 @@ test('a wasm URL that cannot load rejects clearly; a wrong MIME type is tolerate
     assert.equal(r.renamedActive, true, 'wasm served as application/octet-stream still compiles');
     assert.deepEqual(errors, []);
   });
-});
 
-test('bad options, rates and tracks get a TypeError or RangeError that names them', { timeout: 60_000 }, async () => {
-  await withBrowser({}, async ({ page, errors }) => {
+  await t.test('bad options, rates and tracks get a TypeError or RangeError that names them', async () => {
     const r = await page.evaluate(async () => {
       const { createNoiseSuppressorNode, suppressNoise, NoiseSuppressionProcessor } = await import('/pkg/index.js');
       const ctx = new OfflineAudioContext(1, 128, 48000);
@@ -118,6 +120,38 @@ test('bad options, rates and tracks get a TypeError or RangeError that names the
     assert.match(r.offline, /^TypeError: .*realtime AudioContext/);
     assert.match(r.processor, /^TypeError: .*onVad must be a function/);
     assert.match(r.processorVideo, /^TypeError: .*audio processor, it was set on a video track/);
+    assert.deepEqual(errors, []);
+  });
+})));
+
+chromiumTest('a camera stream that delivers no frame for 5 s is counted and said once (worker-streams)', { timeout: 60_000 }, async () => {
+  await withBrowser({}, async ({ page, errors }) => {
+    const warnings = [];
+    page.on('console', (msg) => { if (msg.type() === 'warning' && msg.text().includes('no camera frame')) warnings.push(msg.text()); });
+    const r = await page.evaluate(async () => {
+      const { blurBackground } = await import('/pkg/index.js');
+      const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+      // A captured canvas sends a frame only when it is drawn: one frame, then nothing.
+      const canvas = Object.assign(document.createElement('canvas'), { width: 320, height: 180 });
+      document.body.append(canvas);
+      const context = canvas.getContext('2d');
+      context.fillStyle = '#468';
+      context.fillRect(0, 0, 320, 180);
+      const track = canvas.captureStream().getVideoTracks()[0];
+      const fx = await blurBackground(track, { renderer: 'cpu' });
+      await sleep(3000);
+      const early = fx.stats();
+      await sleep(4500);
+      const late = fx.stats();
+      await fx.destroy();
+      track.stop();
+      return { path: late.path, early: early.inputStalls, late: late.inputStalls, frames: late.frames, trackLive: track.readyState };
+    });
+    console.log(`# ${JSON.stringify({ ...r, warnings: warnings.length })}`);
+    assert.equal(r.path, 'worker-streams');
+    assert.equal(r.early, 0, 'no stall counted before 5 s');
+    assert.equal(r.late, 1, 'the read waiting since the last frame is counted once');
+    assert.equal(warnings.length, 1, "said once (the worker's console reaches the page's)");
     assert.deepEqual(errors, []);
   });
 });

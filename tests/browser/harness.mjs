@@ -33,18 +33,20 @@ window.__vmeFake = ${JSON.stringify(fake)};
 }
 
 /**
- * Runs `fn({ page, url, errors, serveFile, engine })` against a fresh browser of `engine`
+ * Runs `fn({ page, url, errors, pid, serveFile, engine })` against a fresh browser of `engine`
  * (a name from engines/index.mjs, default 'chromium') and a fresh server, then closes both.
  * `page.evaluate(fn, arg)` runs in the page in every engine; `errors` collects its uncaught
- * errors. `fakeAudio`: WAV file for the microphone (played once, no loop). `fakeVideo`: Y4M
+ * errors; `pid`: the browser's main process where the driver knows it (Firefox). `fakeAudio`: WAV file for the microphone (played once, no loop). `fakeVideo`: Y4M
  * file for the camera (looped: a camera never runs out of frames). Chromium plays them as its
  * fake devices; elsewhere the page builds the tracks from the same files. `args`: extra
  * Chromium switches. `isolated`: serve the test page (and the video worker) cross-origin
  * isolated, so that performance.measureUserAgentSpecificMemory() works. `headers`: added to
  * every response, the test page's included (e.g. a Content-Security-Policy). `mounts`: more
  * directories to serve, { '/prefix/': absolute directory } (a test build of the package).
+ * `workerPrelude`: code served before the package's video worker (instrumentation a test
+ * needs inside the worker; served by the harness, so it works in every engine).
  */
-export async function withBrowser({ engine = 'chromium', fakeAudio, fakeVideo, args = [], isolated = false, headers: extra = {}, mounts = {} } = {}, fn) {
+export async function withBrowser({ engine = 'chromium', fakeAudio, fakeVideo, args = [], isolated = false, headers: extra = {}, mounts = {}, workerPrelude = null } = {}, fn) {
   const e = typeof engine === 'string' ? engineNamed(engine) : engine;
   const files = new Map();
   /** Makes `bytes` fetchable by the page at /__files__/name. */
@@ -65,6 +67,10 @@ export async function withBrowser({ engine = 'chromium', fakeAudio, fakeVideo, a
     if (pathname.startsWith('/__tests__/')) {
       return reply('text/javascript; charset=utf-8', readFileSync(join(HERE, pathname.split('/').pop())));
     }
+    if (workerPrelude && pathname === WORKER) {
+      const code = `${workerPrelude}\n${readFileSync(join(ROOT, 'pkg/video/video-worker.js'), 'utf8')}`;
+      return reply('text/javascript; charset=utf-8', Buffer.from(code), headers(pathname));
+    }
     if (pathname.startsWith('/__files__/')) {
       const body = files.get(pathname.split('/').pop());
       if (!body) return false; // the server's 404
@@ -79,7 +85,7 @@ export async function withBrowser({ engine = 'chromium', fakeAudio, fakeVideo, a
   try {
     const { launch } = await import(`./engines/${e.driver}.mjs`);
     browser = await launch({ url: `${server.url}__test__.html`, fakeAudio, fakeVideo, args, features: e.features });
-    return await fn({ page: browser.page, url: server.url, errors: browser.errors, serveFile, engine: e });
+    return await fn({ page: browser.page, url: server.url, errors: browser.errors, pid: browser.pid, serveFile, engine: e });
   } catch (error) {
     if (e.name !== 'chromium' && error instanceof Error && !error.message.startsWith(`[${e.name}]`)) error.message = `[${e.name}] ${error.message}`;
     throw error;

@@ -5,11 +5,14 @@ registerProcessor('test-recorder', class extends AudioWorkletProcessor {
   constructor(options) {
     super();
     this.inputs = options.numberOfInputs;
+    this.passThrough = options.processorOptions?.passThrough === true;
     this.chunk = 4096;
     this.fill = 0;
     this.buffers = Array.from({ length: this.inputs }, () => new Float32Array(this.chunk));
     this.stopped = false;
+    this.started = false;
     this.port.onmessage = () => { this.flush(); this.stopped = true; this.port.postMessage({ done: true }); };
+    this.port.postMessage({ ready: true });
   }
   flush() {
     if (this.fill === 0) return;
@@ -17,19 +20,32 @@ registerProcessor('test-recorder', class extends AudioWorkletProcessor {
     this.port.postMessage({ data }, data.map((d) => d.buffer));
     this.fill = 0;
   }
-  process(inputs) {
+  process(inputs, outputs) {
     if (this.stopped) return false;
+    if (!this.started) {
+      this.started = true;
+      this.port.postMessage({ startFrame: currentFrame, flushesDenormals: flushesDenormals() });
+    }
     const n = inputs[0]?.[0]?.length ?? 128;
     for (let i = 0; i < this.inputs; i++) {
       const channel = inputs[i]?.[0];
       if (channel) this.buffers[i].set(channel, this.fill);
       else this.buffers[i].fill(0, this.fill, this.fill + n);
     }
+    if (this.passThrough) outputs[0].forEach((out, c) => { const from = inputs[0]?.[c]; if (from) out.set(from); });
     this.fill += n;
     if (this.fill + 128 > this.chunk) this.flush();
     return true;
   }
-});`;
+});
+// Whether wasm on this thread flushes subnormal floats to zero: f32.mul(1e-38, 0.25) is 2.5e-39
+// by the wasm spec; 0 where the thread runs with the CPU's flush-to-zero/denormals-are-zero
+// modes on (Firefox's audio threads).
+const MUL = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 7, 1, 96, 2, 125,
+  125, 1, 125, 3, 2, 1, 0, 7, 7, 1, 3, 109, 117, 108, 0, 0, 10, 9, 1, 7, 0, 32, 0, 32, 1, 148, 11]))).exports.mul;
+function flushesDenormals() {
+  return MUL(1e-38, 0.25) === 0;
+}`;
 
 const recorderAdded = new WeakMap();
 
@@ -44,29 +60,48 @@ export function addRecorder(context) {
 
 /**
  * Records each of `sources` (AudioNodes of `context`, downmixed to mono) as raw PCM, sample
- * aligned with each other. Returns { stop(): Promise<Float32Array[]>, startTime }.
+ * aligned with each other. Returns { stop(): Promise<Float32Array[]>, startTime, node, started }
+ * once the recorder's processor exists (so it records from the context's next quantum on, even
+ * if the context is suspended now). `started`: a promise of { startFrame, flushesDenormals }
+ * from its first process() call. `passThrough`: the node outputs its first source (mono) for
+ * the caller to connect, instead of playing silence into context.destination.
  */
-export async function startRecorder(context, sources) {
+export async function startRecorder(context, sources, { passThrough = false } = {}) {
   await addRecorder(context);
   const node = new AudioWorkletNode(context, 'test-recorder', {
     numberOfInputs: sources.length,
     numberOfOutputs: 1,
+    outputChannelCount: [1],
     channelCount: 1,
     channelCountMode: 'explicit',
+    processorOptions: { passThrough },
   });
   const chunks = sources.map(() => []);
   let finished;
+  let ready;
+  let started;
   const done = new Promise((resolve) => { finished = resolve; });
+  const constructed = new Promise((resolve) => { ready = resolve; });
+  const first = new Promise((resolve) => { started = resolve; });
   node.port.onmessage = ({ data }) => {
     if (data.done) finished();
+    else if (data.ready) ready();
+    else if (data.startFrame !== undefined) started(data);
     else data.data.forEach((d, i) => chunks[i].push(d));
   };
   sources.forEach((source, i) => source.connect(node, 0, i));
   // Connected so the engine pulls it; it writes nothing, so this plays silence.
-  node.connect(context.destination);
+  if (!passThrough) node.connect(context.destination);
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error('the test recorder\'s processor was not constructed within 10 s')), 10_000);
+  });
+  await Promise.race([constructed, late]).finally(() => clearTimeout(timer));
   const startTime = performance.now();
   return {
     startTime,
+    node,
+    started: first,
     async stop() {
       node.port.postMessage('stop');
       await done;
@@ -164,6 +199,22 @@ async function fileMicrophone(url, sampleRate) {
   const stop = track.stop.bind(track);
   track.stop = () => { stop(); context.close(); };
   return track;
+}
+
+/**
+ * getUserMedia's audio `constraints`, on the microphone whose label contains `label` when given
+ * (a PulseAudio null sink's monitor fed by engines/services.mjs playIntoMicrophone: labels show
+ * once access was granted). Returns the stream.
+ */
+export async function openMicrophone(constraints, label) {
+  const audio = { ...constraints };
+  if (label) {
+    (await navigator.mediaDevices.getUserMedia({ audio: true })).getTracks().forEach((t) => t.stop());
+    const device = (await navigator.mediaDevices.enumerateDevices()).find((d) => d.kind === 'audioinput' && d.label.includes(label));
+    if (!device) throw new Error(`no microphone labelled ${label}`);
+    audio.deviceId = { exact: device.deviceId };
+  }
+  return navigator.mediaDevices.getUserMedia({ audio });
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -436,6 +436,7 @@ forEachEngine((engine) => engineTest(engine, 'WebGL2 renderer: blur, halo, pass-
         const glue = await import('/pkg/visio_media_effects.js');
         const { memory } = await glue.default();
         const { createWebGLRenderer } = await import('/pkg/video/renderer-webgl.js');
+        const input = new glue.FrameInput();
         const out = [];
         const image = await __vme.bitmap(imageUrl, iw, ih);
         const imageBytes = await __vme.bytes(imageUrl);
@@ -461,10 +462,10 @@ forEachEngine((engine) => engineTest(engine, 'WebGL2 renderer: blur, halo, pass-
           const cpu = new glue.CpuCompositor(w, h, 256, 144);
           if (c.image) {
             gl.setBackground({ mode: 'image', image });
-            cpu.set_image(imageBytes, iw, ih);
+            cpu.setImage(imageBytes, iw, ih);
           } else {
             gl.setBackground({ mode: 'blur', radius: c.radius });
-            cpu.set_blur(c.radius);
+            cpu.setBlur(c.radius);
           }
           for (let i = 0; i < c.frameUrls.length; i++) {
             const bytes = await __vme.bytes(c.frameUrls[i]);
@@ -472,14 +473,17 @@ forEachEngine((engine) => engineTest(engine, 'WebGL2 renderer: blur, halo, pass-
             const bitmap = await __vme.bitmap(c.frameUrls[i], w, h);
             gl.render(bitmap, mask, 256, 144, w, h);
             bitmap.close();
-            new Uint8Array(memory.buffer, cpu.frame_ptr(), bytes.length).set(bytes);
-            new Float32Array(memory.buffer, cpu.mask_ptr(), mask.length).set(mask);
-            cpu.render(w, h, 256, 144);
+            input.reserve(bytes.length); // the one way a frame enters the wasm (frame.rs)
+            new Uint8Array(memory.buffer, input.framePtr(), bytes.length).set(bytes);
+            input.describe('RGBA', w, h, Uint32Array.of(0, 4 * w), '', true);
+            new Float32Array(memory.buffer, cpu.maskPtr(), mask.length).set(mask);
+            cpu.render(input, 256, 144);
           }
-          out.push({ gl: __vme.read(gl), cpu: __vme.base64(new Uint8Array(memory.buffer, cpu.output_ptr(), w * h * 4)) });
+          out.push({ gl: __vme.read(gl), cpu: __vme.base64(new Uint8Array(memory.buffer, cpu.outputPtr(), w * h * 4)) });
           gl.destroy();
           cpu.free();
         }
+        input.free();
         return out;
       }, { cases, imageUrl, iw, ih });
       cases.forEach((c, k) => {

@@ -65,9 +65,10 @@ export async function runBlur(page, { options, width, height, fps, hide = false,
     // miss frames when the machine is busy, so an output frame is judged only where the tap
     // saw both neighbouring camera frames (no gap around it); a made-up timestamp would fall
     // between two such frames and fail.
+    // The camera's frame period, not the tap's median gap: a starved tap (a few fps on a loaded
+    // machine) would otherwise make whole runs of missed frames look gap-free.
     const sorted = Float64Array.from(input.timestamps ?? []).sort();
-    const gaps = Array.from(sorted.subarray(1), (t, i) => t - sorted[i]).sort((a, b) => a - b);
-    const spacing = gaps[gaps.length >> 1];
+    const spacing = 1e6 / fps;
     let judged = 0;
     let matched = 0;
     for (const t of output.timestamps ?? []) {
@@ -140,3 +141,16 @@ export function checkBlur(r, m, { width: WIDTH, height: HEIGHT, path, renderer, 
   assert.equal(r.outputEnded, 'ended', 'destroy() ends the output track');
   assert.equal(r.cameraLive, 'live', "destroy() leaves the caller's camera running");
 }
+
+/**
+ * The frame paths each engine has, its own (the one the package picks) first, with the `hide`
+ * (as in runBlur) that reaches each: Chromium has MediaStreamTrackProcessor on the page;
+ * Firefox and WebKitGTK's default have none (the <video> paths); WebKitGTK with
+ * MediaStreamTrackProcessing has Safari 18's worker path (its <video> paths are [webkit]'s).
+ */
+export const FRAME_PATHS = {
+  chromium: [['worker-streams', false], ['main-thread', 'worker'], ['worker-frames', true]],
+  firefox: [['worker-frames', false], ['main-thread', 'worker']],
+  webkit: [['worker-frames', false], ['main-thread', 'worker']],
+  'webkit-mstp': [['worker', false]],
+};

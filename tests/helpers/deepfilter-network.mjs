@@ -20,17 +20,31 @@ export function rawWasm() {
   return new WebAssembly.Instance(module, imports).exports;
 }
 
+/** The raw ABI's last error message (src/wasm/raw.rs `vme_error_*`). */
+export function lastError(e) {
+  return Buffer.from(new Uint8Array(e.memory.buffer, e.vme_error_ptr(), e.vme_error_len())).toString('utf8');
+}
+
+/**
+ * Calls `create(ptr, len)` of a raw-ABI family on a copy of `weights` in a buffer from
+ * `vme_weights_alloc` (which `create` takes); returns the handle, or throws the wasm's message.
+ */
+export function createWithWeights(e, create, weights) {
+  const ptr = e.vme_weights_alloc(weights.length);
+  if (!ptr) throw new Error(`vme_weights_alloc(${weights.length}) failed`);
+  new Uint8Array(e.memory.buffer, ptr, weights.length).set(weights);
+  const h = e[create](ptr, weights.length);
+  if (!h) throw new Error(`${create}: ${lastError(e)}`);
+  return h;
+}
+
 /**
  * The networks with the shipped weights: `features` (32 ERB then 96 (re, im) values) is
  * written before each `step()`, which returns the local SNR; `output` then holds the 32 ERB
  * gains and the 96 x 5 x 2 deep-filter coefficients.
  */
 export function createWasmNetwork(e = rawWasm(), weights = readFileSync(WEIGHTS_PATH)) {
-  const h = e.vme_dfn_net_new(weights.length);
-  if (!h) throw new Error('vme_dfn_net_new failed');
-  new Uint8Array(e.memory.buffer, e.vme_dfn_net_weights(h), weights.length).set(weights);
-  const code = e.vme_dfn_net_load(h);
-  if (code !== 0) throw new Error(`vme_dfn_net_load: error ${code}`);
+  const h = createWithWeights(e, 'vme_dfn_net_create', weights);
   // Views made after loading: memory no longer grows once the networks are built.
   const features = new Float32Array(e.memory.buffer, e.vme_dfn_net_features(h), NB_ERB + 2 * NB_DF);
   const output = new Float32Array(e.memory.buffer, e.vme_dfn_net_output(h), NB_ERB + 2 * DF_ORDER * NB_DF);

@@ -1,7 +1,7 @@
-// DeepFilterNet3, whole, in our wasm through its C-ABI (src/wasm/audio.rs, `vme_dfn_*`), for
+// DeepFilterNet3, whole, in our wasm through its C-ABI (src/wasm/deepfilter.rs, `vme_dfn_*`), for
 // the Node tests and the benchmark.
 import { readFileSync } from 'node:fs';
-import { WEIGHTS_PATH, rawWasm } from './deepfilter-network.mjs';
+import { WEIGHTS_PATH, createWithWeights, rawWasm } from './deepfilter-network.mjs';
 
 export const HOP = 480;
 
@@ -11,14 +11,7 @@ export const HOP = 480;
  * @returns {{ process(hop: Float32Array, out?: Float32Array): number, latency: number, destroy(): void }}
  */
 export function createDeepFilter(e = rawWasm(), weights = readFileSync(WEIGHTS_PATH)) {
-  const p = e.vme_dfn_alloc(weights.length);
-  if (!p) throw new Error('vme_dfn_alloc failed');
-  new Uint8Array(e.memory.buffer, p, weights.length).set(weights);
-  const h = e.vme_dfn_create(p, weights.length);
-  if (!h) {
-    const message = new Uint8Array(e.memory.buffer, e.vme_dfn_error_ptr(), e.vme_dfn_error_len());
-    throw new Error(Buffer.from(message).toString('utf8'));
-  }
+  const h = createWithWeights(e, 'vme_dfn_create', weights);
   let view = null;
   return {
     latency: e.vme_dfn_latency(),

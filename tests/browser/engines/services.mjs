@@ -3,7 +3,7 @@
 // sound card here: an AudioContext cannot run without one, Firefox's content process even
 // dies). Started by the harness itself, so `npm test` needs nothing running beforehand.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,4 +104,55 @@ export function playIntoMicrophone(wavPath, rate = 48000) {
       }
     },
   };
+}
+
+/**
+ * What rtkit gives a browser's audio threads on a desktop, for a process tree on this machine,
+ * which has no rtkit (no D-Bus): the threads of `pid` and its descendants named in `names`
+ * (their 15-character /proc names) are put in SCHED_RR at `priority` with chrt. Chromium does
+ * this itself here (its "Realtime AudioWorklet" thread runs SCHED_RR 8); Firefox asks rtkit
+ * (GraphRunner.cpp: audio_thread_priority) and, without it, renders audio at normal priority,
+ * behind every other process of a loaded machine. Returns [{ tid, name, ok }].
+ */
+export function promoteAudioThreads(pid, names, priority = 8) {
+  const children = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]) ?? []));
+  const promoted = [];
+  for (const p of tree) {
+    let tasks = [];
+    try {
+      tasks = readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tasks) {
+      let name;
+      try {
+        name = readFileSync(`/proc/${p}/task/${tid}/comm`, 'utf8').trim();
+      } catch {
+        continue;
+      }
+      if (!names.includes(name)) continue;
+      let ok = true;
+      try {
+        execFileSync('chrt', ['-r', '-p', String(priority), tid], { stdio: 'ignore', timeout: 5000 });
+      } catch {
+        ok = false; // no CAP_SYS_NICE / RLIMIT_RTPRIO: the caller reports it
+      }
+      promoted.push({ tid: Number(tid), name, ok });
+    }
+  }
+  return promoted;
 }

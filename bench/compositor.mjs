@@ -1,10 +1,12 @@
 // Benchmark of the CPU background renderer in wasm (the browser's code path): 1280x720
 // RGBA frames with a 256x144 mask, written straight into wasm memory as the video worker
 // will. `runCompositorBench()` prints and returns ms per frame per mode (median and best
-// render, mean with the copies).
+// render, mean with the copies). `--against DIR` (or VME_BENCH_AGAINST=DIR) also runs another
+// build's package (of the same wasm API), frame by frame alternately, and prints the ratio per
+// mode.
 // Needs a build (`node scripts/build.mjs`).
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { rgbaInput } from '../tests/helpers/wasm-frame.mjs';
 
@@ -39,45 +41,70 @@ export function benchModes() {
   };
 }
 
-export async function runCompositorBench({ frames = 100, log = console.log } = {}) {
-  const glue = await import(new URL('visio_media_effects.js', pkg));
-  const { initSync, CpuCompositor } = glue;
-  const wasm = initSync({ module: new WebAssembly.Module(readFileSync(new URL('visio_media_effects_bg.wasm', pkg))) });
+async function load(dir) {
+  const glue = await import(new URL('visio_media_effects.js', dir));
+  const wasm = glue.initSync({ module: new WebAssembly.Module(readFileSync(new URL('visio_media_effects_bg.wasm', dir))) });
+  return { glue, wasm, input: new glue.FrameInput() };
+}
+
+// `against`: another build's package directory (e.g. main's, built by `node scripts/build.mjs`
+// in a checkout of it; also `VME_BENCH_AGAINST=dir`). Both builds then render alternately,
+// frame by frame, in this one process, so a busy machine slows both alike, and the ratio is
+// printed per mode.
+export async function runCompositorBench({ frames = 100, log = console.log, against = process.env.VME_BENCH_AGAINST } = {}) {
+  const libs = [await load(pkg)];
+  if (against) libs.push(await load(pathToFileURL(`${against.replace(/\/$/, '')}/`)));
   const { frame, mask } = scene();
   const modes = benchModes();
   const results = {};
-  const input = new glue.FrameInput();
   for (const [name, set] of Object.entries(modes)) {
-    const c = new CpuCompositor(W, H, MW, MH);
-    set(c);
-    const times = [];
-    const once = () => {
-      // As the worker does per frame: copy the frame and mask in, render, view the output.
-      rgbaInput(glue, wasm.memory, frame, W, H, 4 * W, input);
-      new Float32Array(wasm.memory.buffer, c.maskPtr(), MW * MH).set(mask);
-      const t = performance.now();
-      c.render(input, MW, MH);
-      times.push(performance.now() - t);
-      return new Uint8Array(wasm.memory.buffer, c.outputPtr(), W * H * 4);
-    };
-    for (let i = 0; i < 10; i++) once();
-    times.length = 0;
-    const t0 = performance.now();
-    for (let i = 0; i < frames; i++) once();
-    const withCopyIn = (performance.now() - t0) / frames;
+    const runs = libs.map(({ glue, wasm, input }) => {
+      const c = new glue.CpuCompositor(W, H, MW, MH);
+      set(c);
+      const times = [];
+      let total = 0;
+      const once = () => {
+        // As the worker does per frame: copy the frame and mask in, render, view the output.
+        const t0 = performance.now();
+        rgbaInput(glue, wasm.memory, frame, W, H, 4 * W, input);
+        new Float32Array(wasm.memory.buffer, c.maskPtr(), MW * MH).set(mask);
+        const t = performance.now();
+        c.render(input, MW, MH);
+        times.push(performance.now() - t);
+        new Uint8Array(wasm.memory.buffer, c.outputPtr(), W * H * 4);
+        total += performance.now() - t0;
+      };
+      return { c, times, once, total: () => total };
+    });
+    for (let i = 0; i < 10; i++) runs.forEach((r) => r.once());
+    const warm = runs.map((r) => { r.times.length = 0; return r.total(); });
+    for (let i = 0; i < frames; i++) runs.forEach((r) => r.once());
     // The median and the best frame: the machine may be shared, and the best frame is the
     // closest to the uncontended cost.
-    times.sort((a, b) => a - b);
-    results[name] = { median: times[times.length >> 1], best: times[0], withCopyIn };
-    c.free();
+    const stats = runs.map((r, k) => {
+      r.times.sort((a, b) => a - b);
+      r.c.free();
+      return { median: r.times[r.times.length >> 1], best: r.times[0], withCopyIn: (r.total() - warm[k]) / frames };
+    });
+    results[name] = stats[0];
+    if (against) results[name].against = stats[1];
   }
-  input.free();
+  libs.forEach((l) => l.input.free());
   log(`\nCPU background renderer alone (wasm in Node, ${W}x${H} frame, ${MW}x${MH} mask), ms per frame`);
+  const fmt = (ms) => `render ${ms.median.toFixed(2)} median, ${ms.best.toFixed(2)} best; `
+    + `${ms.withCopyIn.toFixed(2)} mean with the frame and mask copied in`;
   for (const [name, ms] of Object.entries(results)) {
-    log(`  ${name}: render ${ms.median.toFixed(2)} median, ${ms.best.toFixed(2)} best; `
-      + `${ms.withCopyIn.toFixed(2)} mean with the frame and mask copied in`);
+    log(`  ${name}: ${fmt(ms)}`);
+    if (ms.against) {
+      log(`    against ${against}: ${fmt(ms.against)}`);
+      log(`    this / against: ${(ms.median / ms.against.median).toFixed(2)}x median, `
+        + `${(ms.best / ms.against.best).toFixed(2)}x best`);
+    }
   }
   return { size: `${W}x${H}`, mask: `${MW}x${MH}`, msPerFrame: results };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await runCompositorBench();
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const i = process.argv.indexOf('--against');
+  await runCompositorBench(i > 0 ? { against: process.argv[i + 1] } : {});
+}

@@ -5,6 +5,7 @@
 
 pub mod audio;
 pub mod nn;
+mod simd;
 pub mod video;
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -303,7 +303,7 @@ fn frame(data: &[u8], w: usize, h: usize) -> Frame<'_> {
     }
 }
 
-fn mask(data: &[f32]) -> Mask<'_> {
+fn mask(data: &[f32]) -> Mask<&[f32]> {
     Mask {
         data,
         width: MW,
@@ -733,7 +733,7 @@ fn bad_input_is_an_error_and_sizes_may_change() {
     let m = vec![0.5f32; 16 * 9];
     let mut out = vec![0u8; 64 * 36 * 4];
     let ok_mask = Mask {
-        data: &m,
+        data: &m[..],
         width: 16,
         height: 9,
     };
@@ -746,7 +746,7 @@ fn bad_input_is_an_error_and_sizes_may_change() {
         }
     }
     use CompositorError as E;
-    type Case<'a> = (Frame<'a>, Mask<'a>, usize, fn(&E) -> bool);
+    type Case<'a> = (Frame<'a>, Mask<&'a [f32]>, usize, fn(&E) -> bool);
     let cases: Vec<Case> = vec![
         (fr(&f, 0, 36, 0), ok_mask, 64 * 36 * 4, |e| {
             *e == E::EmptyFrame

@@ -1,8 +1,8 @@
 //! A small float32 inference engine for the models we ship: MediaPipe selfie segmentation
 //! (TFLite, run as a planned graph) and DeepFilterNet3's weights (`dfn_weights`; its networks
 //! are written out in `audio::deepfilter::network` on the `kernels` and `recurrent` kernels).
-//! Free of browser APIs so it runs and tests natively; `simd` kernels use wasm `simd128` when
-//! compiled for it and portable code otherwise.
+//! Free of browser APIs so it runs and tests natively; kernels are written on `crate::simd`
+//! (wasm `simd128` when compiled for it, portable code otherwise).
 
 pub mod dfn_weights;
 mod flatbuf;
@@ -11,7 +11,6 @@ pub(crate) mod kernels;
 mod network;
 mod plan;
 pub(crate) mod recurrent;
-pub(crate) mod simd;
 pub mod tflite;
 
 pub use kernels::Dims;

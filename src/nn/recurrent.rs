@@ -4,7 +4,7 @@
 //! layouts keep each inner loop on consecutive memory.
 
 use super::kernels::{act4, Act};
-use super::simd::{F4, I4};
+use crate::simd::{F4, I4};
 
 /// Rows per block of a packed matrix: 8 accumulators of 4 lanes, enough independent additions
 /// to hide their latency, few enough to stay in registers.

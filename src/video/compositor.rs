@@ -4,10 +4,11 @@
 //! never per frame) and runs the passes in order.
 
 use super::blur::{blur_planes, grid_for, MaskedBlur};
-use super::plane::{area_down, downsample_rgba, LinearTaps, Plane};
-use super::refine::GuidedRefiner;
-use super::simd::{self, Lerp};
+use super::composite::{composite_blur, composite_image, matte_row, Lerp};
+use super::plane::{area_down, downsample_rgba, upsample_row, LinearTaps, Plane};
+use super::refine::{GuidedRefiner, EDGE};
 use super::temporal::TemporalSmoother;
+use super::Mask;
 use std::fmt;
 
 /// Largest frame or image side accepted.
@@ -46,14 +47,6 @@ pub struct Frame<'a> {
     pub width: usize,
     pub height: usize,
     pub stride: usize,
-}
-
-/// A person-probability mask (0..1, row-major, any resolution up to the frame's).
-#[derive(Clone, Copy, Debug)]
-pub struct Mask<'a> {
-    pub data: &'a [f32],
-    pub width: usize,
-    pub height: usize,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -184,7 +177,7 @@ impl UpRows {
         };
         for (j, p) in planes.iter().enumerate() {
             let out = &mut self.rows[s][j * self.width..(j + 1) * self.width];
-            simd::upsample_row(p.row(i as usize), self.factor, &self.weights, out);
+            upsample_row(p.row(i as usize), self.factor, &self.weights, out);
         }
         self.held[s] = Some(i);
         s
@@ -329,12 +322,13 @@ impl Compositor {
     /// Composites `frame` over the background according to `mask` into `out` (tightly
     /// packed RGBA, `width * height * 4` bytes; alpha 255, or the frame's own in `None`
     /// mode, which copies the frame exactly and ignores the mask).
-    pub fn render(
+    pub fn render<D: AsRef<[f32]>>(
         &mut self,
         frame: Frame,
-        mask: Mask,
+        mask: Mask<D>,
         out: &mut [u8],
     ) -> Result<(), CompositorError> {
+        let mask = mask.view();
         validate_frame(&frame, out.len())?;
         if matches!(self.effect, Effect::None) {
             for y in 0..frame.height {
@@ -371,7 +365,7 @@ impl Compositor {
                         );
                     }
                     let (ul, ub) = (&self.up_l, &self.up_b);
-                    simd::composite_blur(
+                    composite_blur(
                         &frame.rgba[y * frame.stride..y * frame.stride + w4],
                         [
                             ul.lerp(tl, 0),
@@ -409,7 +403,7 @@ impl Compositor {
                     }
                     let (ul, ub) = (&self.up_l, &self.up_b);
                     let row = y * w4..(y + 1) * w4;
-                    simd::composite_image(
+                    composite_image(
                         &frame.rgba[y * frame.stride..y * frame.stride + w4],
                         [
                             ul.lerp(tl, 0),
@@ -431,12 +425,13 @@ impl Compositor {
     /// The matte `render` would use for this frame, at full resolution (0 background, 1
     /// person): for tests and diagnostics, e.g. comparing the WebGL2 renderer's matte. It
     /// advances the temporal smoothing like `render`.
-    pub fn matte(
+    pub fn matte<D: AsRef<[f32]>>(
         &mut self,
         frame: Frame,
-        mask: Mask,
+        mask: Mask<D>,
         out: &mut [f32],
     ) -> Result<(), CompositorError> {
+        let mask = mask.view();
         validate_frame(&frame, out.len() * 4)?;
         self.refine(frame, mask)?;
         self.up_l.invalidate();
@@ -446,7 +441,7 @@ impl Compositor {
         for y in 0..self.height {
             let t = self.up_l.prepare(&coeffs, &self.ly, y);
             let u = &self.up_l;
-            simd::matte_row(
+            matte_row(
                 &frame.rgba[y * frame.stride..y * frame.stride + 4 * w],
                 [u.lerp(t, 0), u.lerp(t, 1), u.lerp(t, 2), u.lerp(t, 3)],
                 &mut out[y * w..(y + 1) * w],
@@ -457,7 +452,7 @@ impl Compositor {
 
     /// Passes 1-3 (temporal smoothing, downsampling, guided filter), after the frame was
     /// validated; adapts to a new frame size.
-    fn refine(&mut self, frame: Frame, mask: Mask) -> Result<(), CompositorError> {
+    fn refine(&mut self, frame: Frame, mask: Mask<&[f32]>) -> Result<(), CompositorError> {
         validate_mask(&mask, &frame)?;
         if (frame.width, frame.height) != (self.width, self.height) {
             self.width = frame.width;
@@ -493,7 +488,7 @@ impl Compositor {
         self.group_cols = (0..w.div_ceil(4))
             .map(|g| (lx.i0[4 * g], lx.i1[(4 * g + 3).min(w - 1)]))
             .collect();
-        self.group_class = vec![simd::EDGE; w.div_ceil(4)];
+        self.group_class = vec![EDGE; w.div_ceil(4)];
         self.up_l = UpRows::new(4, w, self.factor);
         self.configure_effect();
     }
@@ -544,7 +539,7 @@ fn classify(class: &[u8], lw: usize, rows: (u32, u32), cols: &[(u32, u32)], out:
     for (o, &(c0, c1)) in out.iter_mut().zip(cols) {
         let first = r0[c0 as usize];
         let same = (c0..=c1).all(|c| r0[c as usize] == first && r1[c as usize] == first);
-        *o = if same { first } else { simd::EDGE };
+        *o = if same { first } else { EDGE };
     }
 }
 
@@ -585,7 +580,7 @@ fn validate_frame(frame: &Frame, out_len: usize) -> Result<(), CompositorError> 
     Ok(())
 }
 
-fn validate_mask(mask: &Mask, frame: &Frame) -> Result<(), CompositorError> {
+fn validate_mask(mask: &Mask<&[f32]>, frame: &Frame) -> Result<(), CompositorError> {
     if mask.width == 0 || mask.height == 0 {
         return Err(CompositorError::EmptyMask);
     }

@@ -59,14 +59,34 @@
 //! textures of at most 320x180 at 720p (the fitted image aside, made once).
 
 mod blur;
+mod composite;
 mod compositor;
 pub mod pixels;
 mod plane;
 mod refine;
 pub mod segmenter;
-mod simd;
 mod temporal;
 
 pub use compositor::{
-    cover_fit, Background, Compositor, CompositorError, Frame, Mask, MAX_DIMENSION, MAX_RADIUS,
+    cover_fit, Background, Compositor, CompositorError, Frame, MAX_DIMENSION, MAX_RADIUS,
 };
+
+/// A person-probability mask: `width x height` values in 0..1, row-major, covering the whole
+/// picture. The segmenter's `Mask` owns its values; the renderer reads a `Mask<&[f32]>`
+/// (`mask.view()`, or a mask in any buffer).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mask<D = Vec<f32>> {
+    pub width: usize,
+    pub height: usize,
+    pub data: D,
+}
+
+impl<D: AsRef<[f32]>> Mask<D> {
+    pub fn view(&self) -> Mask<&[f32]> {
+        Mask {
+            width: self.width,
+            height: self.height,
+            data: self.data.as_ref(),
+        }
+    }
+}

@@ -10,7 +10,7 @@
 //! Chroma is upsampled by repetition (each 2x2 block of pixels takes its chroma sample), as
 //! libyuv (Chromium's and WebKit's converter) does; the WebGL2 renderer fetches the same texel.
 
-use crate::nn::simd::I16x8;
+use crate::simd::I16x8;
 use std::fmt;
 
 /// The pixel formats accepted (WebCodecs names in `parse`).

@@ -5,7 +5,7 @@
 //! like a WebGL texture with `CLAMP_TO_EDGE` and `LINEAR` filtering, so the WebGL2 renderer
 //! reproduces them with plain texture fetches.
 
-use super::simd;
+use crate::simd::{I16x8, F4};
 
 #[derive(Clone, Debug, Default)]
 pub struct Plane {
@@ -67,6 +67,47 @@ impl LinearTaps {
     }
 }
 
+/// Linear interpolation of a row of a grid of `f`-pixel blocks to full resolution (GL
+/// `LINEAR` + `CLAMP_TO_EDGE`, centres aligned): between samples k and k+1 lie the `f`
+/// outputs from `f k + f / 2` on, at fractions `weights[j] = (j + f/2 + 0.5) / f - 0.5`;
+/// `out = a + t (b - a)`, as `LinearTaps::apply`.
+#[inline(never)] // one call per frame (or row): keeps profiles readable
+pub fn upsample_row(src: &[f32], f: usize, weights: &[f32], out: &mut [f32]) {
+    let (n, w, h) = (src.len(), out.len(), f / 2);
+    assert!(n >= 1 && weights.len() >= f);
+    out[..h.min(w)].fill(src[0]);
+    let (mut x, mut k) = (h, 0);
+    if f == 4 {
+        // Four segments per step: a = src[k..k+4], d = src[k+1..k+5] - a, each lane
+        // splatted in turn.
+        let t = F4::load(weights, 0);
+        while k + 5 <= n && x + 16 <= w {
+            let a = F4::load(src, k);
+            let d = F4::load(src, k + 1).sub(a);
+            a.lane::<0>().add(t.mul(d.lane::<0>())).store(out, x);
+            a.lane::<1>().add(t.mul(d.lane::<1>())).store(out, x + 4);
+            a.lane::<2>().add(t.mul(d.lane::<2>())).store(out, x + 8);
+            a.lane::<3>().add(t.mul(d.lane::<3>())).store(out, x + 12);
+            x += 16;
+            k += 4;
+        }
+    }
+    while k + 1 < n && x < w {
+        let (a, d) = (F4::splat(src[k]), F4::splat(src[k + 1] - src[k]));
+        let end = (x + f).min(w);
+        let segment = &mut out[x..end];
+        for j in (0..segment.len()).step_by(4) {
+            a.add(F4::load_part(weights, j).mul(d))
+                .store_part(segment, j);
+        }
+        x = end;
+        k += 1;
+    }
+    if x < w {
+        out[x..].fill(src[n - 1]);
+    }
+}
+
 /// Bilinear resampling of `src` (rows of `src_width` samples) into `dst`, whose size is
 /// already set; `scratch` holds two rows of `dst`.
 pub fn resample(
@@ -113,7 +154,7 @@ pub fn box_mean4(
         p[..r].fill(s[0]);
         p[r..r + w].copy_from_slice(s);
         p[r + w..].fill(s[w - 1]);
-        simd::box_row4(p, r, norm, &mut tmp[y * w..(y + 1) * w]);
+        box_row4(p, r, norm, &mut tmp[y * w..(y + 1) * w]);
     }
     let sum = &mut scratch[..w];
     sum.fill([0.0; 4]);
@@ -132,7 +173,40 @@ pub fn box_mean4(
             &tmp[add_row * w..(add_row + 1) * w],
             &tmp[sub_row * w..(sub_row + 1) * w],
         );
-        simd::box_column_step(sum, a, b, norm, &mut dst[y * w..(y + 1) * w]);
+        box_column_step(sum, a, b, norm, &mut dst[y * w..(y + 1) * w]);
+    }
+}
+
+/// Horizontal box mean of four-channel pixels (one vector each): `p` is the row with `r`
+/// replicated pixels each side; `out[x] = sum(p[x..=x + 2r]) * norm`. Direct taps, not a
+/// running sum: the windows are small and a running sum is one long chain of dependent
+/// additions.
+pub fn box_row4(p: &[[f32; 4]], r: usize, norm: f32, out: &mut [[f32; 4]]) {
+    assert!(p.len() >= out.len() + 2 * r);
+    let norm = F4::splat(norm);
+    for (o, window) in out.iter_mut().zip(p.windows(2 * r + 1)) {
+        let sum = window[1..]
+            .iter()
+            .fold(F4::from_ref(&window[0]), |s, v| s.add(F4::from_ref(v)));
+        sum.mul(norm).write_to(o);
+    }
+}
+
+/// One row of a vertical running box mean: `out = sum * norm; sum += add - sub`.
+pub fn box_column_step(
+    sum: &mut [[f32; 4]],
+    add: &[[f32; 4]],
+    sub: &[[f32; 4]],
+    norm: f32,
+    out: &mut [[f32; 4]],
+) {
+    let w = out.len();
+    assert!(sum.len() >= w && add.len() >= w && sub.len() >= w);
+    let norm = F4::splat(norm);
+    for (((s, a), b), o) in sum.iter_mut().zip(add).zip(sub).zip(out) {
+        let v = F4::from_ref(s);
+        v.mul(norm).write_to(o);
+        v.add(F4::from_ref(a).sub(F4::from_ref(b))).write_to(s);
     }
 }
 
@@ -194,7 +268,7 @@ pub fn convolve(p: &mut Plane, tmp: &mut Plane, kernel: &[f32], pad: &mut [f32])
         padded[..r].fill(s[0]);
         padded[r..r + w].copy_from_slice(s);
         padded[r + w..].fill(s[w - 1]);
-        simd::convolve_row(padded, kernel, &mut tmp.data[y * w..(y + 1) * w]);
+        convolve_row(padded, kernel, &mut tmp.data[y * w..(y + 1) * w]);
     }
     // Vertical: each output row is a weighted sum of 2r+1 whole rows.
     let mut rows = [0usize; MAX_TAPS];
@@ -202,12 +276,75 @@ pub fn convolve(p: &mut Plane, tmp: &mut Plane, kernel: &[f32], pad: &mut [f32])
         for (i, row) in rows[..kernel.len()].iter_mut().enumerate() {
             *row = (y as isize + i as isize - r as isize).clamp(0, h as isize - 1) as usize;
         }
-        simd::convolve_column(
+        convolve_column(
             &tmp.data,
             &rows[..kernel.len()],
             kernel,
             &mut p.data[y * w..(y + 1) * w],
         );
+    }
+}
+
+/// `k[r] at(r) + sum_{i<r} k[i] (at(i) + at(2r - i))` for a symmetric kernel `k` of odd
+/// length: one group of 4 outputs (a row's last, partial group).
+#[inline(always)]
+fn fold_taps(k: &[f32], at: impl Fn(usize) -> F4) -> F4 {
+    let r = k.len() / 2;
+    let mut acc = F4::splat(k[r]).mul(at(r));
+    for (i, &ki) in k[..r].iter().enumerate() {
+        acc = acc.add(F4::splat(ki).mul(at(i).add(at(2 * r - i))));
+    }
+    acc
+}
+
+/// `fold_taps` over every whole group of `out` at once, tap pair by tap pair: `tap(i)` is
+/// the groups tap `i` reads (at least `out.len()`). Each lane sees the same operations in
+/// the same order as in `fold_taps`; the loops zip slices, so no load is bounds-checked and
+/// each tap's weight is splatted once per row.
+#[inline(always)]
+fn fold_taps_groups<'a>(k: &[f32], tap: impl Fn(usize) -> &'a [[f32; 4]], out: &mut [[f32; 4]]) {
+    let r = k.len() / 2;
+    let n = out.len();
+    let kr = F4::splat(k[r]);
+    for (o, c) in out.iter_mut().zip(&tap(r)[..n]) {
+        kr.mul(F4::from_ref(c)).write_to(o);
+    }
+    for (i, &ki) in k[..r].iter().enumerate() {
+        let ki = F4::splat(ki);
+        let (a, b) = (&tap(i)[..n], &tap(2 * r - i)[..n]);
+        for ((o, a), b) in out.iter_mut().zip(a).zip(b) {
+            let sum = F4::from_ref(a).add(F4::from_ref(b));
+            F4::from_ref(o).add(ki.mul(sum)).write_to(o);
+        }
+    }
+}
+
+/// `out[x] = sum_i k[i] * p[x + i]` for a symmetric kernel `k` of odd length (folded:
+/// `k[r] p[x + r] + sum_{i<r} k[i] (p[x + i] + p[x + 2r - i])`), `p` holding
+/// `out.len() + k.len() - 1` samples.
+pub fn convolve_row(p: &[f32], k: &[f32], out: &mut [f32]) {
+    assert!(k.len() % 2 == 1 && p.len() + 1 >= out.len() + k.len());
+    let (groups, rest) = out.as_chunks_mut::<4>();
+    let x = 4 * groups.len();
+    // Tap i of the group at x reads p[x + i..x + i + 4]: the groups of p[i..].
+    fold_taps_groups(k, |i| p[i..].as_chunks::<4>().0, groups);
+    if !rest.is_empty() {
+        fold_taps(k, |i| F4::load_part(p, x + i)).store_part(rest, 0);
+    }
+}
+
+/// One output row of a vertical convolution with a symmetric kernel of odd length:
+/// `out[x] = sum_i k[i] * src[rows[i] * w + x]` (`w = out.len()`), folded as in
+/// `convolve_row`.
+pub fn convolve_column(src: &[f32], rows: &[usize], k: &[f32], out: &mut [f32]) {
+    let w = out.len();
+    assert!(k.len() % 2 == 1 && rows.len() == k.len());
+    let row = |i: usize| &src[rows[i] * w..(rows[i] + 1) * w];
+    let (groups, rest) = out.as_chunks_mut::<4>();
+    fold_taps_groups(k, |i| row(i).as_chunks::<4>().0, groups);
+    if !rest.is_empty() {
+        let x = 4 * groups.len();
+        fold_taps(k, |i| F4::load_part(row(i), x)).store_part(rest, 0);
     }
 }
 
@@ -234,14 +371,92 @@ pub fn downsample_rgba(
         let rows = ly * factor..((ly + 1) * factor).min(height);
         let nrows = rows.len();
         for y in rows {
-            simd::add_columns(&frame[y * stride..y * stride + 4 * width], sums);
+            add_columns(&frame[y * stride..y * stride + 4 * width], sums);
         }
-        simd::block_means(
+        block_means(
             sums,
             factor,
             nrows,
             [pr.row_mut(ly), pg.row_mut(ly), pb.row_mut(ly)],
         );
+    }
+}
+
+/// Adds one RGBA row (`sums.len()` bytes) into per-byte 16-bit column sums.
+pub fn add_columns(row: &[u8], sums: &mut [u16]) {
+    let n = sums.len();
+    let add =
+        |s: &mut [u16; 8], r: &[u8]| I16x8::from_u16(s).add(I16x8::load_u8(r, 0)).write_u16(s);
+    let (full, tail) = sums.as_chunks_mut::<8>();
+    for (s, r) in full.iter_mut().zip(row[..n].chunks_exact(8)) {
+        add(s, r);
+    }
+    if !tail.is_empty() {
+        // The last 4 counters (an odd width), through the same step on a padded copy.
+        let (mut s, mut r) = ([0; 8], [0; 8]);
+        s[..tail.len()].copy_from_slice(tail);
+        r[..tail.len()].copy_from_slice(&row[n - tail.len()..n]);
+        add(&mut s, &r);
+        tail.copy_from_slice(&s[..tail.len()]);
+    }
+}
+
+/// Averages blocks of `f` columns of RGBA column sums (of `rows` rows) into R, G, B rows.
+/// Two columns (8 counters) per vector, added in 16 bits as long as that cannot overflow
+/// (`MAX_BLOCK` 255s), then in f32, exact for whole numbers below 2^24 (blocks up to 256
+/// pixels on a side; frames of `MAX_DIMENSION` pixels have blocks of 46).
+pub fn block_means(sums: &[u16], f: usize, rows: usize, out: [&mut [f32]; 3]) {
+    let width = sums.len() / 4;
+    let [r, g, b] = out;
+    let mut done = 0;
+    if f == 4 {
+        // The factor of 720p frames: a block is 16 counters (4 pixels), two vectors added, then
+        // their halves (4 rows of 255 per counter: no overflow).
+        let norm = F4::splat(1.0 / (4 * rows) as f32);
+        let blocks = sums.as_chunks::<16>().0;
+        for (((blk, r), g), b) in blocks
+            .iter()
+            .zip(r.iter_mut())
+            .zip(g.iter_mut())
+            .zip(b.iter_mut())
+        {
+            let (lo, hi) = blk.split_at(8);
+            let s = I16x8::from_u16(lo.try_into().unwrap())
+                .add(I16x8::from_u16(hi.try_into().unwrap()));
+            let [mr, mg, mb, _] = s.add(s.swap_halves()).to_f4_u16().0.mul(norm).to_array();
+            (*r, *g, *b) = (mr, mg, mb);
+            done += 1;
+        }
+    }
+    let (r, g, b) = (&mut r[done..], &mut g[done..], &mut b[done..]);
+    let per_flush = 2 * (MAX_BLOCK / rows.max(1)).max(1);
+    let norm = F4::splat(1.0 / (rows * f) as f32);
+    for (x, ((r, g), b)) in r.iter_mut().zip(g.iter_mut()).zip(b.iter_mut()).enumerate() {
+        let x = x + done;
+        let cols = x * f..((x + 1) * f).min(width);
+        let block = &sums[..4 * cols.end];
+        let mut acc = F4::splat(0.0);
+        for start in cols.clone().step_by(per_flush) {
+            let end = (start + per_flush).min(cols.end);
+            let (pairs, odd) = block[4 * start..4 * end].as_chunks::<8>();
+            let s = pairs
+                .iter()
+                .fold(I16x8::splat(0), |s, p| s.add(I16x8::from_u16(p)));
+            let s = if odd.is_empty() {
+                s
+            } else {
+                s.add(I16x8::load_u16_part(odd, 0))
+            };
+            let (first, second) = s.to_f4_u16();
+            acc = acc.add(first).add(second);
+        }
+        let norm = if cols.len() == f {
+            norm
+        } else {
+            F4::splat(1.0 / (rows * cols.len()) as f32)
+        };
+        let [mr, mg, mb, _] = acc.mul(norm).to_array();
+        (*r, *g, *b) = (mr, mg, mb);
     }
 }
 
@@ -285,7 +500,7 @@ mod tests {
                     .collect();
                 let (mut a, mut b) = (vec![0.0; w], vec![0.0; w]);
                 LinearTaps::new(n, w, 1.0 / f as f32).apply(&src, &mut a);
-                simd::upsample_row(&src, f, &weights, &mut b);
+                upsample_row(&src, f, &weights, &mut b);
                 for x in 0..w {
                     assert!(
                         (a[x] - b[x]).abs() < 1e-4,
@@ -335,6 +550,43 @@ mod tests {
                     }
                 }
                 assert!((d.data[(y * 7 + x) as usize] - direct).abs() < 1e-4);
+            }
+        }
+    }
+
+    /// The block means equal the exact integer means, 16-bit partial sums and all, for every
+    /// block size up to `MAX_BLOCK` (full and partial blocks, odd widths).
+    #[test]
+    fn block_means_are_exact() {
+        for (width, f, rows) in [
+            (7, 1, 1),
+            (13, 4, 4),
+            (9, 4, 2),
+            (11, 3, 3),
+            (97, 46, 46),
+            (300, 257, 257),
+        ] {
+            let row: Vec<u8> = (0..4 * width).map(|i| (255 - (i * 31) % 7) as u8).collect();
+            let mut sums = vec![0u16; 4 * width];
+            for _ in 0..rows {
+                add_columns(&row, &mut sums);
+            }
+            let lw = width.div_ceil(f);
+            let (mut r, mut g, mut b) = (vec![0.0; lw], vec![0.0; lw], vec![0.0; lw]);
+            block_means(&sums, f, rows, [&mut r, &mut g, &mut b]);
+            for x in 0..lw {
+                let cols = x * f..((x + 1) * f).min(width);
+                for (c, got) in [r[x], g[x], b[x]].into_iter().enumerate() {
+                    let total: u64 = cols
+                        .clone()
+                        .map(|col| rows as u64 * row[4 * col + c] as u64)
+                        .sum();
+                    let want = total as f32 * (1.0 / (rows * cols.len()) as f32);
+                    assert_eq!(
+                        got, want,
+                        "width {width} f {f} rows {rows} block {x} channel {c}"
+                    );
+                }
             }
         }
     }

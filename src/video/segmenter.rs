@@ -12,16 +12,9 @@
 //! zoom in, and the network's answer changes with the scale) at one inference per frame.
 
 use super::pixels::Picture;
-use crate::nn::simd::F4;
+use super::Mask;
 use crate::nn::{Error, Network};
-
-/// Person probability per pixel, in [0, 1], row-major, covering the whole picture (at the
-/// size the picture had inside the model's input).
-pub struct Mask {
-    pub width: usize,
-    pub height: usize,
-    pub data: Vec<f32>,
-}
+use crate::simd::F4;
 
 /// How a picture whose aspect ratio differs from the model's input goes into it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

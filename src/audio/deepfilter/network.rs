@@ -54,7 +54,7 @@
 use crate::nn::dfn_weights::{DfnModel, Error};
 use crate::nn::kernels::{act4, pack_conv, pointwise, Act};
 use crate::nn::recurrent::{Grouped, Gru, GruState, Matrix};
-use crate::nn::simd::F4;
+use crate::simd::F4;
 use std::sync::Arc;
 
 pub const NB_ERB: usize = 32;

@@ -2,7 +2,7 @@
 //! transposed convolutions (as a GEMM plus scatter when patches do not overlap, else direct).
 
 use super::{pointwise, unary, Act, Dims, Window};
-use crate::nn::simd::F4;
+use crate::simd::F4;
 
 /// Gathers the receptive field of each pixel of output rows `oys` into a row of `cols` (for
 /// every tap, the `cin` real input channels, zeros where the tap falls in the padding; the row

@@ -2,7 +2,7 @@
 //! from the borders.
 
 use super::{act4, Act, Dims, Window};
-use crate::nn::simd::F4;
+use crate::simd::F4;
 
 /// Depthwise convolution (multiplier 1): weights [kh][kw][c]. Per output pixel, the valid taps
 /// are listed once, then channels go 16 at a time (4 accumulators), then 4 at a time.

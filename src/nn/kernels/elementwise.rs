@@ -1,7 +1,7 @@
 //! Element by element: the activations every kernel applies in its epilogue, and the standalone
 //! activation, ADD and MUL steps.
 
-use crate::nn::simd::{self, F4};
+use crate::simd::{self, F4};
 
 /// Activation applied as a kernel's epilogue (TFLite's fused activations, plus the separate
 /// HARD_SWISH / LOGISTIC / RELU ops folded into the producing kernel).

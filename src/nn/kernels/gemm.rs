@@ -3,7 +3,7 @@
 //! `conv`'s im2col rows and transposed-convolution GEMM also go through.
 
 use super::{act4, Act};
-use crate::nn::simd::F4;
+use crate::simd::F4;
 
 /// Output-channel blocks: (first channel, width 8 or 4).
 fn oc_blocks(cout: usize) -> impl Iterator<Item = (usize, usize)> {

@@ -2,7 +2,7 @@
 //! windowed average pooling.
 
 use super::{act4, Act, Dims, Window};
-use crate::nn::simd::F4;
+use crate::simd::F4;
 
 /// Mean over all pixels of each channel (MEAN over axes 1, 2).
 pub fn mean_spatial(inp: &[f32], id: Dims, out: &mut [f32]) {

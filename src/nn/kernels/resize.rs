@@ -1,7 +1,7 @@
 //! Bilinear resizing (RESIZE_BILINEAR): sampling tables computed at load, two separable passes.
 
 use super::Dims;
-use crate::nn::simd::F4;
+use crate::simd::F4;
 
 /// Bilinear sampling positions along one axis: (lower index, upper index, upper weight).
 pub fn bilinear_table(

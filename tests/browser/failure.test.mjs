@@ -11,11 +11,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AUDIO_SAME_AS_WEBKIT, chromiumTest, engineTest, forEachEngine } from './engines/index.mjs';
+import { audioTest, chromiumTest, forEachEngine } from './engines/index.mjs';
 import { ROOT, fromBase64, withBrowser } from './harness.mjs';
 
-forEachEngine((engine) => engineTest(engine, 'what goes wrong is said clearly and never turns the microphone into silence', {
-  timeout: 120_000, skip: engine.name === 'webkit-mstp' ? AUDIO_SAME_AS_WEBKIT : undefined,
+forEachEngine((engine) => audioTest(engine, 'what goes wrong is said clearly and never turns the microphone into silence', {
+  timeout: 120_000,
 }, (t) => withBrowser({ engine }, async ({ page, errors, serveFile }) => {
   await t.test('a wasm module without the exports: pass-through, error event, inactive node', async () => {
     const r = await page.evaluate(async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { engineTest, forEachEngine } from './engines/index.mjs';
+import { audioTest, forEachEngine } from './engines/index.mjs';
 import { dbfs, pinkNoise, rms, writeWav } from '../helpers/audio.mjs';
 import { fromBase64, makeNoisyMic, measureSuppression, withBrowser } from './harness.mjs';
 
@@ -22,7 +22,7 @@ function wavBytes(channels) {
 }
 
 forEachEngine((engine) => {
-engineTest(engine, 'latency is 928/48000 s and a bypassed impulse comes out exactly 928 samples late', { timeout: 60_000 }, async () => {
+audioTest(engine, 'latency is 928/48000 s and a bypassed impulse comes out exactly 928 samples late', { timeout: 60_000 }, async () => {
   await withBrowser({ engine }, async ({ page, errors }) => {
     const r = await page.evaluate(async () => {
       const { createNoiseSuppressorNode } = await import('/pkg/index.js');
@@ -62,7 +62,7 @@ engineTest(engine, 'latency is 928/48000 s and a bypassed impulse comes out exac
   });
 });
 
-engineTest(engine, 'mono in gives mono out, stereo in gives stereo out with each channel denoised', { timeout: 60_000 }, async () => {
+audioTest(engine, 'mono in gives mono out, stereo in gives stereo out with each channel denoised', { timeout: 60_000 }, async () => {
   // Left: the noisy speech; right: the same speech 1 s later with other noise, so that each
   // channel's pauses are the other's speech: a mixed-up channel could not pass.
   const mic = makeNoisyMic({ speechDbfs: -26 });
@@ -118,7 +118,7 @@ engineTest(engine, 'mono in gives mono out, stereo in gives stereo out with each
 });
 
 for (const rate of [44100, 16000]) {
-  engineTest(engine, `denoises at ${rate / 1000} kHz: the reported latency, noise in pauses lowered, speech kept`, { timeout: 60_000 }, async () => {
+  audioTest(engine, `denoises at ${rate / 1000} kHz: the reported latency, noise in pauses lowered, speech kept`, { timeout: 60_000 }, async () => {
     const mic = makeNoisyMic({ speechDbfs: -26 });
     mic.cleanup();
     await withBrowser({ engine }, async ({ page, errors, serveFile }) => {

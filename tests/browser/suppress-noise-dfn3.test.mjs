@@ -5,7 +5,7 @@
 // pass-through).
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import { engineTest, forEachEngine } from './engines/index.mjs';
+import { audioTest, forEachEngine } from './engines/index.mjs';
 import { makeNoisyMic, measureSuppression, recordSuppressedLive, withBrowser } from './harness.mjs';
 
 let mic;
@@ -13,7 +13,7 @@ before(() => { mic = makeNoisyMic({ snrDb: 0 }); });
 after(() => mic?.cleanup());
 
 forEachEngine((engine) => {
-  engineTest(engine, 'DeepFilterNet3 denoises a live microphone track at 48 kHz', { timeout: 120_000 }, async () => {
+  audioTest(engine, 'DeepFilterNet3 denoises a live microphone track at 48 kHz', { timeout: 120_000 }, async () => {
     // The page-made microphone of Firefox and WebKit runs at 48 kHz too (Firefox cannot connect
     // a track to a context of another rate); Chromium's fake one at 44.1 kHz.
     const run = await recordSuppressedLive({ engine, mic, micRate: 48000, options: { sampleRate: 48000, model: 'deepfilternet3' } });
@@ -39,7 +39,7 @@ forEachEngine((engine) => {
     assert.ok(run.vad.some((v) => v.p > 0.5), 'a vad event above 0.5');
   });
 
-  engineTest(engine, 'DeepFilterNet3 start-up, memory, and a live switch both ways on a running context', { timeout: 120_000 }, async () => {
+  audioTest(engine, 'DeepFilterNet3 start-up, memory, and a live switch both ways on a running context', { timeout: 120_000 }, async () => {
     await withBrowser({ engine }, async ({ page, errors }) => {
       const r = await page.evaluate(async () => {
         const { createNoiseSuppressorNode } = await import('/pkg/index.js');
@@ -97,7 +97,7 @@ forEachEngine((engine) => {
     });
   });
 
-  engineTest(engine, 'a bad modelUrl rejects creation, and fails a live switch into pass-through with an error', { timeout: 60_000 }, async () => {
+  audioTest(engine, 'a bad modelUrl rejects creation, and fails a live switch into pass-through with an error', { timeout: 60_000 }, async () => {
     await withBrowser({ engine }, async ({ page }) => {
       const result = await page.evaluate(async () => {
         const { createNoiseSuppressorNode } = await import('/pkg/index.js');

@@ -4,7 +4,7 @@
 // side as raw PCM in a second AudioContext, and Node compares them on the file's timeline.
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import { engineTest, forEachEngine } from './engines/index.mjs';
+import { audioTest, forEachEngine } from './engines/index.mjs';
 import { makeNoisyMic, measureSuppression, recordSuppressedLive } from './harness.mjs';
 
 let mic;
@@ -54,11 +54,11 @@ function checkSuppression(engine, run, expectedRate) {
 }
 
 forEachEngine((engine) => {
-  engineTest(engine, 'suppressNoise denoises a live microphone track in a 48 kHz context', { timeout: 120_000 }, async () => {
+  audioTest(engine, 'suppressNoise denoises a live microphone track in a 48 kHz context', { timeout: 120_000 }, async () => {
     checkSuppression(engine, await recordLive(engine, 48000), 48000);
   });
 
-  engineTest(engine, 'suppressNoise denoises a live microphone track at its own rate (44.1 kHz)', { timeout: 120_000 }, async () => {
+  audioTest(engine, 'suppressNoise denoises a live microphone track at its own rate (44.1 kHz)', { timeout: 120_000 }, async () => {
     // Chromium's fake microphone runs at 44.1 kHz (whatever the file's rate) and says so:
     // without the option the context follows the track. The page-made microphone of the other
     // engines also runs at 44.1 kHz but its getSettings() has no sampleRate, so the rate is

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import { AUDIO_SAME_AS_WEBKIT, engineTest, forEachEngine } from './engines/index.mjs';
+import { audioTest, forEachEngine } from './engines/index.mjs';
 import { playIntoMicrophone } from './engines/services.mjs';
 import { writeWav } from '../helpers/audio.mjs';
 import { CEILING, TARGET_DB, levelDb, peak, scene } from '../helpers/voice.mjs';
@@ -126,8 +126,7 @@ const BROWSER_PROCESSING = {
 };
 
 forEachEngine((engine) => {
-  const skip = engine.name === 'webkit-mstp' ? AUDIO_SAME_AS_WEBKIT : undefined;
-  engineTest(engine, 'live: quiet speech is levelled to the target and never exceeds -1 dBFS', { timeout: 120_000, skip }, async () => {
+  audioTest(engine, 'live: quiet speech is levelled to the target and never exceeds -1 dBFS', { timeout: 120_000 }, async () => {
     const run = await recordLive(engine, false);
     const { out, p, input } = measure(run, `[${engine.name}] browser processing off`);
     assert.ok(Math.abs(input - -40) < 3, `the raw microphone plays the file's level (${input.toFixed(1)} dBFS)`);
@@ -135,7 +134,7 @@ forEachEngine((engine) => {
     assert.ok(p <= CEILING, `peak ${p} above -1 dBFS`);
   });
 
-  engineTest(engine, "live: with the browser's autoGainControl + noiseSuppression + echoCancellation on (Visio's constraints)", { timeout: 120_000, skip: skip ?? BROWSER_PROCESSING[engine.name] }, async () => {
+  audioTest(engine, "live: with the browser's autoGainControl + noiseSuppression + echoCancellation on (Visio's constraints)", { timeout: 120_000, skip: BROWSER_PROCESSING[engine.name] }, async () => {
     const run = await recordLive(engine, true);
     const { out, p } = measure(run, `[${engine.name}] browser AGC + NS + AEC on`);
     assert.ok(Math.abs(out - TARGET_DB) <= 3, `speech came out at ${out.toFixed(2)} dBFS (target ${TARGET_DB})`);

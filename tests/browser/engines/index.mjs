@@ -84,8 +84,14 @@ export function forEachEngine(define) {
   for (const e of SELECTED) define(e);
 }
 
+const AUDIO_SAME_AS_WEBKIT = 'the MediaStreamTrackProcessing feature concerns video tracks only: [webkit] runs this test';
+
 /**
- * Why an audio-only test skips webkit-mstp: its one difference from [webkit] is a video
- * feature, so the test would only run twice in the same engine.
+ * engineTest() for an audio-only test: skipped in webkit-mstp, whose one difference from
+ * [webkit] is a video feature (the audio code uses no MediaStreamTrackProcessor), so the test
+ * would only run twice in the same engine.
  */
-export const AUDIO_SAME_AS_WEBKIT = 'the MediaStreamTrackProcessing feature concerns video tracks only: [webkit] runs this test';
+export function audioTest(e, title, options, fn) {
+  if (typeof options === 'function') [options, fn] = [{}, options];
+  engineTest(e, title, { ...options, skip: options.skip ?? (e.name === 'webkit-mstp' ? AUDIO_SAME_AS_WEBKIT : undefined) }, fn);
+}

@@ -181,14 +181,14 @@ async function startWorker(track, base) {
  */
 function remotePipeline(worker, stats) {
   let last = { ...stats, path: PATH.FRAMES };
-  let pending = null; // resolves the frame in flight
+  // Resolvers of the frames in flight, oldest first: the worker answers every frame, in order.
+  const pending = [];
   worker.addEventListener('message', ({ data }) => {
     if (data?.type === MSG.STATS) last = { ...data.stats, path: PATH.FRAMES };
     if (data?.type === MSG.FRAME) {
-      const resolve = pending;
-      pending = null;
+      const resolve = pending.shift();
       if (resolve) resolve(data.bitmap);
-      else data.bitmap.close();
+      else data.bitmap?.close();
     }
   });
   let destroyed = null;
@@ -196,7 +196,7 @@ function remotePipeline(worker, stats) {
     process(bitmap, width, height, timestampMs) {
       if (destroyed) { bitmap.close(); return Promise.resolve(null); }
       return new Promise((resolve) => {
-        pending = resolve;
+        pending.push(resolve);
         worker.postMessage({ type: MSG.FRAME, bitmap, width, height, timestampMs }, [bitmap]);
       });
     },
@@ -206,7 +206,7 @@ function remotePipeline(worker, stats) {
       destroyed ??= (async () => {
         const answer = await ask(worker, { type: MSG.DESTROY }, [], MSG.DESTROYED, DESTROY_TIMEOUT_MS).catch(() => null);
         worker.terminate();
-        pending?.(null);
+        for (const resolve of pending.splice(0)) resolve(null);
         if (answer) last = { ...answer.stats, path: PATH.FRAMES };
         return last;
       })();

@@ -47,7 +47,11 @@ export async function startVideoElementPath(track, options, remote = null) {
   const output = canvas.captureStream().getVideoTracks()[0];
 
   let stopped = false;
-  let busy = false;
+  // Frames being processed. In the worker, two: the page reads and draws one while the worker
+  // computes the next, so a frame whose round trip (read, transfer, process, draw) exceeds the
+  // camera's period still does not make the next one be skipped. On this thread, one.
+  let inFlight = 0;
+  const maxInFlight = remote ? 2 : 1;
   let handle = null;
   let lastTime = -1;
   const useCallback = typeof video.requestVideoFrameCallback === 'function';
@@ -59,9 +63,9 @@ export async function startVideoElementPath(track, options, remote = null) {
     : async (width, height, timeMs) => ((await pipeline.process(video, width, height, timeMs)) ? pipeline.canvas : video);
 
   const draw = async (width, height, timeMs) => {
-    // One frame at a time: a frame that arrives meanwhile is skipped, latency stays bounded.
-    if (!width || !height || busy) return;
-    busy = true;
+    // A frame that arrives with maxInFlight in flight is skipped: latency stays bounded.
+    if (!width || !height || inFlight >= maxInFlight) return;
+    inFlight++;
     try {
       const image = await process(width, height, timeMs);
       if (!image) return;
@@ -78,7 +82,7 @@ export async function startVideoElementPath(track, options, remote = null) {
       if (image === pipeline?.canvas) pipeline.outputDone(performance.now() - t0);
       if (image instanceof ImageBitmap) image.close();
     } finally {
-      busy = false;
+      inFlight--;
     }
   };
   const onFrame = (now, metadata) => {
@@ -90,7 +94,7 @@ export async function startVideoElementPath(track, options, remote = null) {
     if (stopped) return;
     handle = setTimeout(onTimer, frameMs / 2);
     // Only frames the video has not shown us yet.
-    if (video.readyState >= 2 && video.currentTime !== lastTime && !busy) {
+    if (video.readyState >= 2 && video.currentTime !== lastTime && inFlight < maxInFlight) {
       lastTime = video.currentTime;
       draw(video.videoWidth, video.videoHeight, lastTime * 1000).catch(reportOnce);
     }

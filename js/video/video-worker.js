@@ -150,9 +150,22 @@ async function pump(readable, writable) {
   }
 }
 
-/** A frame from the page (worker-frames): processed, sent back (itself when it passes through). */
-async function onFrame({ bitmap, width, height, timestampMs }) {
-  if (!pipeline || stopping) { bitmap.close(); return; }
+/**
+ * A frame from the page (worker-frames): processed, sent back (itself when it passes through;
+ * null when dropped: the page pairs answers with frames in order). Frames are taken one after
+ * the other (`frames`), since the page may send the next one before this one's answer.
+ */
+let frames = Promise.resolve();
+function onFrame(data) {
+  frames = frames.then(() => processFrame(data)).catch(() => postMessage({ type: MSG.FRAME, bitmap: null }));
+}
+
+async function processFrame({ bitmap, width, height, timestampMs }) {
+  if (!pipeline || stopping) {
+    bitmap.close();
+    postMessage({ type: MSG.FRAME, bitmap: null });
+    return;
+  }
   let out = bitmap;
   try {
     if (await pipeline.process(bitmap, width, height, timestampMs)) {

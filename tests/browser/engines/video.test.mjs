@@ -59,29 +59,12 @@ const PLAN = {
   ],
 };
 
-// WebKitGTK's web process can die mid-run (its driver then answers "Could not parse script
-// result" for the pending script). The main cause, captured frames of an accelerated canvas
-// read in a worker, is avoided by the fake camera (video-page.js); what remains, WebKitGTK's
-// own crash in GStreamer on a worker thread (2 sessions in 48, README), is tried once more,
-// loudly, and a second loss fails the test naming the engine.
-const ENGINE_LOST = /Could not parse script result/;
-async function engineRun(t, run) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await run();
-    } catch (error) {
-      if (!ENGINE_LOST.test(error?.message ?? '') || attempt === 2) throw error;
-      console.log(`!!! ${t.name}: the browser was lost (${error.message}), trying once more`);
-    }
-  }
-}
-
 const scene = blurCamera({ width: WIDTH, height: HEIGHT, fps: FPS });
 
 for (const engine of ENGINES.filter((e) => PLAN[e.name])) {
   for (const { path, hide = false, renderers, slowVideoRead = false, hostBound = false } of PLAN[engine.name]) {
     for (const [renderer, skip] of Object.entries(renderers)) {
-      engineTest(engine, `blurBackground: ${renderer} renderer, ${path} path`, { timeout: 300_000, skip: skip ?? false }, (t) => engineRun(t, async () => {
+      engineTest(engine, `blurBackground: ${renderer} renderer, ${path} path`, { timeout: 300_000, skip: skip ?? false }, async () => {
         await withBrowser({ engine, fakeVideo: scene.camera.path }, async ({ page, errors }) => {
           const gl = await page.evaluate(async () => (await import('/pkg/video/renderer.js')).probeWebGL2());
           // Slow readers (software GL, WebKit's <video> readback) are counted for 8 s instead of
@@ -110,7 +93,7 @@ for (const engine of ENGINES.filter((e) => PLAN[e.name])) {
           if (renderer === 'cpu' && (!hostBound || STRICT)) checkFrameRate(r, m, minRatio);
           assert.deepEqual(errors, []);
         });
-      }));
+      });
     }
   }
 
@@ -119,7 +102,7 @@ for (const engine of ENGINES.filter((e) => PLAN[e.name])) {
 
   // The engine's own path: the first one that applies.
   const own = PLAN[engine.name].find((p) => !Object.values(p.renderers).every(Boolean)).path;
-  engineTest(engine, `effect modes 'none' and 'image' on the ${own} path`, { timeout: 300_000 }, (t) => engineRun(t, async () => {
+  engineTest(engine, `effect modes 'none' and 'image' on the ${own} path`, { timeout: 300_000 }, async () => {
     await withBrowser({ engine, fakeVideo: scene.camera.path }, async ({ page, errors }) => {
       const figures = {};
       for (const options of [{ mode: 'none' }, { mode: 'image', image: '/backgrounds/mountains.jpg' }]) {
@@ -152,5 +135,5 @@ for (const engine of ENGINES.filter((e) => PLAN[e.name])) {
       assert.ok(figures.image.backgroundDiff >= 30, `image: the background is replaced (mean difference to the camera ${figures.image.backgroundDiff.toFixed(1)} / 255)`);
       assert.deepEqual(errors, []);
     });
-  }));
+  });
 }

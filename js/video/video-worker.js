@@ -95,11 +95,36 @@ async function start(data) {
   running = pump(readable, writable);
 }
 
+/**
+ * Resolves once the tasks already queued for this worker have run: a message to ourselves
+ * through a MessageChannel is a task, queued behind them (a timer would not do: WebKit fires a
+ * worker's timers only when no task is queued, and clamps them to 4 ms).
+ */
+let nextTask = () => {
+  const { port1, port2 } = new MessageChannel();
+  let wake = null;
+  port1.onmessage = () => wake();
+  nextTask = () => new Promise((resolve) => { wake = resolve; port2.postMessage(null); });
+  return nextTask();
+};
+
 /** One frame at a time: read, process, write (the write's backpressure paces the reads). */
 async function pump(readable, writable) {
   reader = readable.getReader();
   writer = writable.getWriter();
   while (!stopping) {
+    // Lets the page's messages in between two frames. In WebKit (Safari 18's worker path) a
+    // read of the MediaStreamTrackProcessor's stream is fulfilled within read() when the
+    // processor already holds a camera frame, and the VideoTrackGenerator's write resolves at
+    // once: when a frame takes longer to process than the camera's interval (any loaded
+    // machine), the loop runs as one unbroken chain of microtasks and no task of the worker
+    // runs. The page's destroy message then waited more than DESTROY_TIMEOUT_MS (the worker
+    // terminated unconfirmed, its frames unaccounted for: about one destroy() in 30 at a load
+    // average of 15), and update()'s background waited as long. Reproduced on a quiet machine
+    // by 8 ms more per frame (destroy message received 60-650 ms late, or never within 2 s),
+    // 20 or 50 ms more: never received.
+    await nextTask();
+    if (stopping) break;
     let result;
     readSince = performance.now();
     try {
@@ -138,9 +163,8 @@ async function pump(readable, writable) {
       ledger.close(out);
       break; // the output track was stopped
     }
-    // While frames keep coming, WebKit runs this loop's promises back to back as microtasks
-    // and no task in between, so the timer above stays silent (stats() seen frozen for
-    // seconds with frames flowing): post from here too.
+    // The timer above stays silent in WebKit while tasks keep coming (ours, nextTask(), one a
+    // frame; stats() seen frozen for seconds with frames flowing): post from here too.
     if (performance.now() - statsAt >= STATS_INTERVAL_MS) postStats();
   }
   if (!stopping) {

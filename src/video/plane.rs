@@ -297,25 +297,32 @@ fn fold_taps(k: &[f32], at: impl Fn(usize) -> F4) -> F4 {
     acc
 }
 
-/// `fold_taps` over every whole group of `out` at once, tap pair by tap pair: `tap(i)` is
-/// the groups tap `i` reads (at least `out.len()`). Each lane sees the same operations in
-/// the same order as in `fold_taps`; the loops zip slices, so no load is bounds-checked and
-/// each tap's weight is splatted once per row.
+/// `fold_taps` over every whole group of `out`: `tap(i)` is the groups tap `i` reads (at
+/// least `out.len()`). Four groups at a time, their sums kept in registers over all the taps:
+/// a pass tap by tap over the whole row loads and stores every sum once per tap, which on
+/// blur 20's narrow rows (a coarser grid, as many taps) cost more than the taps themselves.
+/// Each lane sees the same operations in the same order as in `fold_taps`.
 #[inline(always)]
 fn fold_taps_groups<'a>(k: &[f32], tap: impl Fn(usize) -> &'a [[f32; 4]], out: &mut [[f32; 4]]) {
     let r = k.len() / 2;
-    let n = out.len();
-    let kr = F4::splat(k[r]);
-    for (o, c) in out.iter_mut().zip(&tap(r)[..n]) {
-        kr.mul(F4::from_ref(c)).write_to(o);
-    }
-    for (i, &ki) in k[..r].iter().enumerate() {
-        let ki = F4::splat(ki);
-        let (a, b) = (&tap(i)[..n], &tap(2 * r - i)[..n]);
-        for ((o, a), b) in out.iter_mut().zip(a).zip(b) {
-            let sum = F4::from_ref(a).add(F4::from_ref(b));
-            F4::from_ref(o).add(ki.mul(sum)).write_to(o);
+    let (blocks, rest) = out.as_chunks_mut::<4>();
+    for (b, block) in blocks.iter_mut().enumerate() {
+        let at = |i: usize| -> &'a [[f32; 4]; 4] { tap(i)[4 * b..4 * b + 4].try_into().unwrap() };
+        let (centre, kr) = (at(r), F4::splat(k[r]));
+        let mut acc = [0, 1, 2, 3].map(|j| kr.mul(F4::from_ref(&centre[j])));
+        for (i, &ki) in k[..r].iter().enumerate() {
+            let (a, c, ki) = (at(i), at(2 * r - i), F4::splat(ki));
+            for (j, sum) in acc.iter_mut().enumerate() {
+                *sum = sum.add(ki.mul(F4::from_ref(&a[j]).add(F4::from_ref(&c[j]))));
+            }
         }
+        for (o, sum) in block.iter_mut().zip(acc) {
+            sum.write_to(o);
+        }
+    }
+    let first = 4 * blocks.len();
+    for (j, o) in rest.iter_mut().enumerate() {
+        fold_taps(k, |i| F4::from_ref(&tap(i)[first + j])).write_to(o);
     }
 }
 

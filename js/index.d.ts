@@ -413,8 +413,9 @@ export function loadWasmModule(source?: URL | string | WebAssembly.Module): Prom
 // person's edge (light wrap).
 //
 // Frame path, chosen by feature detection: a dedicated worker reading the camera with
-// MediaStreamTrackProcessor and writing a track generator (Chromium: the generator and the
-// processor are created on the page and their streams transferred; Safari 18+ / Firefox with
+// MediaStreamTrackProcessor and writing a track generator (Chromium: the processor and the
+// generator live on the page, which hands each VideoFrame to the worker and back, transferred,
+// never copied; Safari 18+ / Firefox with
 // VideoTrackGenerator in workers: a clone of the track is transferred); else a hidden <video>
 // + requestVideoFrameCallback + canvas.captureStream() on the page, with each frame processed
 // in the worker as an ImageBitmap (or on the main thread where there is no worker). Every
@@ -498,7 +499,8 @@ export interface BackgroundOptions extends BackgroundEffectChange {
 export interface BackgroundStats {
   /**
    * How frames travel: 'worker' (a transferred track, mediacapture-transform in the worker),
-   * 'worker-streams' (Chromium: processor and generator streams transferred to the worker),
+   * 'worker-streams' (Chromium: processor and generator on the page, each VideoFrame transferred
+   * to the worker and back),
    * 'worker-frames' (no mediacapture-transform: <video> + captureStream on the page, each frame
    * processed in the worker as an ImageBitmap), 'main-thread' (no usable worker either).
    */

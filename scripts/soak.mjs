@@ -173,8 +173,9 @@ async function pageCycles({ n, offset, firstFrameMs: FIRST_FRAME_MS }) {
     const tSet = performance.now();
     note('setMs', tSet - t, cycle);
     if (c.kind === 'video') {
-      // Read through a <video>: Chromium's MediaStreamTrackProcessor leaves about one frame in
-      // 100 to the garbage collector when its reader stops while frames flow (README "Soak").
+      // Read through a <video>, not a MediaStreamTrackProcessor of the soak's: one stopped under
+      // a pending read can leave a frame to the garbage collector (js/video/frame-relay.js),
+      // and the frames checked here are the package's.
       const tap = new FrameTap(c.processor.processedTrack, { video: true });
       while (tap.count < 1 && performance.now() - tSet < FIRST_FRAME_MS) await sleep(5);
       const got = tap.count;

@@ -4,6 +4,7 @@
 // starts the engine on it; the per-frame work is in pipeline.js.
 
 import { PREFIX, checkObject } from '../checks.js';
+import { releaseSourceElement } from './livekit-element.js';
 import { checkEffect, checkOptions, checkVideoTrack, toSetting } from './options.js';
 import { isSupported, startEngine } from './paths.js';
 
@@ -92,6 +93,8 @@ export class BackgroundProcessor {
   #engine = null;
   #final = null;
   #generation = 0;
+  /** livekit's element and the track it plays, from the last init(): destroy() stops it. */
+  #source = null;
 
   constructor(options) {
     this.#options = checkOptions(options, 'BackgroundProcessor');
@@ -103,12 +106,13 @@ export class BackgroundProcessor {
     return isSupported();
   }
 
-  async init({ kind, track } = {}) {
+  async init({ kind, track, element } = {}) {
     if (kind !== undefined && kind !== 'video') {
       throw new TypeError(`${PREFIX}: BackgroundProcessor is a video processor, it was set on a ${kind} track`);
     }
     checkVideoTrack(track, 'BackgroundProcessor');
-    if (this.#engine) await this.destroy();
+    if (this.#engine) await this.#stop();
+    this.#source = { element, track };
     const generation = ++this.#generation;
     const engine = await startEngine(track, { ...this.#options, effect: this.#state.effect });
     if (generation !== this.#generation) {
@@ -121,11 +125,17 @@ export class BackgroundProcessor {
   }
 
   async restart(options) {
-    await this.destroy();
+    await this.#stop(); // livekit has just given the element the new track: it stays playing
     await this.init(options);
   }
 
   async destroy() {
+    releaseSourceElement(this.#source?.element, this.#source?.track);
+    this.#source = null;
+    await this.#stop();
+  }
+
+  async #stop() {
     this.#generation++;
     const engine = this.#engine;
     this.#engine = null;

@@ -7,6 +7,7 @@ import { PREFIX } from '../checks.js';
 import { defaultModelUrl } from './segmenter.js';
 import { baseUrl, toSetting } from './options.js';
 import { DESTROY_TIMEOUT_MS, MSG, PATH, ask, workerEffectControls } from './protocol.js';
+import { relayFrames } from './frame-relay.js';
 
 /**
  * The <video> path's module, loaded only when taken: on the worker paths the page never loads
@@ -94,14 +95,6 @@ async function startWorker(track, base) {
     try {
       start = await ask(worker, { type: MSG.START, path: PATH.WORKER, ...base, track: clone }, [clone, ...transfer], MSG.READY);
       start.path = PATH.WORKER;
-      // The caller stopping their track does not end the clone the worker holds ('ended' fires
-      // only when the source ends it; a stop() is seen by polling): the worker stops it, so the
-      // output ends with the input and the camera is released.
-      start.watch = setInterval(() => {
-        if (track.readyState !== 'ended') return;
-        clearInterval(start.watch);
-        worker.postMessage({ type: MSG.INPUT_ENDED });
-      }, 500);
     } catch (error) {
       clone.stop();
       if (error?.name !== 'DataCloneError') { worker.terminate(); throw error; }
@@ -109,24 +102,19 @@ async function startWorker(track, base) {
     }
   }
   if (!start && mainThreadStreams()) {
-    // A clone feeds the processor: destroy() stops it, so that its stream ends after the
-    // frames it holds, which the worker reads and closes (a cancelled stream would drop them
-    // unclosed), while the caller's track keeps running.
+    // A clone feeds the relay, so that it can be stopped (frame-relay.js end()) while the
+    // caller's track runs on.
     const input = track.clone();
-    const processor = new MediaStreamTrackProcessor({ track: input });
     // eslint-disable-next-line no-undef
     const generator = new MediaStreamTrackGenerator({ kind: 'video' });
+    const relay = relayFrames(worker, input, generator); // reads once the worker asks
     try {
-      start = await ask(worker, { type: MSG.START, path: PATH.STREAMS, ...base, readable: processor.readable, writable: generator.writable },
-        [processor.readable, generator.writable, ...transfer], MSG.READY);
+      start = await ask(worker, { type: MSG.START, path: PATH.STREAMS, ...base }, transfer, MSG.READY);
       start.track = generator;
-      start.input = input;
+      start.relay = relay;
       start.path = PATH.STREAMS;
-      // The caller stopping their track ends the clone too ('ended' fires only when the
-      // source ends it; a stop() is seen by polling), so the output ends with the input.
-      start.watch = setInterval(() => { if (track.readyState === 'ended') input.stop(); }, 500);
     } catch (error) {
-      input.stop();
+      relay.end();
       generator.stop();
       worker.terminate();
       throw error;
@@ -144,6 +132,16 @@ async function startWorker(track, base) {
     return (await videoElementPath()).startVideoElementPath(track, base, remotePipeline(worker, ready.stats));
   }
   if (!start) { worker.terminate(); return null; }
+  // The caller stopping their track does not end the clone feeding the worker ('ended' fires
+  // only when the source ends it; a stop() is seen by polling): the clone is stopped (by the
+  // relay, or by the worker that holds it), the worker ends the output, so that the camera is
+  // released.
+  start.watch = setInterval(() => {
+    if (track.readyState !== 'ended') return;
+    clearInterval(start.watch);
+    if (start.relay) start.relay.end();
+    else worker.postMessage({ type: MSG.INPUT_ENDED });
+  }, 500);
 
   let last = { ...start.stats, path: start.path };
   worker.addEventListener('message', ({ data }) => {
@@ -151,6 +149,7 @@ async function startWorker(track, base) {
     if (data?.type === MSG.ENDED) { // the input ended: so does the output
       clearInterval(start.watch);
       start.track.stop();
+      start.relay?.end();
     }
   });
   let destroyed = null;
@@ -162,9 +161,9 @@ async function startWorker(track, base) {
       destroyed ??= (async () => {
         clearInterval(start.watch);
         start.track.stop();
-        const answer = ask(worker, { type: MSG.DESTROY }, [], MSG.DESTROYED, DESTROY_TIMEOUT_MS).catch(() => null);
-        start.input?.stop(); // after the worker was told: it then reads the stream to its end
-        const final = await answer;
+        const ended = start.relay?.end();
+        const final = await ask(worker, { type: MSG.DESTROY }, [], MSG.DESTROYED, DESTROY_TIMEOUT_MS).catch(() => null);
+        await ended;
         worker.terminate();
         if (final) last = { ...final.stats, path: start.path };
         return last;

@@ -8,7 +8,8 @@
  * - worker: the worker has MediaStreamTrackProcessor + VideoTrackGenerator and tracks can be
  *   transferred (Safari 18+); a clone of the track is transferred.
  * - worker-streams: MediaStreamTrackProcessor / MediaStreamTrackGenerator on the page only
- *   (Chromium): their streams are transferred to the worker.
+ *   (Chromium): the page reads the camera's VideoFrames and writes the processed ones
+ *   (frame-relay.js), the worker processes them, each frame transferred, never copied.
  * - worker-frames: a <video> + canvas.captureStream() on the page, each frame processed in
  *   the worker as an ImageBitmap (Firefox, Safari before 18).
  * - main-thread: the same without a worker.
@@ -24,13 +25,15 @@ export const PATH = Object.freeze({
  * Message types (`data.type`).
  * Page -> worker:
  *   probe                                       what the worker has
- *   start { path, module, modelUrl, renderer, background, track? | readable+writable? }
+ *   start { path, module, modelUrl, renderer, background, track? }
  *   frame { bitmap, width, height, timestampMs }  worker-frames only
+ *   input { frame }   worker-streams: the camera frame asked for; null: the input ended
  *   background { setting } | reset | destroy
  *   input-ended                                 worker path: the caller stopped their track
  * Worker -> page:
  *   probe { mstp, vtg } | ready { stats, track? } | error { message }
  *   frame { bitmap }  the processed picture, or the frame itself when it passed through
+ *   read | output { frame }   worker-streams: the next camera frame, please | a frame to send
  *   stats { stats } (every STATS_INTERVAL_MS) | ended (the input ended) | destroyed { stats }
  */
 export const MSG = Object.freeze({
@@ -39,6 +42,9 @@ export const MSG = Object.freeze({
   READY: 'ready',
   ERROR: 'error',
   FRAME: 'frame',
+  READ: 'read',
+  INPUT: 'input',
+  OUTPUT: 'output',
   BACKGROUND: 'background',
   RESET: 'reset',
   STATS: 'stats',

@@ -4,10 +4,10 @@
 // - worker (a transferred `track`): this worker has MediaStreamTrackProcessor and
 //   VideoTrackGenerator (the standard, worker-only API: Safari 18+, Firefox with
 //   mediacapture-transform); the generator's track is transferred back to the page.
-// - worker-streams (transferred `readable` + `writable`): Chromium exposes
-//   MediaStreamTrackProcessor and MediaStreamTrackGenerator on the main thread only and cannot
-//   transfer tracks, so the page creates both and hands their streams over; the frames still
-//   never touch the page.
+// - worker-streams: Chromium exposes MediaStreamTrackProcessor and MediaStreamTrackGenerator on
+//   the main thread only and cannot transfer tracks, so the page reads the camera's frames and
+//   writes the processed ones (frame-relay.js); each frame is transferred here on request
+//   (`read` -> `input`) and back (`output`): pageInput and pageOutput below.
 // - worker-frames: no mediacapture-transform at all (video-element-path.js): the page sends
 //   each camera frame as an ImageBitmap (a `frame` message) and gets the processed one back.
 
@@ -30,6 +30,7 @@ let reader = null;
 let writer = null;
 let inputTrack = null;
 let stopping = false;
+let inputEnded = false; // the caller stopped their track: the pump reads no more
 let statsTimer = null;
 let running = null;
 let statsAt = 0;
@@ -74,8 +75,6 @@ async function start(data) {
     postMessage({ type: MSG.ERROR, message: String(error?.message ?? error) });
     return;
   }
-  let readable = data.readable;
-  let writable = data.writable;
   if (data.path === PATH.FRAMES) {
     postMessage({ type: MSG.READY, stats: stats() });
     statsTimer = setInterval(postStats, STATS_INTERVAL_MS);
@@ -83,17 +82,58 @@ async function start(data) {
   }
   if (data.path === PATH.WORKER) {
     inputTrack = data.track;
-    readable = new MediaStreamTrackProcessor({ track: inputTrack }).readable;
+    reader = new MediaStreamTrackProcessor({ track: inputTrack }).readable.getReader();
     // eslint-disable-next-line no-undef
     const generator = new VideoTrackGenerator();
-    writable = generator.writable;
+    writer = generator.writable.getWriter();
     postMessage({ type: MSG.READY, track: generator.track, stats: stats() }, [generator.track]);
   } else {
+    reader = pageInput;
+    writer = pageOutput;
     postMessage({ type: MSG.READY, stats: stats() });
   }
   statsTimer = setInterval(postStats, STATS_INTERVAL_MS);
-  running = pump(readable, writable);
+  running = pump();
 }
+
+/**
+ * worker-streams: the camera frames the page reads for us (frame-relay.js), with a stream
+ * reader's read() and cancel(). One read at a time; a frame that comes after a cancel is closed.
+ */
+const pageInput = {
+  waiting: null,
+  done: false,
+  read() {
+    if (this.done) return Promise.resolve({ done: true, value: undefined });
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      postMessage({ type: MSG.READ });
+    });
+  },
+  /** The page's `input` message: a frame, or null when the input ended. */
+  receive(frame) {
+    const resolve = this.waiting;
+    this.waiting = null;
+    if (frame && resolve && !this.done) { resolve({ done: false, value: frame }); return; }
+    frame?.close();
+    if (!frame) this.done = true;
+    resolve?.({ done: true, value: undefined });
+  },
+  cancel() {
+    this.done = true;
+    this.receive(null);
+    return Promise.resolve();
+  },
+};
+
+/** worker-streams: the processed frames, transferred to the page for its generator. */
+const pageOutput = {
+  write(frame) {
+    postMessage({ type: MSG.OUTPUT, frame }, [frame]);
+    return Promise.resolve();
+  },
+  close() { return Promise.resolve(); },
+};
 
 /**
  * Resolves once the tasks already queued for this worker have run: a message to ourselves
@@ -109,10 +149,8 @@ let nextTask = () => {
 };
 
 /** One frame at a time: read, process, write (the write's backpressure paces the reads). */
-async function pump(readable, writable) {
-  reader = readable.getReader();
-  writer = writable.getWriter();
-  while (!stopping) {
+async function pump() {
+  while (!stopping && !inputEnded) {
     // Lets the page's messages in between two frames. In WebKit (Safari 18's worker path) a
     // read of the MediaStreamTrackProcessor's stream is fulfilled within read() when the
     // processor already holds a camera frame, and the VideoTrackGenerator's write resolves at
@@ -124,7 +162,7 @@ async function pump(readable, writable) {
     // by 8 ms more per frame (destroy message received 60-650 ms late, or never within 2 s),
     // 20 or 50 ms more: never received.
     await nextTask();
-    if (stopping) break;
+    if (stopping || inputEnded) break;
     let result;
     readSince = performance.now();
     try {
@@ -136,7 +174,7 @@ async function pump(readable, writable) {
     }
     if (result.done) break;
     const frame = ledger.open(result.value);
-    if (stopping) { ledger.close(frame); break; }
+    if (stopping || inputEnded) { ledger.close(frame); break; }
     let out = frame;
     const width = frame.displayWidth;
     const height = frame.displayHeight;
@@ -169,6 +207,7 @@ async function pump(readable, writable) {
   }
   if (!stopping) {
     // The camera track ended (unplugged, stopped by its owner): end the output track too.
+    await endInput();
     await writer.close().catch(() => {});
     postMessage({ type: MSG.ENDED });
   }
@@ -205,27 +244,23 @@ async function processFrame({ bitmap, width, height, timestampMs }) {
 }
 
 /**
- * Reads and closes what is still queued in the input stream until it ends (the page stopped
- * the track clone feeding it, or we stopped the transferred track), rather than cancelling
- * it: a cancelled stream drops its queued frames (and those in transit from the page) without
- * closing them, and Chromium then warns that they were garbage collected unclosed. A stream
- * that does not end within DRAIN_MS is cancelled; a pump held by a write the generator never
- * takes is not waited for longer than that either.
+ * Ends the input without dropping a frame: the pump first finishes its pending read (the next
+ * camera frame, which it closes) and reads no more, then the input is cancelled with no read
+ * pending. A MediaStreamTrackProcessor's stream closed under a pending read can drop the frame
+ * that answers it unclosed (Chromium does: frame-relay.js, where its page side does the same).
+ * A pump that does not finish within DRAIN_MS (no camera frame comes, or the generator never
+ * takes a write) is not waited for: the read it holds ends with the cancel.
  */
 async function drain() {
   if (!reader) return;
-  const timer = setTimeout(() => reader.cancel().catch(() => {}), DRAIN_MS);
   await within(running, DRAIN_MS);
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      value?.close();
-    }
-  } catch {
-    // cancelled or errored: nothing more will come
-  }
-  clearTimeout(timer);
+  await endInput();
+}
+
+/** Cancels the input stream, then stops the transferred track (the worker path's). */
+async function endInput() {
+  await reader?.cancel().catch(() => {});
+  inputTrack?.stop();
 }
 
 /** Resolves when `promise` settles or after `ms`, whichever comes first. */
@@ -238,7 +273,6 @@ function within(promise, ms) {
 async function destroy() {
   stopping = true;
   clearInterval(statsTimer);
-  inputTrack?.stop(); // its processor's stream ends after the frames it holds
   await drain();
   await within(writer?.close(), DRAIN_MS); // a write the generator never takes must not hold destroy()
   ledger.closeAll();
@@ -261,6 +295,9 @@ self.onmessage = ({ data }) => {
     case MSG.FRAME:
       onFrame(data);
       break;
+    case MSG.INPUT:
+      pageInput.receive(data.frame);
+      break;
     case MSG.BACKGROUND:
       pipeline?.setBackground(data.setting);
       break;
@@ -268,9 +305,11 @@ self.onmessage = ({ data }) => {
       pipeline?.resetTemporal();
       break;
     case MSG.INPUT_ENDED:
-      // The caller stopped their track, which does not stop our transferred clone: stop it, its
-      // stream ends and pump() ends the output as for a camera unplugged.
-      inputTrack?.stop();
+      // The caller stopped their track, which does not stop the clone feeding us: pump() reads no
+      // more once its pending read is answered, ends the input (see drain()) and the output, as
+      // for a camera unplugged; a read still unanswered after DRAIN_MS ends with the cancel.
+      inputEnded = true;
+      within(running, DRAIN_MS).then(endInput);
       break;
     case MSG.DESTROY:
       destroy();

@@ -123,9 +123,8 @@ async function canvasOfFrame(frame) {
  * keeps a w x h RGBA thumbnail of every frame (to catch a flash), or of every `thumbEvery`th
  * (where one is enough: reading a <video> costs WebKitGTK ~35 ms a frame). `video: true`
  * takes the <video> everywhere: no VideoFrame in the page, for the tests that count frames
- * left to the garbage collector (Chromium's MediaStreamTrackProcessor itself leaves one to it
- * in about 1 reader stopped in 100 while frames flow, whether by cancel() or by the track's
- * end: 3-4 in 300 on a bare camera track, README "Soak").
+ * left to the garbage collector (Chromium's MediaStreamTrackProcessor can drop a frame
+ * unclosed when its stream is stopped under a pending read, as this tap's is: frame-relay.js).
  */
 export class FrameTap {
   count = 0;

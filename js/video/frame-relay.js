@@ -14,7 +14,7 @@
 // frame for 10 s (README "Soak"). Read here, the stream is ended only once its pending read was
 // answered: none is in transit.
 
-import { MSG } from './protocol.js';
+import { MSG, within } from './protocol.js';
 
 /** How long end() waits for the pending read (the camera's next frame) before cancelling. */
 const END_WAIT_MS = 1000;
@@ -65,11 +65,7 @@ export function relayFrames(worker, input, generator) {
     async end() {
       if (ending) return;
       ending = true;
-      if (pending) {
-        let timer;
-        await Promise.race([pending, new Promise((resolve) => { timer = setTimeout(resolve, END_WAIT_MS); })]);
-        clearTimeout(timer);
-      }
+      await within(pending, END_WAIT_MS);
       await reader.cancel().catch(() => {});
       input.stop();
     },

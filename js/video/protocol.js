@@ -117,6 +117,16 @@ export function ask(worker, message, transfer, answer, timeoutMs = START_TIMEOUT
   });
 }
 
+/**
+ * Resolves when `promise` settles (either way) or after `ms`, whichever comes first: the
+ * teardown steps on both sides of a path wait for the other side, never longer than that.
+ */
+export function within(promise, ms) {
+  let timer;
+  return Promise.race([promise?.catch(() => {}), new Promise((resolve) => { timer = setTimeout(resolve, ms); })])
+    .finally(() => clearTimeout(timer));
+}
+
 /** The effect controls of the worker-backed paths: forwarded to the worker's pipeline. */
 export function workerEffectControls(worker) {
   return {

@@ -12,7 +12,7 @@
 //   each camera frame as an ImageBitmap (a `frame` message) and gets the processed one back.
 
 import { FrameLedger, Pipeline } from './pipeline.js';
-import { MSG, PATH, STATS_INTERVAL_MS } from './protocol.js';
+import { MSG, PATH, STATS_INTERVAL_MS, within } from './protocol.js';
 
 /** On destroy, how long the frames still queued in the input stream are read and closed. */
 const DRAIN_MS = 1000;
@@ -261,13 +261,6 @@ async function drain() {
 async function endInput() {
   await reader?.cancel().catch(() => {});
   inputTrack?.stop();
-}
-
-/** Resolves when `promise` settles or after `ms`, whichever comes first. */
-function within(promise, ms) {
-  let timer;
-  return Promise.race([promise?.catch(() => {}), new Promise((resolve) => { timer = setTimeout(resolve, ms); })])
-    .finally(() => clearTimeout(timer));
 }
 
 async function destroy() {

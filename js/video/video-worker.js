@@ -14,7 +14,7 @@
 import { FrameLedger, Pipeline } from './pipeline.js';
 import { MSG, PATH, STATS_INTERVAL_MS, within } from './protocol.js';
 
-/** On destroy, how long the frames still queued in the input stream are read and closed. */
+/** On destroy or the input's end, how long the pump's pending read or write is waited for (drain()). */
 const DRAIN_MS = 1000;
 /**
  * A read of the camera's stream that waits this long is counted (stats().inputStalls) and the
@@ -120,8 +120,7 @@ const pageInput = {
     resolve?.({ done: true, value: undefined });
   },
   cancel() {
-    this.done = true;
-    this.receive(null);
+    this.receive(null); // ends the pending read, and any later one
     return Promise.resolve();
   },
 };
